@@ -1,0 +1,33 @@
+# Two set-up commands: `make run` and `make test`. Each creates .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXTRAS ?= test,fast
+
+.PHONY: run test bench lint csms clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m simulator demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check simulator workers tests bench
+	$(BIN)/mypy --strict simulator workers
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(if $(FULL),--full,)
+
+csms: $(STAMP)
+	$(BIN)/python -m simulator csms
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
