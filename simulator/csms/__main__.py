@@ -1,0 +1,3 @@
+from simulator.csms.cli import main
+
+raise SystemExit(main())
