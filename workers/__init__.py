@@ -1,1 +1,4 @@
-"""Generic process pools: they move opaque elements between worker processes and know nothing of OCPP."""
+"""Generic process pools: they move opaque elements between worker processes.
+
+Nothing here knows OCPP; `simulator/` names the element factory by import path.
+"""

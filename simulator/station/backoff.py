@@ -1,0 +1,29 @@
+"""Delays before a station reconnects (pure, so they can be property-tested)."""
+
+from __future__ import annotations
+
+import random
+
+EXPONENTIAL_BASE_SECONDS = 0.5
+EXPONENTIAL_CAP_SECONDS = 60.0
+
+
+def reconnect_delay(
+    attempt: int,
+    *,
+    exponential: bool,
+    fixed_seconds: float,
+    rng: random.Random,
+    base_seconds: float = EXPONENTIAL_BASE_SECONDS,
+    cap_seconds: float = EXPONENTIAL_CAP_SECONDS,
+) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (1 for the first retry).
+
+    Exponential: base * 2^(attempt-1), capped, then "equal jitter" (half fixed, half random) so a
+    fleet that lost its CSMS at the same instant does not come back at the same instant. Fixed
+    (the seed's default, reconnectExponentialDelay false): ConnectionTimeOut seconds, +/- 20 %.
+    """
+    if exponential:
+        delay = min(cap_seconds, base_seconds * 2.0 ** max(attempt - 1, 0))
+        return delay / 2 + rng.random() * delay / 2
+    return max(fixed_seconds, 0.0) * (0.8 + 0.4 * rng.random())

@@ -1,0 +1,179 @@
+"""A station's OCPP configuration keys (OCPP 1.6 section 9): the template's keys over defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class ChangeStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    REJECTED = "Rejected"
+    REBOOT_REQUIRED = "RebootRequired"
+    NOT_SUPPORTED = "NotSupported"
+
+
+@dataclass(slots=True)
+class ConfigurationKey:
+    key: str
+    value: str | None
+    readonly: bool = False
+    visible: bool = True
+    reboot: bool = False
+
+
+# Keys every station carries even when its template does not list them; values as the seed's
+# templates usually set them. Integer keys are type-checked on ChangeConfiguration.
+INTEGER_KEYS = frozenset(
+    {
+        "HeartbeatInterval",
+        "ConnectionTimeOut",
+        "MeterValueSampleInterval",
+        "ClockAlignedDataInterval",
+        "WebSocketPingInterval",
+        "GetConfigurationMaxKeys",
+        "NumberOfConnectors",
+        "ResetRetries",
+        "TransactionMessageAttempts",
+        "TransactionMessageRetryInterval",
+        "MinimumStatusDuration",
+        "LocalAuthListMaxLength",
+        "SendLocalListMaxLength",
+        "ChargeProfileMaxStackLevel",
+        "ChargingScheduleMaxPeriods",
+        "MaxChargingProfilesInstalled",
+        "MaxEnergyOnInvalidId",
+        "BlinkRepeat",
+        "LightIntensity",
+    }
+)
+
+BOOLEAN_KEYS = frozenset(
+    {
+        "AuthorizeRemoteTxRequests",
+        "AllowOfflineTxForUnknownId",
+        "AuthorizationCacheEnabled",
+        "LocalAuthorizeOffline",
+        "LocalPreAuthorize",
+        "StopTransactionOnEVSideDisconnect",
+        "StopTransactionOnInvalidId",
+        "UnlockConnectorOnEVSideDisconnect",
+        "LocalAuthListEnabled",
+        "ReserveConnectorZeroSupported",
+        "ConnectorSwitch3to1PhaseSupported",
+    }
+)
+
+
+def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
+    return [
+        ConfigurationKey("HeartbeatInterval", "0"),
+        ConfigurationKey("ConnectionTimeOut", "30"),
+        ConfigurationKey("WebSocketPingInterval", "0"),
+        ConfigurationKey("MeterValueSampleInterval", "60"),
+        ConfigurationKey("MeterValuesSampledData", "Energy.Active.Import.Register"),
+        ConfigurationKey("NumberOfConnectors", str(number_of_connectors), readonly=True),
+        ConfigurationKey("SupportedFeatureProfiles", "Core", readonly=True),
+        ConfigurationKey("GetConfigurationMaxKeys", "100", readonly=True),
+        ConfigurationKey("AuthorizeRemoteTxRequests", "true"),
+    ]
+
+
+def valid_value(key: str, value: str) -> bool:
+    if key in INTEGER_KEYS:
+        try:
+            return int(value) >= 0
+        except ValueError:
+            return False
+    if key in BOOLEAN_KEYS:
+        return value.lower() in ("true", "false")
+    return True
+
+
+class OcppConfiguration:
+    def __init__(self, keys: Iterable[ConfigurationKey]) -> None:
+        self._keys: dict[str, ConfigurationKey] = {}
+        for item in keys:
+            self._keys[item.key] = item
+
+    @classmethod
+    def from_template(
+        cls, template_keys: Iterable[Any], number_of_connectors: int
+    ) -> OcppConfiguration:
+        keys = default_keys(number_of_connectors)
+        keys.extend(
+            ConfigurationKey(
+                key=item.key,
+                value=item.value,
+                readonly=item.readonly,
+                visible=item.visible,
+                reboot=item.reboot,
+            )
+            for item in template_keys
+        )
+        return cls(keys)
+
+    def get(self, key: str) -> str | None:
+        item = self._keys.get(key)
+        return item.value if item is not None else None
+
+    def get_int(self, key: str, default: int) -> int:
+        value = self.get(key)
+        try:
+            return int(value) if value is not None else default
+        except ValueError:
+            return default
+
+    def set(self, key: str, value: str) -> None:
+        """Set a value from the station's own logic, readonly or not."""
+        item = self._keys.get(key)
+        if item is None:
+            self._keys[key] = ConfigurationKey(key, value)
+        else:
+            item.value = value
+
+    def change(self, key: str, value: str) -> ChangeStatus:
+        """Apply a ChangeConfiguration.req (OCPP 1.6 section 5.3)."""
+        item = self._keys.get(key)
+        if item is None:
+            return ChangeStatus.NOT_SUPPORTED
+        if item.readonly or not valid_value(key, value):
+            return ChangeStatus.REJECTED
+        item.value = value
+        return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED
+
+    def visible(self, keys: Iterable[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+        """GetConfiguration.conf (section 5.8): the known visible keys and the unknown ones."""
+        if keys is None:
+            selected = [item for item in self._keys.values() if item.visible]
+            unknown: list[str] = []
+        else:
+            selected, unknown = [], []
+            for key in keys:
+                item = self._keys.get(key)
+                if item is None or not item.visible:
+                    unknown.append(key)
+                else:
+                    selected.append(item)
+        return [_as_wire(item) for item in selected], unknown
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": item.key,
+                "readonly": item.readonly,
+                "value": item.value,
+                "visible": item.visible,
+                "reboot": item.reboot,
+            }
+            for item in self._keys.values()
+        ]
+
+
+def _as_wire(item: ConfigurationKey) -> dict[str, Any]:
+    entry: dict[str, Any] = {"key": item.key, "readonly": item.readonly}
+    if item.value is not None:
+        entry["value"] = item.value
+    return entry

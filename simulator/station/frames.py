@@ -1,0 +1,147 @@
+"""OCPP-J message frames (OCPP-J 1.6 section 4): parsing and encoding, no I/O.
+
+Payloads stay plain dicts: the hot path of a fleet is one MeterValues frame per station every few
+seconds, and dataclass conversion per frame costs far more than the JSON itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+CALL = 2
+CALLRESULT = 3
+CALLERROR = 4
+
+MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J 4.1.4
+
+
+class ErrorCode(StrEnum):
+    """CALLERROR codes of OCPP-J 1.6 section 4.2.3, spelled as on the wire.
+
+    The spelling "OccurenceConstraintViolation" and the name "FormationViolation" are known typos
+    that the errata (section 5) keep on purpose, since peers match on these exact strings.
+    """
+
+    NOT_IMPLEMENTED = "NotImplemented"
+    NOT_SUPPORTED = "NotSupported"
+    INTERNAL_ERROR = "InternalError"
+    PROTOCOL_ERROR = "ProtocolError"
+    SECURITY_ERROR = "SecurityError"
+    FORMATION_VIOLATION = "FormationViolation"
+    PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
+    OCCURENCE_CONSTRAINT_VIOLATION = "OccurenceConstraintViolation"
+    TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
+    GENERIC_ERROR = "GenericError"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    message_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    message_id: str
+    code: str
+    description: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Frame = Call | CallResult | CallError
+
+
+class FrameError(Exception):
+    """A frame that cannot be understood; `message_id` is set when the frame carried one."""
+
+    def __init__(self, code: ErrorCode, description: str, message_id: str | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.message_id = message_id
+
+
+class OcppError(Exception):
+    """Raised by a handler (or a validator) to answer a CALL with a CALLERROR."""
+
+    def __init__(
+        self, code: ErrorCode, description: str = "", details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description or code.value)
+        self.code = code
+        self.description = description
+        self.details = details or {}
+
+
+def encode_call(message_id: str, action: str, payload: dict[str, Any]) -> str:
+    return orjson.dumps([CALL, message_id, action, payload]).decode()
+
+
+def encode_result(message_id: str, payload: dict[str, Any]) -> str:
+    return orjson.dumps([CALLRESULT, message_id, payload]).decode()
+
+
+def encode_error(
+    message_id: str, code: str, description: str = "", details: dict[str, Any] | None = None
+) -> str:
+    return orjson.dumps([CALLERROR, message_id, code, description, details or {}]).decode()
+
+
+def parse(data: str | bytes) -> Frame:
+    """Parse one WebSocket message into a frame, or raise FrameError with the code to answer."""
+    try:
+        message = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, f"invalid JSON: {exc}") from None
+    if not isinstance(message, list) or len(message) < 3:
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "a frame is a JSON array of 3 to 5 items")
+    kind, message_id = message[0], message[1]
+    if not isinstance(message_id, str):
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "message id must be a string")
+    if len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        raise FrameError(
+            ErrorCode.FORMATION_VIOLATION, "message id longer than 36 characters", message_id
+        )
+    if kind == CALL:
+        if len(message) != 4 or not isinstance(message[2], str):
+            raise FrameError(
+                ErrorCode.FORMATION_VIOLATION, "CALL is [2, id, action, payload]", message_id
+            )
+        return Call(message_id, message[2], _payload(message[3], message_id))
+    if kind == CALLRESULT:
+        if len(message) != 3:
+            raise FrameError(
+                ErrorCode.FORMATION_VIOLATION, "CALLRESULT is [3, id, payload]", message_id
+            )
+        return CallResult(message_id, _payload(message[2], message_id))
+    if kind == CALLERROR:
+        if len(message) != 5 or not isinstance(message[2], str):
+            raise FrameError(
+                ErrorCode.FORMATION_VIOLATION,
+                "CALLERROR is [4, id, code, description, details]",
+                message_id,
+            )
+        details = message[4] if isinstance(message[4], dict) else {}
+        return CallError(message_id, message[2], str(message[3] or ""), details)
+    # OCPP-J 4.1.3: an unknown message type is ignored by the receiver; the caller decides.
+    raise FrameError(ErrorCode.PROTOCOL_ERROR, f"unknown message type {kind!r}", message_id)
+
+
+def _payload(value: Any, message_id: str) -> dict[str, Any]:
+    # OCPP-J 4.2.1/4.2.2: an empty payload may be written null or {}.
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "payload must be a JSON object", message_id)
+    return value

@@ -1,0 +1,182 @@
+"""OCPP-J RPC over one open WebSocket: one CALL in flight, incoming CALLs routed to handlers.
+
+This is evsim's own thin layer instead of the `ocpp` library's ChargePoint, whose dataclass
+conversion and jsonschema validation cost about 1.1 ms per message (DESIGN.md, data flow 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from loguru import logger
+
+from simulator.station import frames
+from simulator.station.frames import Call, CallError, CallResult, ErrorCode, FrameError, OcppError
+from simulator.station.ocpp16 import schemas
+from simulator.stats import Statistics
+
+CallHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Transport(Protocol):
+    """The part of a websockets connection the session uses (so tests may pass a fake peer)."""
+
+    async def send(self, message: str) -> None: ...
+
+    async def recv(self) -> str | bytes: ...
+
+
+class CallFailed(Exception):
+    """The CSMS answered a CALL with a CALLERROR."""
+
+    def __init__(self, action: str, error: CallError) -> None:
+        super().__init__(f"{action}: {error.code} {error.description}".rstrip())
+        self.action = action
+        self.error = error
+
+
+class ConnectionLost(Exception):
+    """The connection closed while a CALL waited for its answer."""
+
+
+class RpcSession:
+    def __init__(
+        self,
+        transport: Transport,
+        handle_call: CallHandler,
+        *,
+        message_ids: itertools.count[int],
+        response_timeout: float,
+        validate_payloads: bool,
+        statistics: Statistics | None,
+        log: Any = logger,
+    ) -> None:
+        self._transport = transport
+        self._handle_call = handle_call
+        self._ids = message_ids
+        self._response_timeout = response_timeout
+        self._validate = validate_payloads
+        self._statistics = statistics
+        self._log = log
+        # One CALL in flight (OCPP-J 4.1.1): callers queue on the lock, in order.
+        self._lock = asyncio.Lock()
+        self._pending: tuple[str, asyncio.Future[CallResult | CallError]] | None = None
+        self._answering: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a CALL and return the CALLRESULT payload.
+
+        Raises CallFailed on CALLERROR, TimeoutError when no answer came in time, ConnectionLost
+        when the connection closes first.
+        """
+        if self._validate:
+            schemas.validate(action, payload)
+        async with self._lock:
+            if self._closed:
+                raise ConnectionLost(action)
+            message_id = str(next(self._ids))
+            future: asyncio.Future[CallResult | CallError] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._pending = (message_id, future)
+            command = self._statistics.command(action) if self._statistics is not None else None
+            started = time.perf_counter_ns()
+            try:
+                await self._transport.send(frames.encode_call(message_id, action, payload))
+                if command is not None:
+                    command.requests += 1
+                answer = await asyncio.wait_for(future, self._response_timeout)
+            except TimeoutError:
+                if command is not None:
+                    command.timeouts += 1
+                raise
+            except Exception as exc:
+                raise ConnectionLost(action) from exc
+            finally:
+                self._pending = None
+            if command is not None:
+                command.latency_us.record((time.perf_counter_ns() - started) // 1000)
+            if isinstance(answer, CallError):
+                if command is not None:
+                    command.errors += 1
+                raise CallFailed(action, answer)
+            if command is not None:
+                command.responses += 1
+            if self._validate:
+                schemas.validate(f"{action}Response", answer.payload)
+            return answer.payload
+
+    async def run(self) -> None:
+        """Read frames until the connection closes; then every waiting CALL fails at once."""
+        try:
+            while True:
+                data = await self._transport.recv()
+                self._receive(data)
+        finally:
+            self._closed = True
+            if self._pending is not None and not self._pending[1].done():
+                future = self._pending[1]
+                future.set_exception(ConnectionLost("connection closed"))
+                # The caller may have been cancelled meanwhile; nobody else needs the error.
+                future.exception()
+            for task in list(self._answering):
+                task.cancel()
+
+    def _receive(self, data: str | bytes) -> None:
+        try:
+            frame = frames.parse(data)
+        except FrameError as exc:
+            self._log.warning("Bad frame from CSMS: {}", exc.description)
+            if exc.message_id is not None and exc.code is not ErrorCode.PROTOCOL_ERROR:
+                reply = frames.encode_error(exc.message_id, exc.code, exc.description)
+                self._spawn(self._send(reply))
+            return
+        if isinstance(frame, Call):
+            self._spawn(self._answer(frame))
+            return
+        pending = self._pending
+        if pending is None or pending[0] != frame.message_id:
+            self._log.warning("Answer to an unknown message id {!r} ignored", frame.message_id)
+            return
+        if not pending[1].done():
+            pending[1].set_result(frame)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _answer(self, call: Call) -> None:
+        try:
+            # Incoming CALLs are always validated: a station must not act on a malformed order.
+            schemas.validate(call.action, call.payload)
+            response = await self._handle_call(call.action, call.payload)
+            if self._validate:
+                schemas.validate(f"{call.action}Response", response)
+        except OcppError as exc:
+            await self._send(
+                frames.encode_error(call.message_id, exc.code, exc.description, exc.details)
+            )
+            return
+        except Exception as exc:
+            self._log.exception("Handler for {} failed", call.action)
+            await self._send(
+                frames.encode_error(call.message_id, ErrorCode.INTERNAL_ERROR, str(exc))
+            )
+            return
+        await self._send(frames.encode_result(call.message_id, response))
+
+    async def _send(self, message: str) -> None:
+        try:
+            await self._transport.send(message)
+        except Exception as exc:  # the connection is gone: the reader loop will notice
+            self._log.debug("Send failed: {}", exc)

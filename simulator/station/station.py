@@ -1,0 +1,400 @@
+"""One simulated charging station: its state, its connection lifecycle and its OCPP dialogue."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from loguru import logger
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from simulator.station.backoff import reconnect_delay
+from simulator.station.clock import Clock, iso_timestamp
+from simulator.station.configuration import OcppConfiguration
+from simulator.station.connection import FatalConnectError, connect_options, open_connection
+from simulator.station.connectors import ConnectorState
+from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16 import HANDLERS, schemas
+from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
+from simulator.stats import Statistics
+from simulator.templates import StationSpec
+
+# WebSocket readyState values, as the seed's UI protocol reports them.
+CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
+
+DEFAULT_RESPONSE_TIMEOUT = 30.0
+DEFAULT_BOOT_RETRY_SECONDS = 30
+DEFAULT_HEARTBEAT_SECONDS = 60
+
+ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
+
+
+class RegistrationRefused(Exception):
+    """The CSMS did not accept the station within registrationMaxRetries boots."""
+
+
+class ChargingStation:
+    def __init__(
+        self,
+        spec: StationSpec,
+        *,
+        clock: Clock,
+        on_change: ChangeListener,
+        statistics: Statistics | None = None,
+    ) -> None:
+        self.spec = spec
+        self.template = spec.template
+        self.clock = clock
+        self.rng = random.Random(spec.seed)
+        self.statistics = statistics if self.template.enable_statistics else None
+        self._on_change = on_change
+        self.log = logger.bind(station=spec.station_id)
+        self.connectors: dict[int, ConnectorState] = {
+            connector_id: ConnectorState(connector_id, status=connector.boot_status or "Available")
+            for connector_id, connector in spec.connectors.items()
+        }
+        physical = sum(1 for connector_id in self.connectors if connector_id > 0)
+        self.configuration = OcppConfiguration.from_template(
+            self.template.configuration.configuration_key if self.template.configuration else (),
+            physical,
+        )
+        self.supervision_url = spec.supervision_url
+        self.started = False
+        self.ws_state = CLOSED
+        self.boot_response: dict[str, Any] | None = None
+        self._message_ids = itertools.count(1)
+        self._session: RpcSession | None = None
+        self._websocket: ClientConnection | None = None
+        self._lifecycle: asyncio.Task[None] | None = None
+        self._connection_wanted = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- what the UI sees -------------------------------------------------------------------
+
+    @property
+    def hash_id(self) -> str:
+        return self.spec.hash_id
+
+    @property
+    def booted(self) -> bool:
+        return self.boot_response is not None and self.boot_response.get("status") == "Accepted"
+
+    def station_info(self) -> dict[str, Any]:
+        template = self.template
+        info: dict[str, Any] = {
+            "chargingStationId": self.spec.station_id,
+            "hashId": self.spec.hash_id,
+            "templateName": self.spec.template_name,
+            "templateIndex": self.spec.index,
+            "ocppVersion": "1.6",
+            "ocppProtocol": "json",
+            "chargePointModel": template.charge_point_model,
+            "chargePointVendor": template.charge_point_vendor,
+            "firmwareVersion": template.firmware_version,
+            "currentOutType": template.current_out_type,
+            "numberOfConnectors": sum(1 for c in self.connectors if c > 0),
+        }
+        if self.spec.charge_point_serial_number:
+            info["chargePointSerialNumber"] = self.spec.charge_point_serial_number
+        if self.spec.charge_box_serial_number:
+            info["chargeBoxSerialNumber"] = self.spec.charge_box_serial_number
+        return info
+
+    def data(self) -> dict[str, Any]:
+        """The station's entry in listChargingStations (the seed's ChargingStationData)."""
+        return {
+            "stationInfo": self.station_info(),
+            "started": self.started,
+            "wsState": self.ws_state,
+            "bootNotificationResponse": self.boot_response,
+            "supervisionUrl": self.supervision_url,
+            "connectors": self.connectors_data(),
+            "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
+        }
+
+    def connectors_data(self) -> list[dict[str, Any]]:
+        return [self.connectors[i].as_data() for i in sorted(self.connectors)]
+
+    def _changed(self, **delta: Any) -> None:
+        self._on_change(self, delta)
+
+    def configuration_changed(self, key: str) -> None:
+        self._changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self._connection_wanted.set()
+        self._lifecycle = asyncio.create_task(self._run(), name=f"station {self.spec.station_id}")
+        self._changed(started=True)
+
+    async def stop(self) -> None:
+        """Close the connection (code 1000) and stop every task of the station."""
+        if not self.started:
+            return
+        self.started = False
+        self._connection_wanted.clear()
+        await self._close_websocket()
+        for task in [self._lifecycle, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(
+            *(t for t in [self._lifecycle, *self._tasks] if t is not None), return_exceptions=True
+        )
+        self._lifecycle = None
+        self._set_ws_state(CLOSED)
+        self._changed(started=False)
+
+    async def open_connection(self) -> None:
+        if not self.started:
+            raise RuntimeError("station is stopped")
+        self._connection_wanted.set()
+
+    async def close_connection(self) -> None:
+        """Close on purpose: the station stays offline until open_connection()."""
+        self._connection_wanted.clear()
+        await self._close_websocket()
+
+    async def _close_websocket(self) -> None:
+        websocket = self._websocket
+        if websocket is not None:
+            self._set_ws_state(CLOSING)
+            await websocket.close(1000, "station closing")
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            if not isinstance(exc, ConnectionLost | CallFailed | TimeoutError):
+                self.log.opt(exception=exc).error("Station task failed")
+
+    def _set_ws_state(self, state: int) -> None:
+        if state != self.ws_state:
+            self.ws_state = state
+            self._changed(wsState=state)
+
+    async def _run(self) -> None:
+        """Connect, boot, serve; reconnect after any close the station did not ask for."""
+        failures = 0
+        max_retries = self.template.auto_reconnect_max_retries
+        while self.started:
+            await self._connection_wanted.wait()
+            self._set_ws_state(CONNECTING)
+            try:
+                websocket = await open_connection(self.spec.ws_url, self._connect_options())
+            except FatalConnectError as exc:
+                self.log.error("Cannot connect to {}: {}; station stopped", self.spec.ws_url, exc)
+                self._set_ws_state(CLOSED)
+                self.started = False
+                self._changed(started=False)
+                return
+            except (OSError, TimeoutError, InvalidHandshake) as exc:
+                self._set_ws_state(CLOSED)
+                failures += 1
+                self.log.debug("Connection to {} failed: {}", self.spec.ws_url, exc)
+            else:
+                failures = 0
+                if not await self._online(websocket):
+                    return
+                if not self._connection_wanted.is_set():
+                    continue  # closed on purpose: wait to be asked again
+                failures += 1
+            if 0 <= max_retries < failures:
+                self.log.warning("Giving up after {} reconnect attempts", failures - 1)
+                self.started = False
+                self._changed(started=False)
+                return
+            delay = reconnect_delay(
+                failures,
+                exponential=self.template.reconnect_exponential_delay,
+                fixed_seconds=self.configuration.get_int("ConnectionTimeOut", 30),
+                rng=self.rng,
+            )
+            self.log.debug("Reconnecting in {:.1f} s", delay)
+            await self.clock.sleep(delay)
+
+    def _connect_options(self) -> dict[str, Any]:
+        return connect_options(
+            user=self.spec.supervision_user,
+            password=self.spec.supervision_password,
+            ws_options=self.template.ws_options,
+            ping_interval=self.configuration.get_int("WebSocketPingInterval", 0),
+        )
+
+    async def _online(self, websocket: ClientConnection) -> bool:
+        """Serve one connection until it closes; False when the station must stop for good."""
+        self._websocket = websocket
+        session = RpcSession(
+            websocket,
+            self._handle_call,
+            message_ids=self._message_ids,
+            response_timeout=DEFAULT_RESPONSE_TIMEOUT,
+            validate_payloads=self.template.payload_schema_validation,
+            statistics=self.statistics,
+            log=self.log,
+        )
+        self._session = session
+        self._set_ws_state(OPEN)
+        self.log.debug("Connected to {}", self.spec.ws_url)
+        reader = asyncio.create_task(self._read(session))
+        dialogue = asyncio.create_task(self._dialogue(session))
+        keep_running = True
+        try:
+            await asyncio.wait({reader, dialogue}, return_when=asyncio.FIRST_COMPLETED)
+            if dialogue.done() and isinstance(dialogue.exception(), RegistrationRefused):
+                self.log.warning("{}; station stopped", dialogue.exception())
+                keep_running = False
+        finally:
+            dialogue.cancel()
+            if not reader.done():
+                await websocket.close(1000, "station closing")
+            reader.cancel()
+            await asyncio.gather(reader, dialogue, return_exceptions=True)
+            self._session = None
+            self._websocket = None
+            self._set_ws_state(CLOSED)
+        if not keep_running:
+            self.started = False
+            self._changed(started=False)
+        return keep_running
+
+    async def _read(self, session: RpcSession) -> None:
+        try:
+            await session.run()
+        except ConnectionClosed as exc:
+            self.log.debug("Connection closed: {}", exc)
+
+    async def _handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        handler = HANDLERS.get(action)
+        if handler is None:
+            if schemas.is_known_action(action):
+                raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is not supported")
+            raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {action}")
+        if not self._incoming_supported(action):
+            raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is disabled by commandsSupport")
+        return await handler(self, payload)
+
+    def _incoming_supported(self, action: str) -> bool:
+        support = self.template.commands_support
+        incoming = support.incoming_commands if support is not None else None
+        return not incoming or bool(incoming.get(action, False))
+
+    def _outgoing_supported(self, action: str) -> bool:
+        support = self.template.commands_support
+        outgoing = support.outgoing_commands if support is not None else None
+        return not outgoing or bool(outgoing.get(action, False))
+
+    # -- the dialogue with the CSMS ---------------------------------------------------------
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        session = self._session
+        if session is None or session.closed:
+            raise ConnectionLost(action)
+        return await session.call(action, payload)
+
+    async def _dialogue(self, session: RpcSession) -> None:
+        await self._boot()
+        await self._send_all_statuses()
+        await self._heartbeats()
+
+    def boot_payload(self) -> dict[str, Any]:
+        template = self.template
+        payload: dict[str, Any] = {
+            "chargePointVendor": template.charge_point_vendor,
+            "chargePointModel": template.charge_point_model,
+        }
+        optional = {
+            "chargePointSerialNumber": self.spec.charge_point_serial_number,
+            "chargeBoxSerialNumber": self.spec.charge_box_serial_number,
+            "meterSerialNumber": self.spec.meter_serial_number,
+            "firmwareVersion": template.firmware_version,
+        }
+        payload.update({key: value for key, value in optional.items() if value})
+        return payload
+
+    async def _boot(self) -> None:
+        """BootNotification until Accepted (OCPP 1.6 section 4.2), at most registrationMaxRetries
+        more times after a Pending or Rejected answer, waiting the interval the CSMS gave."""
+        max_retries = self.template.registration_max_retries
+        refusals = 0
+        while True:
+            try:
+                response = await self.call("BootNotification", self.boot_payload())
+            except (TimeoutError, CallFailed) as exc:
+                self.log.warning("BootNotification failed: {}", exc)
+                response = None
+            if response is not None:
+                self.boot_response = response
+                self._changed(bootNotificationResponse=response)
+                if response["status"] == "Accepted":
+                    interval = int(response.get("interval") or 0)
+                    if interval > 0:
+                        self.configuration.set("HeartbeatInterval", str(interval))
+                    self.log.debug("Booted, heartbeat interval {} s", interval)
+                    return
+                wait = int(response.get("interval") or 0) or DEFAULT_BOOT_RETRY_SECONDS
+            else:
+                wait = DEFAULT_BOOT_RETRY_SECONDS
+            refusals += 1
+            if 0 <= max_retries < refusals:
+                raise RegistrationRefused(f"boot not accepted after {refusals} attempts")
+            await self.clock.sleep(wait)
+
+    async def _send_all_statuses(self) -> None:
+        for connector_id in sorted(self.connectors):
+            try:
+                await self.send_status(connector_id)
+            except (TimeoutError, CallFailed) as exc:
+                # A status the CSMS refused is not a reason to drop the connection.
+                self.log.warning("StatusNotification failed: {}", exc)
+
+    async def send_status(self, connector_id: int) -> None:
+        if not self._outgoing_supported("StatusNotification"):
+            return
+        connector = self.connectors[connector_id]
+        await self.call(
+            "StatusNotification",
+            {
+                "connectorId": connector_id,
+                "errorCode": connector.error_code,
+                "status": connector.status,
+                "timestamp": iso_timestamp(self.clock.now()),
+            },
+        )
+
+    async def _heartbeats(self) -> None:
+        while True:
+            interval = self.configuration.get_int("HeartbeatInterval", 0)
+            await self.clock.sleep(interval if interval > 0 else DEFAULT_HEARTBEAT_SECONDS)
+            try:
+                await self.heartbeat()
+            except (TimeoutError, CallFailed) as exc:
+                self.log.warning("Heartbeat failed: {}", exc)
+
+    async def heartbeat(self) -> dict[str, Any]:
+        return await self.call("Heartbeat", {})
+
+    async def send_triggered(self, action: str, connector_id: int | None) -> None:
+        if action == "BootNotification":
+            response = await self.call("BootNotification", self.boot_payload())
+            self.boot_response = response
+            self._changed(bootNotificationResponse=response)
+        elif action == "Heartbeat":
+            await self.heartbeat()
+        elif action == "StatusNotification":
+            if connector_id is None:
+                await self._send_all_statuses()
+            else:
+                await self.send_status(connector_id)
