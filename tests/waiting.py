@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 async def eventually(
     predicate: Callable[[], bool],
-    timeout: float,  # noqa: ASYNC109
+    timeout: float,
     what: str = "condition",
 ) -> None:
     """Poll `predicate` every 20 ms; TimeoutError after `timeout` seconds."""

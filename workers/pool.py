@@ -122,7 +122,7 @@ class WorkerPool(ABC):
         self,
         payload: Any,
         element_ids: list[str] | None = None,
-        timeout: float = 30,  # noqa: ASYNC109  (a timeout per worker, answered as a value)
+        timeout: float = 30,
     ) -> dict[int, Any]:
         """Send `payload` once to each worker owning one of `element_ids` (unknown ids are
         ignored), or to every live worker when None; the answers by worker id.
@@ -153,7 +153,7 @@ class WorkerPool(ABC):
         """Worker processes starting or running."""
 
     @abstractmethod
-    async def stop(self, timeout: float = 10) -> None:  # noqa: ASYNC109  (then it escalates)
+    async def stop(self, timeout: float = 10) -> None:
         """Ask every worker to stop its host and wait up to `timeout` seconds; then SIGTERM,
         then SIGKILL whatever is left, and join every process."""
 
@@ -361,7 +361,7 @@ class ProcessPool(WorkerPool):
         self,
         payload: Any,
         element_ids: list[str] | None = None,
-        timeout: float = 30,  # noqa: ASYNC109  (a timeout per worker, answered as a value)
+        timeout: float = 30,
     ) -> dict[int, Any]:
         self._require_running()
         targets: dict[int, tuple[str, ...] | None]
@@ -408,7 +408,7 @@ class ProcessPool(WorkerPool):
     def worker_count(self) -> int:
         return sum(1 for w in self._workers.values() if w.live)
 
-    async def stop(self, timeout: float = 10) -> None:  # noqa: ASYNC109  (then it escalates)
+    async def stop(self, timeout: float = 10) -> None:
         if self._state is _State.NEW:
             self._state = _State.STOPPED
             self._events.put_nowait(None)

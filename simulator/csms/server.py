@@ -227,7 +227,7 @@ class CentralSystem:
         self,
         station_id: str,
         request: Any,
-        timeout: float | None = None,  # noqa: ASYNC109  # per call, unlike response_timeout
+        timeout: float | None = None,  # per call, unlike response_timeout
     ) -> Any:
         """Send a CALL (an `ocpp.v16.call.*` dataclass) and return the station's
         `ocpp.v16.call_result.*`. A CALLERROR raises the library's OCPPError subclass; a
@@ -275,7 +275,7 @@ class CentralSystem:
         self,
         predicate: Callable[[], bool],
         # A required bound, not asyncio.timeout around the call: a test cannot forget it.
-        timeout: float,  # noqa: ASYNC109
+        timeout: float,
         what: str = "condition",
     ) -> None:
         """Return once `predicate()` holds, re-checked after every received message and
@@ -289,13 +289,13 @@ class CentralSystem:
         except TimeoutError:
             raise TimeoutError(f"{what} not met within {timeout} s") from None
 
-    async def wait_booted(self, count: int, timeout: float) -> None:  # noqa: ASYNC109
+    async def wait_booted(self, count: int, timeout: float) -> None:
         """Wait until `count` stations have had their last BootNotification Accepted."""
         await self.wait_until(
             lambda: self.report.booted >= count, timeout, f"{count} stations booted"
         )
 
-    async def wait_connected(self, count: int, timeout: float) -> None:  # noqa: ASYNC109
+    async def wait_connected(self, count: int, timeout: float) -> None:
         await self.wait_until(
             lambda: len(self._stations) >= count, timeout, f"{count} stations connected"
         )
@@ -304,7 +304,7 @@ class CentralSystem:
         self,
         station_id: str,
         action: str,
-        timeout: float,  # noqa: ASYNC109
+        timeout: float,
         count: int = 1,
     ) -> list[ReceivedMessage]:
         """Wait for the station's `count`th `action` CALL (counted across the instance's

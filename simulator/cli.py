@@ -1,0 +1,231 @@
+"""`evsim`: run the simulator, the bundled CSMS, or talk to a running simulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from loguru import logger
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from simulator.config import ConfigError, Settings, load_settings
+from simulator.csms import CentralSystem
+from simulator.csms.cli import main as csms_main
+from simulator.logs import configure_logging
+from simulator.station.connection import basic_auth_header
+from simulator.supervisor import Supervisor
+from simulator.templates import plan_stations
+from simulator.ui.server import UiServer
+
+DEFAULT_CONFIG = Path("config/config.json")
+USAGE_ERROR = 2
+
+
+def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run the simulated fleet")
+    run.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.json path")
+    run.add_argument("--log-level", help="override logLevel")
+    run.add_argument(
+        "--supervision-url", action="append", help="override supervisionUrls (repeatable)"
+    )
+    run.add_argument("--seed", type=int, help="run seed (station randomness)")
+    run.add_argument(
+        "--with-csms",
+        action="store_true",
+        help="also start the bundled CSMS on the host and port of the first supervision URL",
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bar at start-up")
+    run.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop in workers")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="evsim", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_parser(sub)
+    sub.add_parser("csms", help="run the bundled OCPP 1.6 CSMS (see `evsim csms --help`)")
+    ui = sub.add_parser("ui", help="call a UI protocol procedure on a running simulator")
+    ui.add_argument("procedure", help="e.g. listChargingStations, startSimulator")
+    ui.add_argument("--url", default="ws://127.0.0.1:8080", help="UI server URL")
+    ui.add_argument("--user", help="basic-auth user")
+    ui.add_argument("--password", help="basic-auth password")
+    ui.add_argument("--payload", default="{}", help="JSON object, or @file")
+    templates = sub.add_parser("templates", help="list and validate the configured templates")
+    templates.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["csms"]:
+        return csms_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    try:
+        if args.command == "run":
+            return run(args)
+        if args.command == "ui":
+            return ui(args)
+        if args.command == "templates":
+            return templates(args)
+    except ConfigError as exc:
+        print(f"evsim: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    return USAGE_ERROR
+
+
+# -- evsim run ------------------------------------------------------------------------------
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.log_level:
+        overrides["logLevel"] = args.log_level
+    if args.supervision_url:
+        overrides["supervisionUrls"] = args.supervision_url
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, run_overrides(args))
+    plan_stations(settings)  # a bad template stops start-up here, before any process starts
+    configure_logging(
+        level=settings.loguru_level,
+        console=settings.log_console or sys.stderr.isatty(),
+        log_file=settings.resolve(settings.log_file) if settings.log_file else None,
+        error_file=settings.resolve(settings.log_error_file) if settings.log_error_file else None,
+        json_format=settings.log_format == "json",
+        rotate=settings.log_rotate,
+        max_files=settings.log_max_files,
+    )
+    progress = not args.no_progress and sys.stdout.isatty()
+    try:
+        return asyncio.run(_serve(settings, args.with_csms, progress, not args.no_uvloop))
+    except OSError as exc:  # a port in use, a refused bind: the user's to fix, one line
+        print(f"evsim: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _serve(settings: Settings, with_csms: bool, progress: bool, use_uvloop: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    csms = None
+    if with_csms:
+        target = urlsplit(settings.supervision_urls[0])
+        csms = CentralSystem(host=target.hostname or "127.0.0.1", port=target.port or 80)
+        await csms.start()
+    supervisor = Supervisor(settings, use_uvloop=use_uvloop)
+    ui_server = UiServer(supervisor, settings.ui_server) if settings.ui_server.enabled else None
+    try:
+        if ui_server is not None:
+            await ui_server.start()
+        started = time.monotonic()
+        await supervisor.start()
+        await _show_boot_progress(supervisor, stop, progress)
+        counts = supervisor.counts()
+        if counts.booted == counts.stations:
+            logger.info(
+                "All {} stations booted in {:.1f} s", counts.stations, time.monotonic() - started
+            )
+        await stop.wait()
+        logger.info("Stopping")
+    finally:
+        await supervisor.stop()
+        if ui_server is not None:
+            await ui_server.stop()
+        if csms is not None:
+            await csms.stop()
+    return 0
+
+
+async def _show_boot_progress(supervisor: Supervisor, stop: asyncio.Event, visible: bool) -> None:
+    """Until every station is booted (or a stop is asked), show how many are."""
+
+    def all_booted(s: Supervisor) -> bool:
+        counts = s.counts()
+        return bool(counts.booted >= len(s.plan) or stop.is_set())
+
+    if not visible:
+        with contextlib.suppress(TimeoutError):
+            await supervisor.wait_for(all_booted, timeout=3600)
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("stations booted", total=len(supervisor.plan))
+        while not all_booted(supervisor):
+            bar.update(task, completed=supervisor.counts().booted)
+            with contextlib.suppress(TimeoutError):
+                await supervisor.wait_for(lambda s: stop.is_set(), timeout=0.2)
+        bar.update(task, completed=supervisor.counts().booted)
+
+
+# -- evsim ui -------------------------------------------------------------------------------
+
+
+def ui(args: argparse.Namespace) -> int:
+    payload_text: str = args.payload
+    if payload_text.startswith("@"):
+        payload_text = Path(payload_text[1:]).read_text(encoding="utf-8")
+    try:
+        payload = orjson.loads(payload_text)
+    except orjson.JSONDecodeError as exc:
+        print(f"evsim: --payload: invalid JSON: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        response = asyncio.run(
+            _ui_call(args.url, args.procedure, payload, args.user, args.password)
+        )
+    except OSError as exc:
+        print(f"evsim: cannot reach the UI server at {args.url}: {exc}", file=sys.stderr)
+        return 1
+    print(orjson.dumps(response, option=orjson.OPT_INDENT_2).decode())
+    return 0 if response.get("status") == "success" else 1
+
+
+async def _ui_call(
+    url: str, procedure: str, payload: Any, user: str | None, password: str | None
+) -> dict[str, Any]:
+    headers = {"Authorization": basic_auth_header(user, password)} if user else {}
+    async with connect(
+        url, subprotocols=[Subprotocol("ui0.0.1")], additional_headers=headers, proxy=None
+    ) as websocket:
+        request_id = str(uuid.uuid4())
+        await websocket.send(orjson.dumps([request_id, procedure, payload]).decode())
+        while True:
+            reply = orjson.loads(await websocket.recv())
+            if isinstance(reply, list) and reply and reply[0] == request_id:
+                result: dict[str, Any] = reply[1]
+                return result
+
+
+# -- evsim templates ------------------------------------------------------------------------
+
+
+def templates(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    plan = plan_stations(settings)
+    per_template: dict[str, int] = {}
+    for spec in plan:
+        per_template[spec.template_path] = per_template.get(spec.template_path, 0) + 1
+    for path, count in per_template.items():
+        print(f"{path}\t{count} stations\tok")
+    print(f"{len(plan)} stations in {len(per_template)} templates")
+    return 0
