@@ -337,7 +337,9 @@ class WorkerSettings(_Section):
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> WorkerSettings:
-        if self.pool_min_size > self.pool_max_size:
+        # Only a dynamic pool uses both bounds; a static pool of 3 with the default min of 4
+        # is a valid configuration.
+        if self.process_type == "dynamicPool" and self.pool_min_size > self.pool_max_size:
             raise ValueError(
                 f"poolMinSize ({self.pool_min_size}) is above poolMaxSize ({self.pool_max_size})"
             )

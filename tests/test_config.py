@@ -343,7 +343,10 @@ def test_a_union_error_names_the_field_not_pydantic_tags(config_file: Path) -> N
         ({"supervisionUrls": ["http://not-websocket"]}, "supervisionUrls"),
         ({"supervisionUrlDistribution": "nearest"}, "supervisionUrlDistribution"),
         ({"logLevel": "loud"}, "logLevel"),
-        ({"worker": {"poolMinSize": 8, "poolMaxSize": 4}}, "worker"),
+        (
+            {"worker": {"processType": "dynamicPool", "poolMinSize": 8, "poolMaxSize": 4}},
+            "worker",
+        ),
         ({"uiServer": {"authentication": {"enabled": True}}}, "uiServer.authentication"),
         ({"uiServer": {"options": {"port": 70000}}}, "uiServer.options.port"),
         ({"performanceStorage": {"type": "redis"}}, "performanceStorage.type"),
@@ -477,3 +480,9 @@ def test_templates_of_a_config_in_the_current_directory(
         Path("config.json"), {"stationTemplateUrls": [{"file": "t.json", "numberOfStations": 1}]}
     )
     assert settings.template_path(0) == Path("../templates/t.json")
+
+
+def test_static_pool_ignores_the_minimum_size(config_file: Path) -> None:
+    """poolMinSize bounds only a dynamic pool: a static pool of 3 with the default min loads."""
+    write_json(config_file, {"worker": {"processType": "staticPool", "poolMaxSize": 3}})
+    assert load_settings(config_file, environ={}).worker.pool_max_size == 3
