@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
+# The default config points at the bundled CSMS on 127.0.0.1:8180, started in the same process.
 run: $(STAMP)
-	$(BIN)/python -m simulator demo
+	$(BIN)/python -m simulator run --with-csms $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -24,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict simulator workers
 
 bench: $(STAMP)
+	@test -f bench/__main__.py || { echo "bench/: not written yet (see README, Missing)"; exit 1; }
 	$(BIN)/python -m bench $(if $(FULL),--full,)
 
 csms: $(STAMP)
