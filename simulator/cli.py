@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     plan_stations(settings)  # a bad template stops start-up here, before any process starts
     configure_logging(
         level=settings.loguru_level,
-        console=settings.log_console or sys.stderr.isatty(),
+        console=settings.log_console,
         log_file=settings.resolve(settings.log_file) if settings.log_file else None,
         error_file=settings.resolve(settings.log_error_file) if settings.log_error_file else None,
         json_format=settings.log_format == "json",
