@@ -12,6 +12,7 @@ from loguru import logger
 
 from simulator.csms.policy import BOOT_STATUSES
 from simulator.csms.server import CentralSystem
+from simulator.logs import configure_logging
 
 _LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 
@@ -137,14 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(level: str) -> None:
-    logger.remove()
-    logger.configure(extra={"station_id": "-"})
-    logger.add(
-        sys.stderr,
-        level=level,
-        format="<green>{time:HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
-        "<cyan>{extra[station_id]}</cyan> {message}",
-    )
+    configure_logging(level=level, console=True, process="csms")
 
 
 async def _run(csms: CentralSystem) -> None:

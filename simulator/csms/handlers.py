@@ -109,7 +109,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self._clock = clock
         self._on_change = on_change
         # Not `self.logger`: the base class logs through that stdlib logger.
-        self._log = logger.bind(station_id=station_id)
+        self._log = logger.bind(station=station_id)
 
     async def _handle_call(self, msg: Any) -> Any:
         # Overridden because it is the one place that sees the parsed CALL with its original
@@ -142,7 +142,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
     ) -> Any:
         status = self._policy.boot_status(self._report.station(self.id).boots)
         self._report.record_boot(self.id, status)
-        self._log.info("boot {} {}: {}", charge_point_vendor, charge_point_model, status)
+        self._log.debug("boot {} {}: {}", charge_point_vendor, charge_point_model, status)
         return call_result.BootNotification(
             current_time=iso_utc(self._clock()),
             interval=self._policy.boot_interval(status),
@@ -172,7 +172,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             meter_start=meter_start,
             timestamp=timestamp,
         )
-        self._log.info(
+        self._log.debug(
             "transaction {} started on connector {} for {}", transaction.id, connector_id, id_tag
         )
         return call_result.StartTransaction(transaction_id=transaction.id, id_tag_info=id_tag_info)
@@ -198,7 +198,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             reason=reason,
             energy_wh=energy,
         )
-        self._log.info("transaction {} stopped: {}", transaction_id, reason or "Local")
+        self._log.debug("transaction {} stopped: {}", transaction_id, reason or "Local")
         return call_result.StopTransaction(
             id_tag_info=self._id_tag_info(id_tag) if id_tag is not None else None
         )
@@ -221,12 +221,12 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status_notification(self, status: str) -> Any:
-        self._log.info("diagnostics status {}", status)
+        self._log.debug("diagnostics status {}", status)
         return call_result.DiagnosticsStatusNotification()
 
     @on(Action.firmware_status_notification)
     def on_firmware_status_notification(self, status: str) -> Any:
-        self._log.info("firmware status {}", status)
+        self._log.debug("firmware status {}", status)
         return call_result.FirmwareStatusNotification()
 
     @on(Action.data_transfer)

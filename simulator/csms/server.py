@@ -181,7 +181,7 @@ class CentralSystem:
     async def _serve_station(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None  # the handler runs after the handshake
         station_id = station_id_from_path(websocket.request.path)
-        station_log = logger.bind(station_id=station_id)
+        station_log = logger.bind(station=station_id)
         messages = self._messages.get(station_id)
         if messages is None:
             messages = self._messages[station_id] = deque(maxlen=self._message_log_limit)
@@ -208,7 +208,7 @@ class CentralSystem:
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
         self.report.record_connected(station_id)
-        station_log.info("station connected from {}", websocket.remote_address)
+        station_log.debug("station connected from {}", websocket.remote_address)
         self._notify()
         try:
             await handler.start()
@@ -220,7 +220,7 @@ class CentralSystem:
             if self._stations.get(station_id) is handler:
                 del self._stations[station_id]
                 self.report.record_disconnected(station_id)
-            station_log.info("station disconnected ({})", websocket.close_code)
+            station_log.debug("station disconnected ({})", websocket.close_code)
             self._notify()
 
     async def call(

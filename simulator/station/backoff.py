@@ -6,6 +6,9 @@ import random
 
 EXPONENTIAL_BASE_SECONDS = 0.5
 EXPONENTIAL_CAP_SECONDS = 60.0
+# 2.0 ** 1024 raises OverflowError: a station retrying forever (autoReconnectMaxRetries -1) at
+# the 60 s cap would crash after about a thousand attempts, some 13 hours.
+_MAX_EXPONENT = 1023
 
 
 def reconnect_delay(
@@ -24,6 +27,7 @@ def reconnect_delay(
     (the seed's default, reconnectExponentialDelay false): ConnectionTimeOut seconds, +/- 20 %.
     """
     if exponential:
-        delay = min(cap_seconds, base_seconds * 2.0 ** max(attempt - 1, 0))
+        exponent = min(max(attempt - 1, 0), _MAX_EXPONENT)
+        delay = min(cap_seconds, base_seconds * 2.0**exponent)
         return delay / 2 + rng.random() * delay / 2
     return max(fixed_seconds, 0.0) * (0.8 + 0.4 * rng.random())

@@ -81,22 +81,30 @@ def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
     ]
 
 
+_INTEGER_NAMES = frozenset(key.lower() for key in INTEGER_KEYS)
+_BOOLEAN_NAMES = frozenset(key.lower() for key in BOOLEAN_KEYS)
+
+
 def valid_value(key: str, value: str) -> bool:
-    if key in INTEGER_KEYS:
+    name = key.lower()
+    if name in _INTEGER_NAMES:
         try:
             return int(value) >= 0
         except ValueError:
             return False
-    if key in BOOLEAN_KEYS:
+    if name in _BOOLEAN_NAMES:
         return value.lower() in ("true", "false")
     return True
 
 
 class OcppConfiguration:
+    """Keys are CiString50Type (OCPP 1.6 sections 6.9, 6.23): looked up case-insensitively, and
+    reported as the template spells them."""
+
     def __init__(self, keys: Iterable[ConfigurationKey]) -> None:
         self._keys: dict[str, ConfigurationKey] = {}
         for item in keys:
-            self._keys[item.key] = item
+            self._keys[item.key.lower()] = item
 
     @classmethod
     def from_template(
@@ -116,7 +124,7 @@ class OcppConfiguration:
         return cls(keys)
 
     def get(self, key: str) -> str | None:
-        item = self._keys.get(key)
+        item = self._keys.get(key.lower())
         return item.value if item is not None else None
 
     def get_int(self, key: str, default: int) -> int:
@@ -128,15 +136,15 @@ class OcppConfiguration:
 
     def set(self, key: str, value: str) -> None:
         """Set a value from the station's own logic, readonly or not."""
-        item = self._keys.get(key)
+        item = self._keys.get(key.lower())
         if item is None:
-            self._keys[key] = ConfigurationKey(key, value)
+            self._keys[key.lower()] = ConfigurationKey(key, value)
         else:
             item.value = value
 
     def change(self, key: str, value: str) -> ChangeStatus:
         """Apply a ChangeConfiguration.req (OCPP 1.6 section 5.3)."""
-        item = self._keys.get(key)
+        item = self._keys.get(key.lower())
         if item is None:
             return ChangeStatus.NOT_SUPPORTED
         if item.readonly or not valid_value(key, value):
@@ -152,7 +160,7 @@ class OcppConfiguration:
         else:
             selected, unknown = [], []
             for key in keys:
-                item = self._keys.get(key)
+                item = self._keys.get(key.lower())
                 if item is None or not item.visible:
                     unknown.append(key)
                 else:

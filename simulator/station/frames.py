@@ -63,7 +63,11 @@ Frame = Call | CallResult | CallError
 
 
 class FrameError(Exception):
-    """A frame that cannot be understood; `message_id` is set when the frame carried one."""
+    """A frame that cannot be understood.
+
+    `message_id` is set only when the frame is a CALL with a usable id: a CALLERROR answers a
+    CALL (OCPP-J 4.2.3), never a CALLRESULT or CALLERROR, which are themselves answers.
+    """
 
     def __init__(self, code: ErrorCode, description: str, message_id: str | None = None) -> None:
         super().__init__(description)
@@ -109,9 +113,11 @@ def parse(data: str | bytes) -> Frame:
     kind, message_id = message[0], message[1]
     if not isinstance(message_id, str):
         raise FrameError(ErrorCode.FORMATION_VIOLATION, "message id must be a string")
+    # Only a CALL is answered with a CALLERROR; a broken answer is reported to nobody.
+    answer_to = message_id if kind == CALL else None
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise FrameError(
-            ErrorCode.FORMATION_VIOLATION, "message id longer than 36 characters", message_id
+            ErrorCode.FORMATION_VIOLATION, "message id longer than 36 characters", answer_to
         )
     if kind == CALL:
         if len(message) != 4 or not isinstance(message[2], str):
@@ -121,27 +127,23 @@ def parse(data: str | bytes) -> Frame:
         return Call(message_id, message[2], _payload(message[3], message_id))
     if kind == CALLRESULT:
         if len(message) != 3:
-            raise FrameError(
-                ErrorCode.FORMATION_VIOLATION, "CALLRESULT is [3, id, payload]", message_id
-            )
-        return CallResult(message_id, _payload(message[2], message_id))
+            raise FrameError(ErrorCode.FORMATION_VIOLATION, "CALLRESULT is [3, id, payload]")
+        return CallResult(message_id, _payload(message[2], None))
     if kind == CALLERROR:
         if len(message) != 5 or not isinstance(message[2], str):
             raise FrameError(
-                ErrorCode.FORMATION_VIOLATION,
-                "CALLERROR is [4, id, code, description, details]",
-                message_id,
+                ErrorCode.FORMATION_VIOLATION, "CALLERROR is [4, id, code, description, details]"
             )
         details = message[4] if isinstance(message[4], dict) else {}
         return CallError(message_id, message[2], str(message[3] or ""), details)
     # OCPP-J 4.1.3: an unknown message type is ignored by the receiver; the caller decides.
-    raise FrameError(ErrorCode.PROTOCOL_ERROR, f"unknown message type {kind!r}", message_id)
+    raise FrameError(ErrorCode.PROTOCOL_ERROR, f"unknown message type {kind!r}")
 
 
-def _payload(value: Any, message_id: str) -> dict[str, Any]:
+def _payload(value: Any, answer_to: str | None) -> dict[str, Any]:
     # OCPP-J 4.2.1/4.2.2: an empty payload may be written null or {}.
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise FrameError(ErrorCode.FORMATION_VIOLATION, "payload must be a JSON object", message_id)
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "payload must be a JSON object", answer_to)
     return value

@@ -43,6 +43,10 @@ class ConnectionLost(Exception):
     """The connection closed while a CALL waited for its answer."""
 
 
+class InvalidResponse(Exception):
+    """A handler answered with a payload that breaks its schema: a bug of the station."""
+
+
 class RpcSession:
     def __init__(
         self,
@@ -136,7 +140,7 @@ class RpcSession:
             frame = frames.parse(data)
         except FrameError as exc:
             self._log.warning("Bad frame from CSMS: {}", exc.description)
-            if exc.message_id is not None and exc.code is not ErrorCode.PROTOCOL_ERROR:
+            if exc.message_id is not None:
                 reply = frames.encode_error(exc.message_id, exc.code, exc.description)
                 self._spawn(self._send(reply))
             return
@@ -161,7 +165,7 @@ class RpcSession:
             schemas.validate(call.action, call.payload)
             response = await self._handle_call(call.action, call.payload)
             if self._validate:
-                schemas.validate(f"{call.action}Response", response)
+                _validate_own_response(call.action, response)
         except OcppError as exc:
             await self._send(
                 frames.encode_error(call.message_id, exc.code, exc.description, exc.details)
@@ -180,3 +184,11 @@ class RpcSession:
             await self._transport.send(message)
         except Exception as exc:  # the connection is gone: the reader loop will notice
             self._log.debug("Send failed: {}", exc)
+
+
+def _validate_own_response(action: str, response: dict[str, Any]) -> None:
+    # Answered as InternalError: a schema code would tell the CSMS that its request was wrong.
+    try:
+        schemas.validate(f"{action}Response", response)
+    except OcppError as exc:
+        raise InvalidResponse(exc.description) from None

@@ -23,23 +23,33 @@ _ERROR_BY_RULE: dict[str, ErrorCode] = {
     "additionalProperties": ErrorCode.FORMATION_VIOLATION,
 }
 
-
-@cache
-def _schema_text(name: str) -> str | None:
-    schema = resources.files("ocpp.v16").joinpath("schemas", f"{name}.json")
-    return schema.read_text(encoding="utf-8") if schema.is_file() else None
+_SCHEMAS = resources.files("ocpp.v16").joinpath("schemas")
+_RESPONSE_SUFFIX = "Response"
 
 
 @cache
+def schema_names() -> frozenset[str]:
+    """Every schema the `ocpp` package ships for OCPP 1.6: actions and their "...Response"."""
+    return frozenset(
+        entry.name.removesuffix(".json")
+        for entry in _SCHEMAS.iterdir()
+        if entry.is_file() and entry.name.endswith(".json")
+    )
+
+
 def validator(name: str) -> Validator | None:
     """The compiled validator for a schema name ("BootNotification", "BootNotificationResponse").
 
     Compiling costs milliseconds, validating microseconds: cached for the life of the process.
+    Names come off the wire: only names of shipped schemas reach the file system (no "../") and
+    the cache, which so holds at most one entry per shipped schema.
     """
-    text = _schema_text(name)
-    if text is None:
-        return None
-    schema = json.loads(text)
+    return _compiled(name) if name in schema_names() else None
+
+
+@cache
+def _compiled(name: str) -> Validator:
+    schema = json.loads(_SCHEMAS.joinpath(f"{name}.json").read_text(encoding="utf-8"))
     # The bundled schemas are draft-04 and some carry "format": "date-time" on free strings;
     # formats are not asserted by draft-04 validators in general, and the CSMS side's stamps vary.
     compiled: Validator = fastjsonschema.compile(schema, formats={"date-time": r".*"})
@@ -47,7 +57,8 @@ def validator(name: str) -> Validator | None:
 
 
 def is_known_action(action: str) -> bool:
-    return _schema_text(action) is not None
+    """An OCPP 1.6 action ("Reset"), as opposed to a response schema ("ResetResponse")."""
+    return not action.endswith(_RESPONSE_SUFFIX) and action in schema_names()
 
 
 def validate(name: str, payload: dict[str, Any]) -> None:
