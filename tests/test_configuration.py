@@ -1,0 +1,241 @@
+"""A station's configuration keys: ChangeConfiguration (OCPP 1.6 section 5.3) and
+GetConfiguration (section 5.8) over the template's keys and the defaults (section 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from simulator.station.configuration import ChangeStatus, OcppConfiguration
+from simulator.templates import ConfigurationKey as TemplateKey
+
+
+def configuration(*template_keys: dict[str, Any], connectors: int = 2) -> OcppConfiguration:
+    return OcppConfiguration.from_template(
+        [TemplateKey.model_validate(key) for key in template_keys], connectors
+    )
+
+
+@pytest.fixture
+def config() -> OcppConfiguration:
+    return configuration(
+        {"key": "HeartbeatInterval", "value": "60"},
+        {"key": "MaxCurrent", "value": "32", "visible": False},
+        {"key": "ModemVersion", "value": "2.1", "readonly": True},
+        {"key": "CentralSystemUrl", "value": "ws://a", "reboot": True},
+        {"key": "LocalAuthListEnabled", "value": "false"},
+        {"key": "Unset"},
+    )
+
+
+def keys_of(entries: list[dict[str, Any]]) -> list[str]:
+    return [entry["key"] for entry in entries]
+
+
+# -- ChangeConfiguration (section 5.3) ---------------------------------------------------------
+
+
+def test_changing_a_writable_key_is_accepted_and_applied(config: OcppConfiguration) -> None:
+    """Section 5.3: "applied successfully, and the change is effective immediately"."""
+    assert config.change("HeartbeatInterval", "300") is ChangeStatus.ACCEPTED
+    assert config.get("HeartbeatInterval") == "300"
+
+
+def test_changing_a_reboot_key_requires_a_reboot(config: OcppConfiguration) -> None:
+    """Section 5.3: "applied successfully, but a reboot is needed to make it effective"."""
+    assert config.change("CentralSystemUrl", "ws://b") is ChangeStatus.REBOOT_REQUIRED
+    assert config.get("CentralSystemUrl") == "ws://b"
+
+
+def test_changing_an_unknown_key_is_not_supported(config: OcppConfiguration) -> None:
+    """Section 5.3: "key does not correspond to a configuration setting supported"."""
+    assert config.change("WarpDrive", "on") is ChangeStatus.NOT_SUPPORTED
+    assert config.get("WarpDrive") is None
+
+
+def test_changing_a_readonly_key_is_rejected(config: OcppConfiguration) -> None:
+    """Section 9: a read-only ("R") key can be read with GetConfiguration, not written."""
+    assert config.change("ModemVersion", "3.0") is ChangeStatus.REJECTED
+    assert config.get("ModemVersion") == "2.1"
+
+
+def test_changing_a_default_readonly_key_is_rejected(config: OcppConfiguration) -> None:
+    assert config.change("NumberOfConnectors", "4") is ChangeStatus.REJECTED
+    assert config.get("NumberOfConnectors") == "2"
+
+
+@pytest.mark.parametrize("value", ["sixty", "", "1.5", "0x10"])
+def test_changing_an_integer_key_to_a_non_integer_is_rejected(
+    config: OcppConfiguration, value: str
+) -> None:
+    """Section 5.3: values "that do not conform to an expected format" are Rejected; section
+    9.1.10: HeartbeatInterval is an integer (seconds)."""
+    assert config.change("HeartbeatInterval", value) is ChangeStatus.REJECTED
+    assert config.get("HeartbeatInterval") == "60"
+
+
+def test_changing_an_integer_key_to_a_negative_number_is_rejected(
+    config: OcppConfiguration,
+) -> None:
+    """Section 5.3: "requests with out-of-range values" are Rejected."""
+    assert config.change("HeartbeatInterval", "-1") is ChangeStatus.REJECTED
+    assert config.get("HeartbeatInterval") == "60"
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "", "truee"])
+def test_changing_a_boolean_key_to_a_non_boolean_is_rejected(
+    config: OcppConfiguration, value: str
+) -> None:
+    """Section 5.3; section 9.2.1: LocalAuthListEnabled is a boolean."""
+    assert config.change("LocalAuthListEnabled", value) is ChangeStatus.REJECTED
+    assert config.get("LocalAuthListEnabled") == "false"
+
+
+@pytest.mark.parametrize("value", ["true", "false", "True", "FALSE"])
+def test_a_boolean_is_true_or_false_in_any_case(config: OcppConfiguration, value: str) -> None:
+    assert config.change("LocalAuthListEnabled", value) is ChangeStatus.ACCEPTED
+
+
+def test_a_key_of_a_free_type_takes_any_string(config: OcppConfiguration) -> None:
+    assert config.change("MeterValuesSampledData", "Power.Active.Import") is ChangeStatus.ACCEPTED
+
+
+def test_a_hidden_writable_key_can_still_be_changed(config: OcppConfiguration) -> None:
+    assert config.change("MaxCurrent", "16") is ChangeStatus.ACCEPTED
+    assert config.get("MaxCurrent") == "16"
+
+
+def test_keys_are_matched_without_regard_to_case(config: OcppConfiguration) -> None:
+    """Section 6.9: the key of ChangeConfiguration.req is a CiString50Type, case-insensitive."""
+    assert config.change("heartbeatinterval", "120") is ChangeStatus.ACCEPTED
+    assert config.change("MODEMVERSION", "3.0") is ChangeStatus.REJECTED
+    assert config.change("heartbeatINTERVAL", "soon") is ChangeStatus.REJECTED
+    assert config.get("HeartbeatInterval") == "120"
+
+
+# -- GetConfiguration (section 5.8) ------------------------------------------------------------
+
+
+def test_get_configuration_without_keys_lists_every_visible_key(config: OcppConfiguration) -> None:
+    """Section 5.8: an empty or missing key list returns all configuration settings."""
+    known, unknown = config.visible()
+    assert "HeartbeatInterval" in keys_of(known)
+    assert "ModemVersion" in keys_of(known)
+    assert "NumberOfConnectors" in keys_of(known)
+    assert unknown == []
+
+
+def test_get_configuration_hides_invisible_keys(config: OcppConfiguration) -> None:
+    known, _ = config.visible()
+    assert "MaxCurrent" not in keys_of(known)
+
+
+def test_a_requested_invisible_key_is_reported_unknown(config: OcppConfiguration) -> None:
+    known, unknown = config.visible(["MaxCurrent"])
+    assert known == []
+    assert unknown == ["MaxCurrent"]
+
+
+def test_get_configuration_with_keys_lists_the_known_and_the_unknown_ones(
+    config: OcppConfiguration,
+) -> None:
+    """Section 5.8: recognized keys with value and read-only state; unrecognized ones in the
+    unknown key list."""
+    known, unknown = config.visible(["ModemVersion", "WarpDrive", "HeartbeatInterval"])
+    assert known == [
+        {"key": "ModemVersion", "readonly": True, "value": "2.1"},
+        {"key": "HeartbeatInterval", "readonly": False, "value": "60"},
+    ]
+    assert unknown == ["WarpDrive"]
+
+
+def test_a_key_without_a_value_is_reported_without_one(config: OcppConfiguration) -> None:
+    """Section 7.29 KeyValue: "If key is known but not set, this field may be absent"."""
+    known, _ = config.visible(["Unset"])
+    assert known == [{"key": "Unset", "readonly": False}]
+
+
+def test_requested_keys_are_matched_without_regard_to_case(config: OcppConfiguration) -> None:
+    """Section 6.23: the keys of GetConfiguration.req are CiString50Type."""
+    known, unknown = config.visible(["heartbeatinterval"])
+    assert known == [{"key": "HeartbeatInterval", "readonly": False, "value": "60"}]
+    assert unknown == []
+
+
+# -- template over defaults --------------------------------------------------------------------
+
+
+def test_template_keys_override_the_defaults() -> None:
+    config = configuration(
+        {"key": "HeartbeatInterval", "value": "60"},
+        {"key": "SupportedFeatureProfiles", "value": "Core,SmartCharging", "readonly": False},
+    )
+    assert config.get("HeartbeatInterval") == "60"
+    assert config.get("SupportedFeatureProfiles") == "Core,SmartCharging"
+    assert config.change("SupportedFeatureProfiles", "Core") is ChangeStatus.ACCEPTED
+
+
+def test_an_overridden_default_is_listed_once() -> None:
+    known, _ = configuration({"key": "HeartbeatInterval", "value": "60"}).visible()
+    assert keys_of(known).count("HeartbeatInterval") == 1
+
+
+def test_a_template_key_spelled_in_another_case_overrides_the_default() -> None:
+    config = configuration({"key": "heartbeatInterval", "value": "60"})
+    assert config.get("HeartbeatInterval") == "60"
+    assert keys_of(config.visible()[0]).count("heartbeatInterval") == 1
+    assert "HeartbeatInterval" not in keys_of(config.visible()[0])
+
+
+def test_defaults_fill_in_the_keys_a_template_leaves_out() -> None:
+    config = configuration(connectors=3)
+    assert config.get("HeartbeatInterval") == "0"
+    assert config.get("ConnectionTimeOut") == "30"
+    assert config.get("NumberOfConnectors") == "3"
+    assert config.get("SupportedFeatureProfiles") == "Core"
+
+
+def test_template_values_written_as_json_numbers_and_booleans_are_strings() -> None:
+    """Configuration values are strings on the wire (section 7.29: CiString500Type)."""
+    config = configuration(
+        {"key": "MeterValueSampleInterval", "value": 30},
+        {"key": "LocalAuthListEnabled", "value": True},
+    )
+    assert config.get("MeterValueSampleInterval") == "30"
+    assert config.get("LocalAuthListEnabled") == "true"
+
+
+# -- the station's own use ---------------------------------------------------------------------
+
+
+def test_get_int_falls_back_to_the_default_for_missing_or_non_integer_values() -> None:
+    config = configuration({"key": "ConnectionTimeOut", "value": "soon"})
+    assert config.get_int("ConnectionTimeOut", 30) == 30
+    assert config.get_int("WarpDrive", 7) == 7
+    assert config.get_int("HeartbeatInterval", 60) == 0
+
+
+def test_the_station_may_set_a_readonly_key() -> None:
+    config = configuration()
+    config.set("NumberOfConnectors", "4")
+    assert config.get("NumberOfConnectors") == "4"
+
+
+def test_setting_an_unknown_key_adds_it() -> None:
+    config = configuration()
+    config.set("WarpDrive", "on")
+    assert config.get("WarpDrive") == "on"
+    assert config.change("WarpDrive", "off") is ChangeStatus.ACCEPTED
+
+
+def test_as_list_reports_every_key_with_all_its_flags(config: OcppConfiguration) -> None:
+    entries = {entry["key"]: entry for entry in config.as_list()}
+    assert entries["MaxCurrent"] == {
+        "key": "MaxCurrent",
+        "readonly": False,
+        "value": "32",
+        "visible": False,
+        "reboot": False,
+    }
+    assert entries["CentralSystemUrl"]["reboot"] is True

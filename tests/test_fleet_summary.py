@@ -1,0 +1,65 @@
+"""The one-line fleet summary the supervisor logs every logStatisticsInterval."""
+
+from __future__ import annotations
+
+from simulator.fleet_summary import FleetCounts, summary_line
+from simulator.stats import CommandStats, Statistics
+
+COUNTS = FleetCounts(stations=10, started=9, connected=8, booted=7)
+
+
+def command(
+    requests: int, latencies_us: list[int], *, errors: int = 0, timeouts: int = 0
+) -> CommandStats:
+    stats = CommandStats(
+        requests=requests, responses=len(latencies_us), errors=errors, timeouts=timeouts
+    )
+    for latency in latencies_us:
+        stats.latency_us.record(latency)
+    return stats
+
+
+def busy_window() -> Statistics:
+    """105 CALLs: 90 answered in 1 ms, 10 in 20 ms; 3 errors, 2 timeouts."""
+    return Statistics(
+        {
+            "BootNotification": command(10, [20_000] * 10),
+            "Heartbeat": command(95, [1_000] * 90, errors=3, timeouts=2),
+        }
+    )
+
+
+def test_the_summary_line_reads_counts_rate_latency_errors_and_timeouts() -> None:
+    assert summary_line(COUNTS, busy_window(), 10.0) == (
+        "stations 10 | started 9 | connected 8 | booted 7 | 10.5 msg/s"
+        " | p50 1.00 ms | p99 20.00 ms | errors 3 | timeouts 2"
+    )
+
+
+def test_the_rate_is_calls_sent_per_second_of_the_window() -> None:
+    window = Statistics({"Heartbeat": command(30, [])})
+    assert "| 1.5 msg/s |" in summary_line(COUNTS, window, 20.0)
+
+
+def test_latency_quantiles_cover_every_action_and_are_in_milliseconds() -> None:
+    line = summary_line(COUNTS, busy_window(), 10.0)
+    assert "| p50 1.00 ms |" in line  # the Heartbeat bulk
+    assert "| p99 20.00 ms |" in line  # the slow BootNotifications
+
+
+def test_an_empty_window_reads_as_zeros() -> None:
+    assert summary_line(FleetCounts(0, 0, 0, 0), Statistics(), 5.0) == (
+        "stations 0 | started 0 | connected 0 | booted 0 | 0.0 msg/s"
+        " | p50 0.00 ms | p99 0.00 ms | errors 0 | timeouts 0"
+    )
+
+
+def test_a_window_of_no_time_reads_as_no_rate() -> None:
+    assert "| 0.0 msg/s |" in summary_line(COUNTS, busy_window(), 0.0)
+
+
+def test_the_summary_leaves_the_window_unchanged() -> None:
+    window = busy_window()
+    before = window.to_dict()
+    summary_line(COUNTS, window, 10.0)
+    assert window.to_dict() == before

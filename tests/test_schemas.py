@@ -1,0 +1,136 @@
+"""OCPP 1.6 payload validation against the `ocpp` package's JSON schemas (OCPP-J errata 3.8)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16 import schemas
+
+SHIPPED = sorted(
+    entry.name.removesuffix(".json")
+    for entry in resources.files("ocpp.v16").joinpath("schemas").iterdir()
+    if entry.name.endswith(".json")
+)
+ACTIONS = [name for name in SHIPPED if not name.endswith("Response")]
+
+BOOT_NOTIFICATION = {"chargePointVendor": "VendorX", "chargePointModel": "SingleSocketCharger"}
+
+
+def violation(name: str, payload: dict[str, Any]) -> ErrorCode:
+    with pytest.raises(OcppError) as caught:
+        schemas.validate(name, payload)
+    return caught.value.code
+
+
+def test_the_ocpp_package_ships_the_core_schemas() -> None:
+    assert {"BootNotification", "Heartbeat", "ChangeConfiguration", "MeterValues"} <= set(ACTIONS)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_schema_compiles_to_a_validator(name: str) -> None:
+    assert schemas.validator(name) is not None
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_action_has_a_response_schema(action: str) -> None:
+    assert schemas.validator(f"{action}Response") is not None
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_every_shipped_action_is_known(action: str) -> None:
+    assert schemas.is_known_action(action)
+
+
+@pytest.mark.parametrize(
+    "name", ["BootNotificationResponse", "FlyToTheMoon", "bootnotification", "", "../v201/Reset"]
+)
+def test_response_schemas_and_other_names_are_not_known_actions(name: str) -> None:
+    assert not schemas.is_known_action(name)
+
+
+@pytest.mark.parametrize("name", ["FlyToTheMoon", "../schemas/BootNotification", "v16/Reset"])
+def test_a_name_without_a_shipped_schema_has_no_validator(name: str) -> None:
+    """Names come off the wire; only shipped schema names reach the file system."""
+    assert schemas.validator(name) is None
+
+
+def test_a_payload_without_a_schema_is_not_checked() -> None:
+    schemas.validate("FlyToTheMoon", {"anything": ["at", "all"]})
+
+
+def test_a_valid_boot_notification_passes() -> None:
+    """OCPP-J 4.2.1, the BootNotification example."""
+    schemas.validate("BootNotification", BOOT_NOTIFICATION)
+
+
+def test_a_valid_boot_notification_response_passes() -> None:
+    """OCPP 1.6 section 6.4; OCPP-J errata 2.4: interval is an integer."""
+    schemas.validate(
+        "BootNotificationResponse",
+        {"status": "Accepted", "currentTime": "2013-02-01T20:53:32.486Z", "interval": 300},
+    )
+
+
+def test_an_empty_heartbeat_passes() -> None:
+    schemas.validate("Heartbeat", {})
+
+
+def test_a_missing_required_field_is_an_occurence_constraint_violation() -> None:
+    """OCPP-J 4.2.3: "at least one of the fields violates occurence constraints"."""
+    assert violation("BootNotification", {"chargePointVendor": "VendorX"}) is (
+        ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
+    )
+
+
+def test_too_few_items_is_an_occurence_constraint_violation() -> None:
+    """OCPP 1.6 section 6.31: MeterValues.req carries 1..* meterValue."""
+    assert violation("MeterValues", {"connectorId": 1, "meterValue": []}) is (
+        ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
+    )
+
+
+@pytest.mark.parametrize("value", [12, 1.5, True, None, ["VendorX"], {"name": "VendorX"}])
+def test_a_field_of_the_wrong_type_is_a_type_constraint_violation(value: Any) -> None:
+    """OCPP-J 4.2.3: TypeConstraintViolation, e.g. "somestring": 12."""
+    payload = {**BOOT_NOTIFICATION, "chargePointVendor": value}
+    assert violation("BootNotification", payload) is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+
+
+def test_an_integer_field_holding_a_fraction_is_a_type_constraint_violation() -> None:
+    payload = {"connectorId": 1.5, "errorCode": "NoError", "status": "Available"}
+    assert violation("StatusNotification", payload) is ErrorCode.TYPE_CONSTRAINT_VIOLATION
+
+
+def test_a_value_outside_its_enumeration_is_a_property_constraint_violation() -> None:
+    """OCPP-J 4.2.3: "at least one field contains an invalid value"."""
+    assert violation("Reset", {"type": "Medium"}) is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+
+
+def test_a_string_over_its_maximum_length_is_a_property_constraint_violation() -> None:
+    """OCPP 1.6 section 6.3: chargePointVendor is CiString20Type."""
+    payload = {**BOOT_NOTIFICATION, "chargePointVendor": "V" * 21}
+    assert violation("BootNotification", payload) is ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+
+
+def test_an_unexpected_field_is_a_formation_violation() -> None:
+    """OCPP-J 4.2.3: FormationViolation, "not conform the PDU structure"; OCPP-J errata 3.2:
+    extra fields are not allowed."""
+    payload = {**BOOT_NOTIFICATION, "colour": "green"}
+    assert violation("BootNotification", payload) is ErrorCode.FORMATION_VIOLATION
+
+
+def test_a_violation_names_the_schema_and_the_field() -> None:
+    with pytest.raises(OcppError) as caught:
+        schemas.validate("BootNotification", {"chargePointVendor": "VendorX"})
+    assert caught.value.description.startswith("BootNotification:")
+    assert "chargePointModel" in caught.value.description
+
+
+def test_validation_leaves_the_payload_unchanged() -> None:
+    payload = dict(BOOT_NOTIFICATION)
+    schemas.validate("BootNotification", payload)
+    assert payload == BOOT_NOTIFICATION
