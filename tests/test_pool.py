@@ -476,3 +476,36 @@ def test_make_pool_rejects_unknown_settings() -> None:
         make_pool(PoolOptions(factory=HOST, process_type="staticPool", pool_strategy="RANDOM"))
     with pytest.raises(ValueError, match=r"package\.module:Name"):
         make_pool(PoolOptions(factory="tests.pool_elements"))
+
+
+async def test_a_killed_worker_is_replaced_with_its_elements_when_respawn_is_on(
+    build: Build,
+) -> None:
+    pool = build(StaticPool, size=2, respawn=True, respawn_delay=0.05)
+    log = await started(pool)
+    await pool.add_many(specs[:4])
+    pid = pid_of((await pool.request("held", ["e1"]))[1])
+
+    os.kill(pid, signal.SIGKILL)
+    await log.wait_for(lambda log: len(log.of(WorkerStarted)) == 3)
+
+    def restored(log: EventLog) -> bool:
+        new_worker = [b for b in log.of(ElementEvents) if b.worker_id == 2]
+        return {e[1] for b in new_worker for e in b.events if e[0] == "added"} == {"e1", "e3"}
+
+    await log.wait_for(restored)
+
+    assert owners(pool, ["e1", "e3"]) == {"e1": 2, "e3": 2}
+    assert pool.worker_count == 2 and pool.respawns == 1
+    answer = (await pool.request("held", ["e1", "e3"]))[2]
+    assert answer["held"] == ["e1", "e3"]
+    assert pid_of(answer) != pid
+
+
+async def test_a_retired_or_stopped_worker_is_not_replaced(build: Build) -> None:
+    pool = build(StaticPool, size=1, respawn=True, respawn_delay=0.05)
+    log = await started(pool)
+    await pool.add_many(specs[:2])
+    await pool.stop(timeout=2)
+    assert log.of(WorkerExited) and len(log.of(WorkerStarted)) == 1
+    assert pool.respawns == 0

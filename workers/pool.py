@@ -210,8 +210,15 @@ class ProcessPool(WorkerPool):
         use_uvloop: bool = True,
         event_flush_interval: float = 0.1,
         start_timeout: float = 60,
+        respawn: bool = False,
+        respawn_delay: float = 1.0,
     ) -> None:
         factory_module(factory)  # a malformed path fails here, not in every worker
+        self._respawn = respawn
+        self._respawn_delay = respawn_delay
+        self.respawns = 0
+        """How many dead workers were replaced."""
+        self._respawning: set[asyncio.Task[None]] = set()
         self._factory = factory
         self._host_options = dict(host_options or {})
         self._use_uvloop = use_uvloop
@@ -421,6 +428,9 @@ class ProcessPool(WorkerPool):
         if self._background is not None:
             self._background.cancel()
             await asyncio.gather(self._background, return_exceptions=True)
+        for task in self._respawning:
+            task.cancel()
+        await asyncio.gather(*self._respawning, return_exceptions=True)
         # A spawn already talking to the fork server must finish, or its process would escape.
         await asyncio.gather(*self._spawns, return_exceptions=True)
 
@@ -599,6 +609,49 @@ class ProcessPool(WorkerPool):
                 len(worker.elements),
             )
         self._mark_exited(worker, exitcode)
+        if not expected and self._respawn and worker.elements:
+            assert self._loop is not None
+            task = self._loop.create_task(self._replace(worker))
+            self._respawning.add(task)
+            task.add_done_callback(self._respawning.discard)
+
+    async def _replace(self, dead: _Worker) -> None:
+        """Give a dead worker's elements to a new worker, re-adding them from their specs.
+
+        The pause keeps a worker that dies at once (a bad host, memory exhaustion) from
+        turning into a fork loop.
+        """
+        await asyncio.sleep(self._respawn_delay)
+        if self._state is not _State.RUNNING:
+            return
+        elements = dict(dead.elements)
+        dead.elements.clear()
+        self._workers.pop(dead.handle.worker_id, None)
+        replacement = self._open_worker()
+        new_id = replacement.handle.worker_id
+        replacement.elements.update(elements)
+        replacement.idle_since = None
+        for element_id in elements:
+            self._owners[element_id] = new_id
+        self.respawns += 1
+        logger.warning(
+            "worker {} replaced by worker {} with its {} elements",
+            dead.handle.worker_id,
+            new_id,
+            len(elements),
+        )
+        items = [NewElement(element_id, spec) for element_id, spec in elements.items()]
+        futures = [
+            self._send_request(
+                new_id, partial(AddElements, elements=tuple(items[i : i + ADD_CHUNK]))
+            )
+            for i in range(0, len(items), ADD_CHUNK)
+        ]
+        for answer in await asyncio.gather(*futures):
+            if isinstance(answer, ElementsAdded):
+                for failure in answer.failed:
+                    logger.error("element {} not restored: {}", failure.element_id, failure.error)
+                    self._forget(failure.element_id, new_id)
 
     def _mark_exited(self, worker: _Worker, exitcode: int | None) -> None:
         worker_id = worker.handle.worker_id
@@ -760,6 +813,8 @@ class PoolOptions:
     """dynamicPool: elements per worker before it grows; None means elements_per_worker."""
     idle_timeout: float = 60
     """dynamicPool: seconds a worker stays without elements before it is stopped."""
+    respawn: bool = True
+    """Replace a worker that dies unexpectedly and re-add its elements from their specs."""
     host_options: Mapping[str, Any] = field(default_factory=dict)
     use_uvloop: bool = True
     event_flush_interval: float = 0.1
@@ -774,6 +829,7 @@ def make_pool(options: PoolOptions) -> WorkerPool:
         "use_uvloop": options.use_uvloop,
         "event_flush_interval": options.event_flush_interval,
         "start_timeout": options.start_timeout,
+        "respawn": options.respawn,
     }
     match options.process_type:
         case "workerSet":
