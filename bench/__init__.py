@@ -1,0 +1,1 @@
+"""Load scenarios for evsim and the report they print (`make bench`)."""

@@ -1,0 +1,160 @@
+"""`make bench`: load scenarios; prints markdown tables and writes bench-results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.fleet import CsmsProcess, FleetResult, cpu_count, run_fleet
+
+IDLE_HEARTBEAT = 300
+
+
+def idle_template() -> dict[str, Any]:
+    """Stations that boot, report status and heartbeat every 300 s: the floor of a fleet."""
+    return {
+        "baseName": "BENCH",
+        "chargePointVendor": "evsim",
+        "chargePointModel": "Bench AC",
+        "chargePointSerialNumberPrefix": "B-",
+        "power": 22080,
+        "numberOfConnectors": 2,
+        "reconnectExponentialDelay": True,
+        "payloadSchemaValidation": True,
+        "Configuration": {"configurationKey": [{"key": "HeartbeatInterval", "value": "300"}]},
+        "Connectors": {"0": {}, "1": {}, "2": {}},
+    }
+
+
+def fleet_table(results: list[FleetResult]) -> str:
+    lines = [
+        "| profile | stations | workers | booted in | CPU % | msg/s (scheduled) | CPU ms/msg "
+        "| PSS MB | KiB/station | CSMS CPU % | SIGTERM stop | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        per_message = f"{r.cpu_ms_per_message:.3f}" if r.cpu_ms_per_message else "-"
+        boot = f"{r.boot_seconds:.1f} s" if r.boot_seconds else "-"
+        stop = f"{r.stop_seconds:.1f} s" if r.stop_seconds is not None else "-"
+        lines.append(
+            f"| {r.profile} | {r.stations} | {r.worker} | {boot} | {r.cpu_percent:.0f} "
+            f"| {r.messages_per_second:.1f} ({r.scheduled_per_second:.1f}) | {per_message} "
+            f"| {r.pss_mb:.0f} | {r.kib_per_station:.1f} | {r.csms_cpu_percent:.0f} | {stop} "
+            f"| {r.error} |"
+        )
+    return "\n".join(lines)
+
+
+def message_cost(connections: int, rounds: int) -> dict[str, float]:
+    csms = CsmsProcess(heartbeat_interval=300)
+    time.sleep(0.5)
+    try:
+        costs: dict[str, float] = {}
+        for mode in ("floor", "evsim-validated", "evsim-unvalidated"):
+            output = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.message_cost",
+                    "--url",
+                    csms.url,
+                    "--mode",
+                    mode,
+                    "--connections",
+                    str(connections),
+                    "--rounds",
+                    str(rounds),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=300,
+            ).stdout
+            costs[mode] = float(output.strip())
+        return costs
+    finally:
+        csms.stop()
+
+
+def cost_table(costs: dict[str, float]) -> str:
+    floor = costs["floor"]
+    lines = ["| client | CPU us per MeterValues round trip | ratio to floor |", "|---|---|---|"]
+    for mode, seconds in costs.items():
+        lines.append(f"| {mode} | {seconds * 1e6:.1f} | {seconds / floor:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--full", action="store_true", help="the long rungs (tens of minutes)")
+    parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
+    args = parser.parse_args()
+    window, warmup = (60.0, 15.0) if args.full else (10.0, 3.0)
+    idle_rungs = [10_000, 25_000, 50_000] if args.full else [1_000]
+    models_at = 10_000 if args.full else 1_000
+    print(f"machine: {platform.machine()}, {cpu_count()} cores, Python {platform.python_version()}")
+
+    costs = message_cost(connections=50, rounds=400 if args.full else 200)
+    print("\n## Per-message cost\n")
+    print(cost_table(costs))
+
+    results: list[FleetResult] = []
+    print("\n## Idle fleet (boot, status, heartbeat every 300 s)\n", flush=True)
+    for stations in idle_rungs:
+        result = run_fleet(
+            profile="idle",
+            template=idle_template(),
+            stations=stations,
+            worker={"processType": "workerSet", "elementsPerWorker": "auto"},
+            scheduled_per_station=1 / IDLE_HEARTBEAT,
+            window=window,
+            warmup=warmup,
+            heartbeat_interval=IDLE_HEARTBEAT,
+        )
+        results.append(result)
+        print(fleet_table([result]).splitlines()[-1], flush=True)
+        if result.error:
+            print(f"stopped at {stations}: {result.error}")
+            break
+    print("\n## Worker models\n", flush=True)
+    models = [
+        {"processType": "workerSet", "elementsPerWorker": "auto"},
+        {"processType": "staticPool", "poolMaxSize": cpu_count()},
+        {"processType": "dynamicPool", "poolMinSize": 1, "poolMaxSize": cpu_count()},
+    ]
+    model_results = [
+        run_fleet(
+            profile="idle",
+            template=idle_template(),
+            stations=models_at,
+            worker=worker,
+            scheduled_per_station=1 / IDLE_HEARTBEAT,
+            window=window,
+            warmup=warmup,
+            heartbeat_interval=IDLE_HEARTBEAT,
+        )
+        for worker in models
+    ]
+    print(fleet_table(model_results))
+    results.extend(model_results)
+    print("\n## All fleet runs\n")
+    print(fleet_table(results))
+    args.output.write_text(
+        json.dumps(
+            {"full": args.full, "messageCost": costs, "fleet": [asdict(r) for r in results]},
+            indent=2,
+        )
+    )
+    print(f"\nwritten: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Run `evsim run` against lean CSMS processes and measure the fleet from outside."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from bench.processes import usage
+
+STATIONS_PER_CSMS = 12_000  # below the per-process open-file limit and the ephemeral ports
+
+
+def raise_open_file_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return cast(int, probe.getsockname()[1])
+
+
+class CsmsProcess:
+    """One lean CSMS process; its latest counters are read from its stdout by a thread."""
+
+    def __init__(self, heartbeat_interval: int) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.lean_csms",
+                "--port",
+                str(self.port),
+                "--heartbeat-interval",
+                str(heartbeat_interval),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.counters: dict[str, Any] = {}
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            data = json.loads(line)
+            if "listening" not in data:
+                self.counters = data
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def total(csms: list[CsmsProcess], key: str) -> float:
+    return sum(float(c.counters.get(key, 0)) for c in csms)
+
+
+def messages(csms: list[CsmsProcess]) -> int:
+    return sum(sum(c.counters.get("received", {}).values()) for c in csms)
+
+
+@dataclass
+class FleetResult:
+    profile: str
+    stations: int
+    worker: str
+    booted: int = 0
+    boot_seconds: float | None = None
+    cpu_percent: float = 0.0
+    messages_per_second: float = 0.0
+    scheduled_per_second: float = 0.0
+    cpu_ms_per_message: float | None = None
+    pss_mb: float = 0.0
+    kib_per_station: float = 0.0
+    csms_cpu_percent: float = 0.0
+    stop_seconds: float | None = None
+    duplicate_stops: int = 0
+    error: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_fleet(
+    *,
+    profile: str,
+    template: dict[str, Any],
+    stations: int,
+    worker: dict[str, Any],
+    scheduled_per_station: float,
+    window: float,
+    warmup: float,
+    heartbeat_interval: int,
+) -> FleetResult:
+    worker_label = str(worker.get("processType", "workerSet"))
+    result = FleetResult(profile, stations, worker_label)
+    result.scheduled_per_second = scheduled_per_station * stations
+    raise_open_file_limit()
+    csms = [CsmsProcess(heartbeat_interval) for _ in range(math.ceil(stations / STATIONS_PER_CSMS))]
+    directory = Path(tempfile.mkdtemp(prefix="evsim-bench-"))
+    (directory / "station.json").write_text(json.dumps(template))
+    config = {
+        "supervisionUrls": [c.url for c in csms],
+        "supervisionUrlDistribution": "round-robin",
+        "logStatisticsInterval": 0,
+        "logConsole": False,
+        "logFile": "",
+        "logErrorFile": "simulator-errors.log",
+        "uiServer": {"enabled": False},
+        "worker": worker,
+        "stationTemplateUrls": [{"file": "station.json", "numberOfStations": stations}],
+    }
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    time.sleep(0.5)  # let the CSMS processes bind
+    started = time.monotonic()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "run", "--config", str(config_path), "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=(directory / "simulator-stderr.log").open("w"),
+    )
+    try:
+        deadline = started + 60 + stations / 100
+        while total(csms, "booted") < stations and time.monotonic() < deadline:
+            if simulator.poll() is not None:
+                result.error = f"simulator exited with {simulator.returncode}"
+                return result
+            time.sleep(0.2)
+        result.booted = int(total(csms, "booted"))
+        if result.booted < stations:
+            result.error = f"only {result.booted} of {stations} booted"
+            return result
+        result.boot_seconds = time.monotonic() - started
+        time.sleep(warmup)
+        before, messages_before, csms_before = (
+            usage(simulator.pid),
+            messages(csms),
+            total(csms, "cpuSeconds"),
+        )
+        t0 = time.monotonic()
+        time.sleep(window)
+        elapsed = time.monotonic() - t0
+        after, messages_after = usage(simulator.pid), messages(csms)
+        cpu = after.cpu_seconds - before.cpu_seconds
+        sent = messages_after - messages_before
+        result.cpu_percent = 100 * cpu / elapsed
+        result.messages_per_second = sent / elapsed
+        result.cpu_ms_per_message = 1000 * cpu / sent if sent else None
+        result.pss_mb = after.pss_bytes / 2**20
+        result.kib_per_station = after.pss_bytes / 1024 / stations
+        result.csms_cpu_percent = 100 * (total(csms, "cpuSeconds") - csms_before) / elapsed
+        stop_started = time.monotonic()
+        simulator.send_signal(signal.SIGTERM)
+        try:
+            simulator.wait(120)
+            result.stop_seconds = time.monotonic() - stop_started
+        except subprocess.TimeoutExpired:
+            result.error = "did not stop within 120 s"
+        time.sleep(1)  # the CSMS counters are printed every 0.5 s
+        result.duplicate_stops = int(total(csms, "duplicateStops"))
+        result.extra = {"transactions": int(total(csms, "transactions"))}
+        return result
+    finally:
+        if simulator.poll() is None:
+            simulator.kill()
+            simulator.wait()
+        for process in csms:
+            process.stop()
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1

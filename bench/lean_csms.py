@@ -1,0 +1,142 @@
+"""A lean OCPP-J central system for benchmarks: canned answers, no schema validation.
+
+It must never be the bottleneck of a measurement, so it does the least a CSMS can: parse the
+frame, answer from a table, count. Run as its own process; every 0.5 s it prints one JSON line of
+counters on stdout for the bench runner to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class LeanCsms:
+    def __init__(self, heartbeat_interval: int) -> None:
+        self.heartbeat_interval = heartbeat_interval
+        self.received: Counter[str] = Counter()
+        self.connections = 0
+        self.opened = 0
+        self.booted: set[str] = set()
+        self.open_stops: dict[int, int] = {}
+        self.stops_per_transaction: Counter[int] = Counter()
+        self._next_transaction = 1
+        self._opened_this_second = 0
+        self.peak_connection_rate = 0
+        self._second = int(time.monotonic())
+
+    def answer(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if action == "BootNotification":
+            self.booted.add(station)
+            return {
+                "status": "Accepted",
+                "currentTime": _now(),
+                "interval": self.heartbeat_interval,
+            }
+        if action == "Heartbeat":
+            return {"currentTime": _now()}
+        if action == "StartTransaction":
+            transaction_id = self._next_transaction
+            self._next_transaction += 1
+            return {"transactionId": transaction_id, "idTagInfo": {"status": "Accepted"}}
+        if action == "StopTransaction":
+            self.stops_per_transaction[int(payload.get("transactionId", -1))] += 1
+            return {"idTagInfo": {"status": "Accepted"}}
+        if action == "Authorize":
+            return {"idTagInfo": {"status": "Accepted"}}
+        return {}
+
+    def connected(self) -> None:
+        self.connections += 1
+        self.opened += 1
+        second = int(time.monotonic())
+        if second != self._second:
+            self._second, self._opened_this_second = second, 0
+        self._opened_this_second += 1
+        self.peak_connection_rate = max(self.peak_connection_rate, self._opened_this_second)
+
+    def counters(self) -> dict[str, Any]:
+        usage = os.times()
+        return {
+            "received": dict(self.received),
+            "connections": self.connections,
+            "opened": self.opened,
+            "booted": len(self.booted),
+            "peakConnectionRate": self.peak_connection_rate,
+            "transactions": self._next_transaction - 1,
+            "duplicateStops": sum(1 for n in self.stops_per_transaction.values() if n > 1),
+            "stoppedTransactions": len(self.stops_per_transaction),
+            "cpuSeconds": usage.user + usage.system,
+        }
+
+    async def serve_station(self, connection: ServerConnection) -> None:
+        station = (connection.request.path if connection.request else "/").rsplit("/", 1)[-1]
+        self.connected()
+        try:
+            async for message in connection:
+                frame = orjson.loads(message)
+                if frame[0] != 2:
+                    continue
+                action = frame[2]
+                self.received[action] += 1
+                reply = [3, frame[1], self.answer(station, action, frame[3] or {})]
+                await connection.send(orjson.dumps(reply).decode())
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections -= 1
+
+
+async def main(port: int, heartbeat_interval: int) -> None:
+    csms = LeanCsms(heartbeat_interval)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with serve(
+        csms.serve_station,
+        "127.0.0.1",
+        port,
+        subprotocols=[Subprotocol("ocpp1.6")],
+        compression=None,
+        ping_interval=None,
+        backlog=4096,
+        max_queue=4,
+    ):
+        print(orjson.dumps({"listening": port}).decode(), flush=True)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+            sys.stdout.write(orjson.dumps(csms.counters()).decode() + "\n")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--heartbeat-interval", type=int, default=60)
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main(args.port, args.heartbeat_interval))
