@@ -17,6 +17,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from simulator.station.ocpp16 import schemas
 from simulator.station.rpc import RpcSession
 from simulator.stats import Statistics
 
@@ -76,6 +77,7 @@ async def run(url: str, mode: str, connections: int, rounds: int) -> float:
         clients = [floor_client(s, rounds) for s in sockets]
     else:
         clients = [evsim_client(s, rounds, mode == "evsim-validated") for s in sockets]
+    schemas.precompile()  # as the forkserver preload does for real workers
     started = time.process_time()
     await asyncio.gather(*clients)
     cpu = time.process_time() - started

@@ -8,7 +8,7 @@ import contextlib
 import signal
 import sys
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,16 +16,16 @@ from urllib.parse import urlsplit
 import orjson
 from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
+from simulator import cli_control
 from simulator.config import ConfigError, Settings, load_settings
 from simulator.csms import CentralSystem
 from simulator.csms.cli import main as csms_main
 from simulator.logs import configure_logging
-from simulator.station.connection import basic_auth_header
+from simulator.performance import open_storage_for
 from simulator.supervisor import Supervisor
 from simulator.templates import plan_stations
+from simulator.ui.client import UiUnreachable, call_procedure
 from simulator.ui.server import UiServer
 
 DEFAULT_CONFIG = Path("config/config.json")
@@ -56,12 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("csms", help="run the bundled OCPP 1.6 CSMS (see `evsim csms --help`)")
     ui = sub.add_parser("ui", help="call a UI protocol procedure on a running simulator")
     ui.add_argument("procedure", help="e.g. listChargingStations, startSimulator")
-    ui.add_argument("--url", default="ws://127.0.0.1:8080", help="UI server URL")
-    ui.add_argument("--user", help="basic-auth user")
-    ui.add_argument("--password", help="basic-auth password")
+    cli_control.add_connection_options(ui)
     ui.add_argument("--payload", default="{}", help="JSON object, or @file")
     templates = sub.add_parser("templates", help="list and validate the configured templates")
     templates.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    cli_control.add_parsers(sub)
     return parser
 
 
@@ -77,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return ui(args)
         if args.command == "templates":
             return templates(args)
+        if args.command in cli_control.GROUPS:
+            return cli_control.run(args)
     except ConfigError as exc:
         print(f"evsim: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -97,9 +98,9 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def run(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config, run_overrides(args))
-    plan_stations(settings)  # a bad template stops start-up here, before any process starts
+def configure_main_logging(settings: Settings) -> None:
+    """The supervisor process's log sinks, from logLevel, logConsole, logFile... (also after a
+    live reload changed them)."""
     configure_logging(
         level=settings.loguru_level,
         console=settings.log_console,
@@ -109,15 +110,36 @@ def run(args: argparse.Namespace) -> int:
         rotate=settings.log_rotate,
         max_files=settings.log_max_files,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = run_overrides(args)
+    settings = load_settings(args.config, overrides)
+    plan_stations(settings)  # a bad template stops start-up here, before any process starts
+    open_storage_for(settings)  # and a bad performanceStorage.uri
+    configure_main_logging(settings)
     progress = not args.no_progress and sys.stdout.isatty()
+
+    def reload_settings() -> Settings:
+        # The same flags over the edited file: a live reload must not drop --log-level & co.
+        return load_settings(args.config, overrides)
+
     try:
-        return asyncio.run(_serve(settings, args.with_csms, progress, not args.no_uvloop))
+        return asyncio.run(
+            _serve(settings, args.with_csms, progress, not args.no_uvloop, reload_settings)
+        )
     except OSError as exc:  # a port in use, a refused bind: the user's to fix, one line
         print(f"evsim: {exc}", file=sys.stderr)
         return 1
 
 
-async def _serve(settings: Settings, with_csms: bool, progress: bool, use_uvloop: bool) -> int:
+async def _serve(
+    settings: Settings,
+    with_csms: bool,
+    progress: bool,
+    use_uvloop: bool,
+    reload_settings: Callable[[], Settings] | None = None,
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -127,7 +149,12 @@ async def _serve(settings: Settings, with_csms: bool, progress: bool, use_uvloop
         target = urlsplit(settings.supervision_urls[0])
         csms = CentralSystem(host=target.hostname or "127.0.0.1", port=target.port or 80)
         await csms.start()
-    supervisor = Supervisor(settings, use_uvloop=use_uvloop)
+    supervisor = Supervisor(
+        settings,
+        use_uvloop=use_uvloop,
+        reload_settings=reload_settings,
+        on_log_settings=configure_main_logging,
+    )
     ui_server = UiServer(supervisor, settings.ui_server) if settings.ui_server.enabled else None
     try:
         if ui_server is not None:
@@ -181,39 +208,19 @@ async def _show_boot_progress(supervisor: Supervisor, stop: asyncio.Event, visib
 
 
 def ui(args: argparse.Namespace) -> int:
-    payload_text: str = args.payload
-    if payload_text.startswith("@"):
-        payload_text = Path(payload_text[1:]).read_text(encoding="utf-8")
     try:
-        payload = orjson.loads(payload_text)
-    except orjson.JSONDecodeError as exc:
-        print(f"evsim: --payload: invalid JSON: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-    try:
+        payload = cli_control.read_payload(args.payload)
         response = asyncio.run(
-            _ui_call(args.url, args.procedure, payload, args.user, args.password)
+            call_procedure(args.url, args.procedure, payload, args.user, args.password)
         )
-    except OSError as exc:
-        print(f"evsim: cannot reach the UI server at {args.url}: {exc}", file=sys.stderr)
+    except cli_control.CommandError as exc:
+        print(f"evsim: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except UiUnreachable as exc:
+        print(f"evsim: cannot reach the UI server at {exc}", file=sys.stderr)
         return 1
     print(orjson.dumps(response, option=orjson.OPT_INDENT_2).decode())
     return 0 if response.get("status") == "success" else 1
-
-
-async def _ui_call(
-    url: str, procedure: str, payload: Any, user: str | None, password: str | None
-) -> dict[str, Any]:
-    headers = {"Authorization": basic_auth_header(user, password)} if user else {}
-    async with connect(
-        url, subprotocols=[Subprotocol("ui0.0.1")], additional_headers=headers, proxy=None
-    ) as websocket:
-        request_id = str(uuid.uuid4())
-        await websocket.send(orjson.dumps([request_id, procedure, payload]).decode())
-        while True:
-            reply = orjson.loads(await websocket.recv())
-            if isinstance(reply, list) and reply and reply[0] == request_id:
-                result: dict[str, Any] = reply[1]
-                return result
 
 
 # -- evsim templates ------------------------------------------------------------------------

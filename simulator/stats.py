@@ -15,6 +15,9 @@ from typing import Any
 SUB_BUCKET_BITS = 5
 SUB_BUCKETS = 1 << SUB_BUCKET_BITS
 
+# CommandStats.to_wire: counters, then the histogram's fields in declaration order.
+CommandWire = tuple[int, int, int, int, dict[int, int], int, int, float, int, int, int]
+
 
 def bucket_index(value: int) -> int:
     """The bucket of a non-negative integer value."""
@@ -41,16 +44,25 @@ class Histogram:
     sum_squares: float = 0.0
     min: int = 0
     max: int = 0
+    last: int = 0  # the most recent value: the performance records' currentTimeMeasurement
 
     def record(self, value: int) -> None:
-        index = bucket_index(value)
-        self.counts[index] = self.counts.get(index, 0) + 1
-        if self.total == 0 or value < self.min:
+        # The hot path of every CALL: bucket_index inlined, comparisons instead of min/max.
+        if value < SUB_BUCKETS:
+            index = value if value > 0 else 0
+        else:
+            shift = value.bit_length() - SUB_BUCKET_BITS - 1
+            index = ((shift + 1) << SUB_BUCKET_BITS) + (value >> shift) - SUB_BUCKETS
+        counts = self.counts
+        counts[index] = counts.get(index, 0) + 1
+        if value < self.min or self.total == 0:
             self.min = value
-        self.max = max(self.max, value)
+        if value > self.max:  # noqa: PLR1730  (a comparison: max() is a call on the hot path)
+            self.max = value
+        self.last = value
         self.total += 1
         self.sum += value
-        self.sum_squares += float(value) * value
+        self.sum_squares += value * value
 
     def merge(self, other: Histogram) -> None:
         if other.total == 0:
@@ -62,6 +74,8 @@ class Histogram:
         self.total += other.total
         self.sum += other.sum
         self.sum_squares += other.sum_squares
+        # `other` holds the later samples: merges go oldest first (window into totals).
+        self.last = other.last
 
     def quantile(self, q: float) -> int:
         """The value at quantile q (0..1): the middle of the bucket holding that rank."""
@@ -95,6 +109,7 @@ class Histogram:
             "sumSquares": self.sum_squares,
             "min": self.min,
             "max": self.max,
+            "last": self.last,
         }
 
     @classmethod
@@ -106,12 +121,17 @@ class Histogram:
             sum_squares=float(data["sumSquares"]),
             min=int(data["min"]),
             max=int(data["max"]),
+            last=int(data.get("last", 0)),
         )
 
 
 @dataclass(slots=True)
 class CommandStats:
-    """What one OCPP action did: calls sent, answers, errors, timeouts and their latency."""
+    """What one OCPP action did: calls sent, answers, errors, timeouts and their latency.
+
+    For an action the CSMS calls (Reset, RemoteStartTransaction...) the same counters mean:
+    calls received, CALLRESULTs sent, CALLERRORs sent, and the station's handling time.
+    """
 
     requests: int = 0
     responses: int = 0
@@ -134,6 +154,35 @@ class CommandStats:
             "timeouts": self.timeouts,
             "latencyUs": self.latency_us.to_dict(),
         }
+
+    def to_wire(self) -> CommandWire:
+        """A compact tuple for the worker -> supervisor queue (pickled): cheaper than to_dict.
+        It shares the histogram's counts: only for a window nobody records into any more."""
+        h = self.latency_us
+        return (
+            self.requests,
+            self.responses,
+            self.errors,
+            self.timeouts,
+            h.counts,
+            h.total,
+            h.sum,
+            h.sum_squares,
+            h.min,
+            h.max,
+            h.last,
+        )
+
+    @classmethod
+    def from_wire(cls, wire: CommandWire) -> CommandStats:
+        requests, responses, errors, timeouts, counts, total, sum_, squares, low, high, last = wire
+        return cls(
+            requests,
+            responses,
+            errors,
+            timeouts,
+            Histogram(counts, total, sum_, squares, low, high, last),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CommandStats:
@@ -181,3 +230,51 @@ class Statistics:
         for part in parts:
             total.merge(part)
         return total
+
+    def to_wire(self) -> dict[str, CommandWire]:
+        return {action: stats.to_wire() for action, stats in self.commands.items()}
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, CommandWire]) -> Statistics:
+        return cls({action: CommandStats.from_wire(v) for action, v in wire.items()})
+
+    def take(self) -> Statistics:
+        """What was recorded since the last take, leaving this object empty. The object stays
+        the same, so an RPC session that holds it keeps recording into the next window."""
+        taken = Statistics(self.commands)
+        self.commands = {}
+        return taken
+
+
+def _ms(microseconds: float) -> float:
+    return round(microseconds / 1000, 3)
+
+
+def performance_fields(stats: CommandStats) -> dict[str, int | float]:
+    """One command's entry of a performance record's statisticsData: the TS simulator's field
+    names, times in milliseconds, plus timeoutCount and the 99th percentile."""
+    latency = stats.latency_us
+    return {
+        "requestCount": stats.requests,
+        "responseCount": stats.responses,
+        "errorCount": stats.errors,
+        "timeoutCount": stats.timeouts,
+        "timeMeasurementCount": latency.total,
+        "currentTimeMeasurement": _ms(latency.last),
+        "minTimeMeasurement": _ms(latency.min),
+        "maxTimeMeasurement": _ms(latency.max),
+        "totalTimeMeasurement": _ms(latency.sum),
+        "avgTimeMeasurement": _ms(latency.mean),
+        "medTimeMeasurement": _ms(latency.quantile(0.5)),
+        "ninetyFiveThPercentileTimeMeasurement": _ms(latency.quantile(0.95)),
+        "ninetyNineThPercentileTimeMeasurement": _ms(latency.quantile(0.99)),
+        "stdDevTimeMeasurement": _ms(latency.stddev),
+    }
+
+
+def statistics_data(statistics: Statistics) -> dict[str, dict[str, int | float]]:
+    """A performance record's statisticsData: performance_fields by command, sorted by name."""
+    return {
+        action: performance_fields(statistics.commands[action])
+        for action in sorted(statistics.commands)
+    }

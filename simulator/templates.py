@@ -554,6 +554,7 @@ class StationSpec:
     connectors: dict[int, ConnectorTemplate] = field(hash=False, repr=False)
     seed: int  # for this station's random.Random
     authorization_file: str | None  # the template's authorizationFile, resolved
+    auto_start: bool = True  # False: added stopped (the UI's addChargingStations autoStart)
 
     @property
     def ws_url(self) -> str:
@@ -605,14 +606,6 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                 f"no supervision URL for the stations of {path}: "
                 "set supervisionUrls in config.json or in the template",
             )
-        authorization_file = (
-            str(settings.resolve(template.authorization_file))
-            if template.authorization_file
-            else None
-        )
-        user = template.supervision_user or None
-        password = template.supervision_password or None
-        template_name, template_path = path.stem, str(path)
         # Without a draw, every station of the template has the same connector layout.
         fixed_connectors = (
             None
@@ -629,48 +622,109 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                     f"station id {station_id!r} is also made by stationTemplateUrls[{previous}]:"
                     " give the templates different baseName or nameSuffix",
                 )
-            digest = _station_digest(settings.seed, station_id)
-            seed = int.from_bytes(digest[:8], "big")
-            suffix = digest[8:].hex().upper()
-            global_index = len(specs)
             specs.append(
-                StationSpec(
+                _make_spec(
+                    settings,
+                    state,
                     index=index,
-                    global_index=global_index,
-                    template_name=template_name,
-                    template_path=template_path,
-                    template=template,
+                    global_index=len(specs),
                     station_id=station_id,
-                    hash_id=_hash_id(state.identity, station_id),
-                    supervision_url=choose_supervision_url(
-                        urls,
-                        settings.supervision_url_distribution,
-                        global_index=global_index,
-                        station_id=station_id,
-                        run_seed=settings.seed,
-                    ),
-                    supervision_user=user,
-                    supervision_password=password,
-                    charge_point_serial_number=make_serial_number(
-                        template.charge_point_serial_number_prefix, suffix
-                    ),
-                    charge_box_serial_number=make_serial_number(
-                        template.charge_box_serial_number_prefix, suffix
-                    ),
-                    meter_serial_number=make_serial_number(
-                        template.meter_serial_number_prefix, suffix
-                    ),
-                    connectors=(
-                        dict(fixed_connectors)
-                        if fixed_connectors is not None
-                        else resolve_connectors(template, seed)
-                    ),
-                    seed=seed,
-                    authorization_file=authorization_file,
+                    urls=urls,
+                    fixed_connectors=fixed_connectors,
                 )
             )
         state.last_index += count
     return specs
+
+
+def _make_spec(
+    settings: Settings,
+    state: _LoadedTemplate,
+    *,
+    index: int,
+    global_index: int,
+    station_id: str,
+    urls: Sequence[str],
+    fixed_connectors: dict[int, ConnectorTemplate] | None,
+) -> StationSpec:
+    template = state.template
+    digest = _station_digest(settings.seed, station_id)
+    seed = int.from_bytes(digest[:8], "big")
+    suffix = digest[8:].hex().upper()
+    return StationSpec(
+        index=index,
+        global_index=global_index,
+        template_name=state.path.stem,
+        template_path=str(state.path),
+        template=template,
+        station_id=station_id,
+        hash_id=_hash_id(state.identity, station_id),
+        supervision_url=choose_supervision_url(
+            urls,
+            settings.supervision_url_distribution,
+            global_index=global_index,
+            station_id=station_id,
+            run_seed=settings.seed,
+        ),
+        supervision_user=template.supervision_user or None,
+        supervision_password=template.supervision_password or None,
+        charge_point_serial_number=make_serial_number(
+            template.charge_point_serial_number_prefix, suffix
+        ),
+        charge_box_serial_number=make_serial_number(
+            template.charge_box_serial_number_prefix, suffix
+        ),
+        meter_serial_number=make_serial_number(template.meter_serial_number_prefix, suffix),
+        connectors=(
+            dict(fixed_connectors)
+            if fixed_connectors is not None
+            else resolve_connectors(template, seed)
+        ),
+        seed=seed,
+        authorization_file=(
+            str(settings.resolve(template.authorization_file))
+            if template.authorization_file
+            else None
+        ),
+    )
+
+
+def plan_added_stations(
+    settings: Settings,
+    path: Path,
+    template: StationTemplate,
+    *,
+    first_index: int,
+    count: int,
+    first_global_index: int,
+    instance_index: int = 0,
+) -> list[StationSpec]:
+    """Specs for stations added at run time (the UI's addChargingStations): `count` stations of
+    `template` (read from `path`, possibly with the UI's overrides applied) numbered from
+    `first_index`, placed after the `first_global_index` stations already planned."""
+    if template.fixed_name and count > 1:
+        raise ValueError(f"template {path.stem} has fixedName: it names one station, not {count}")
+    urls = template.supervision_urls or settings.supervision_urls
+    if not urls:
+        raise ValueError(f"no supervision URL for the stations of {path.stem}")
+    state = _LoadedTemplate(template, path, identity_json(template))
+    fixed_connectors = (
+        None
+        if template.random_connectors or isinstance(template.number_of_connectors, list)
+        else resolve_connectors(template, 0)
+    )
+    return [
+        _make_spec(
+            settings,
+            state,
+            index=index,
+            global_index=first_global_index + offset,
+            station_id=make_station_id(template, index, instance_index),
+            urls=urls,
+            fixed_connectors=fixed_connectors,
+        )
+        for offset, index in enumerate(range(first_index, first_index + count))
+    ]
 
 
 def _check_template(settings: Settings, state: _LoadedTemplate) -> None:
@@ -708,6 +762,7 @@ __all__ = [
     "make_serial_number",
     "make_station_id",
     "make_station_seed",
+    "plan_added_stations",
     "plan_stations",
     "resolve_connectors",
     "serial_number_suffix",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -185,3 +187,26 @@ async def test_ui_answers_malformed_frames_with_a_failure(
                 assert reply[1]["status"] == "failure"
     finally:
         await ui.stop()
+
+
+async def test_stations_of_a_killed_worker_are_back_and_booted(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """A worker that dies is replaced; its stations connect and boot again (issue 5)."""
+    supervisor = await run_fleet(tmp_path, csms, {"processType": "staticPool", "poolMaxSize": 2})
+    try:
+        await csms.wait_booted(FLEET, 60)
+        assert supervisor.pool is not None
+        victim = supervisor.pool.owner(supervisor.plan[0].hash_id)
+        assert victim is not None
+        moved = [s for s in supervisor.plan if supervisor.pool.owner(s.hash_id) == victim]
+        os.kill(supervisor.worker_pids[victim], signal.SIGKILL)
+        await csms.wait_until(
+            lambda: all(len(csms.received(s.station_id, "BootNotification")) >= 2 for s in moved),
+            30,
+            "the killed worker's stations booted again",
+        )
+        await supervisor.wait_for(lambda s: s.counts().booted == FLEET, 30)
+        assert supervisor.worker_exits == 1 and supervisor.pool.worker_count == 2
+    finally:
+        await supervisor.stop()

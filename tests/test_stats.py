@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import random
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.stats import (
@@ -237,3 +238,70 @@ def test_overall_adds_every_action() -> None:
     overall = statistics.overall()
     assert (overall.requests, overall.responses, overall.errors, overall.timeouts) == (7, 3, 2, 4)
     assert_same_samples(overall.latency_us, histogram_of([100, 200, 40]))
+
+
+# -- accuracy on random data (issue 7) ----------------------------------------------------------
+
+
+def exact_quantile(data: list[int], q: float) -> int:
+    """The nearest-rank quantile by sorting: what the histogram approximates."""
+    return sorted(data)[max(1, math.ceil(q * len(data))) - 1]
+
+
+@given(st.lists(values, min_size=1, max_size=200), quantiles)
+def test_a_quantile_is_off_by_at_most_a_32nd_of_the_exact_value(data: list[int], q: float) -> None:
+    """The bucket error: a bucket above 32 is at most 1/32 of its lowest value wide."""
+    exact = exact_quantile(data, q)
+    assert abs(histogram_of(data).quantile(q) - exact) * SUB_BUCKETS <= exact
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_latency_percentiles_of_random_samples_are_within_the_bucket_error(seed: int) -> None:
+    """Round-trip times look log-normal: a millisecond or so, with a long tail."""
+    rng = random.Random(seed)
+    data = [int(rng.lognormvariate(7.0, 1.0)) for _ in range(5000)]
+    histogram = histogram_of(data)
+    for q in (0.5, 0.95, 0.99, 1.0):
+        exact = exact_quantile(data, q)
+        assert abs(histogram.quantile(q) - exact) * SUB_BUCKETS <= exact
+
+
+# -- windows and records (issue 7) --------------------------------------------------------------
+
+
+def test_the_last_value_is_the_one_recorded_last() -> None:
+    assert histogram_of([300, 100, 200]).last == 200
+
+
+def test_merging_keeps_the_last_value_of_the_later_histogram() -> None:
+    merged = histogram_of([5, 7])
+    merged.merge(histogram_of([3]))
+    assert merged.last == 3
+
+
+def test_take_returns_the_window_and_leaves_the_same_object_empty() -> None:
+    statistics = Statistics({"Heartbeat": command_stats(2, [100, 200])})
+    taken = statistics.take()
+    assert taken.commands["Heartbeat"].requests == 2
+    assert statistics.commands == {}
+    statistics.command("Heartbeat").requests += 1
+    assert taken.commands["Heartbeat"].requests == 2
+
+
+@given(st.lists(st.dictionaries(actions, st.tuples(st.integers(0, 100), samples), max_size=4)))
+def test_windows_taken_and_merged_equal_the_statistics_never_taken(
+    windows: list[dict[str, tuple[int, list[int]]]],
+) -> None:
+    """What the supervisor adds up from a worker's windows is what one object would hold."""
+    kept, taken_sum = Statistics(), Statistics()
+    live = Statistics()
+    for window in windows:
+        for action, (requests, data) in window.items():
+            kept.command(action).merge(command_stats(requests, data))
+            live.command(action).merge(command_stats(requests, data))
+        taken_sum.merge(live.take())
+    assert taken_sum.to_dict().keys() == kept.to_dict().keys()
+    for action, stats in kept.commands.items():
+        assert taken_sum.commands[action].requests == stats.requests
+        assert_same_samples(taken_sum.commands[action].latency_us, stats.latency_us)

@@ -88,25 +88,32 @@ class RpcSession:
             if self._closed:
                 raise ConnectionLost(action)
             message_id = str(next(self._ids))
-            future: asyncio.Future[CallResult | CallError] = (
-                asyncio.get_running_loop().create_future()
-            )
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[CallResult | CallError] = loop.create_future()
             self._pending = (message_id, future)
-            command = self._statistics.command(action) if self._statistics is not None else None
+            # Counters are looked up after each await, never held across one: the host may
+            # take the window meanwhile, and a count belongs to the window it happened in.
+            statistics = self._statistics
             started = time.perf_counter_ns()
             try:
                 await self._transport.send(frames.encode_call(message_id, action, payload))
-                if command is not None:
-                    command.requests += 1
-                answer = await asyncio.wait_for(future, self._response_timeout)
+                if statistics is not None:
+                    statistics.command(action).requests += 1
+                # A timer on the future, not asyncio.wait_for: no extra task per CALL.
+                timer = loop.call_later(self._response_timeout, _expire, future)
+                try:
+                    answer = await future
+                finally:
+                    timer.cancel()
             except TimeoutError:
-                if command is not None:
-                    command.timeouts += 1
+                if statistics is not None:
+                    statistics.command(action).timeouts += 1
                 raise
             except Exception as exc:
                 raise ConnectionLost(action) from exc
             finally:
                 self._pending = None
+            command = statistics.command(action) if statistics is not None else None
             if command is not None:
                 command.latency_us.record((time.perf_counter_ns() - started) // 1000)
             if isinstance(answer, CallError):
@@ -160,6 +167,9 @@ class RpcSession:
         task.add_done_callback(self._answering.discard)
 
     async def _answer(self, call: Call) -> None:
+        # Counted under the action's name with the station's handling time as its latency.
+        statistics = self._statistics
+        started = time.perf_counter_ns()
         try:
             # Incoming CALLs are always validated: a station must not act on a malformed order.
             schemas.validate(call.action, call.payload)
@@ -167,16 +177,22 @@ class RpcSession:
             if self._validate:
                 _validate_own_response(call.action, response)
         except OcppError as exc:
+            if statistics is not None:
+                _count_answer(statistics, call.action, started, error=True)
             await self._send(
                 frames.encode_error(call.message_id, exc.code, exc.description, exc.details)
             )
             return
         except Exception as exc:
             self._log.exception("Handler for {} failed", call.action)
+            if statistics is not None:
+                _count_answer(statistics, call.action, started, error=True)
             await self._send(
                 frames.encode_error(call.message_id, ErrorCode.INTERNAL_ERROR, str(exc))
             )
             return
+        if statistics is not None:
+            _count_answer(statistics, call.action, started, error=False)
         await self._send(frames.encode_result(call.message_id, response))
 
     async def _send(self, message: str) -> None:
@@ -186,9 +202,24 @@ class RpcSession:
             self._log.debug("Send failed: {}", exc)
 
 
+def _count_answer(statistics: Statistics, action: str, started_ns: int, *, error: bool) -> None:
+    command = statistics.command(action)
+    command.requests += 1
+    if error:
+        command.errors += 1
+    else:
+        command.responses += 1
+    command.latency_us.record((time.perf_counter_ns() - started_ns) // 1000)
+
+
 def _validate_own_response(action: str, response: dict[str, Any]) -> None:
     # Answered as InternalError: a schema code would tell the CSMS that its request was wrong.
     try:
         schemas.validate(f"{action}Response", response)
     except OcppError as exc:
         raise InvalidResponse(exc.description) from None
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("no answer within the response timeout"))

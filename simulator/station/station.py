@@ -5,23 +5,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from loguru import logger
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connection import FatalConnectError, connect_options, open_connection
 from simulator.station.connectors import ConnectorState
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.ocpp16 import HANDLERS, schemas
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
+from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
-from simulator.templates import StationSpec
+from simulator.templates import StationSpec, station_ws_url
 
 # WebSocket readyState values, as the seed's UI protocol reports them.
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
@@ -45,7 +48,10 @@ class ChargingStation:
         clock: Clock,
         on_change: ChangeListener,
         statistics: Statistics | None = None,
+        id_tags: Sequence[str] | None = None,
     ) -> None:
+        """`id_tags`: the authorizationFile's tags when the caller loaded them already (the
+        host reads each file once for all its stations); else read here."""
         self.spec = spec
         self.template = spec.template
         self.clock = clock
@@ -72,12 +78,27 @@ class ChargingStation:
         self._lifecycle: asyncio.Task[None] | None = None
         self._connection_wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._reloaded_spec: StationSpec | None = None
+        # Set while the CSMS has accepted the station on the open connection.
+        self._accepted = asyncio.Event()
+        if id_tags is None:
+            id_tags = load_id_tags(spec.authorization_file) if spec.authorization_file else []
+        self.id_tags = IdTagDistribution(
+            self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
+        )
+        self.transactions = Transactions(self)
+        self.atg = AutomaticTransactionGenerator(self, self.id_tags)
 
     # -- what the UI sees -------------------------------------------------------------------
 
     @property
     def hash_id(self) -> str:
         return self.spec.hash_id
+
+    @property
+    def ws_url(self) -> str:
+        # From supervision_url, not the spec: setSupervisionUrl changes it at run time.
+        return station_ws_url(self.supervision_url, self.spec.station_id)
 
     @property
     def booted(self) -> bool:
@@ -114,6 +135,7 @@ class ChargingStation:
             "supervisionUrl": self.supervision_url,
             "connectors": self.connectors_data(),
             "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
+            "automaticTransactionGenerator": self.atg.data(),
         }
 
     def connectors_data(self) -> list[dict[str, Any]]:
@@ -124,6 +146,62 @@ class ChargingStation:
 
     def configuration_changed(self, key: str) -> None:
         self._changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
+
+    def connectors_changed(self) -> None:
+        self._changed(connectors=self.connectors_data())
+
+    def atg_changed(self) -> None:
+        self._changed(automaticTransactionGenerator=self.atg.data())
+
+    def set_id_tags(self, id_tags: Sequence[str]) -> None:
+        """A reloaded authorizationFile: the next sessions draw from the new list."""
+        self.id_tags.replace_tags(id_tags)
+
+    def registration_accepted(self) -> None:
+        """The CSMS accepted the station on this connection: transactions may start, and the
+        ATG starts when the template enables it (on every accepted boot, as in the TS
+        simulator)."""
+        self._accepted.set()
+        if self.template.automatic_transaction_generator.enable:
+            self.atg.start()
+
+    async def wait_accepted(self) -> None:
+        """Until the CSMS has accepted the station on an open connection."""
+        await self._accepted.wait()
+
+    # -- what the UI changes ----------------------------------------------------------------
+
+    def set_supervision_url(self, url: str) -> None:
+        """The CSMS of the next connection (the TS simulator's setSupervisionUrl: the open
+        connection, if any, stays where it is)."""
+        self.supervision_url = url
+        self._changed(supervisionUrl=url)
+
+    def set_connector_locked(self, connector_id: int, locked: bool) -> None:
+        connector = self.connectors.get(connector_id)
+        if connector is None or connector_id == 0:
+            raise ValueError(f"no connector {connector_id}")
+        connector.locked = locked
+        self._changed(connectors=self.connectors_data())
+
+    def set_connector_status(
+        self, connector_id: int, status: str | None, error_code: str | None
+    ) -> None:
+        connector = self.connectors.get(connector_id)
+        if connector is None:
+            raise ValueError(f"no connector {connector_id}")
+        if status is not None:
+            connector.status = status
+        if error_code is not None:
+            connector.error_code = error_code
+        self._changed(connectors=self.connectors_data())
+
+    async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """A BootNotification on demand; its answer becomes the station's boot response."""
+        response = await self.call("BootNotification", {**self.boot_payload(), **overrides})
+        self.boot_response = response
+        self._changed(bootNotificationResponse=response)
+        return response
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -141,6 +219,10 @@ class ChargingStation:
             return
         self.started = False
         self._connection_wanted.clear()
+        # As the TS simulator does: the generator ends and the running transactions are
+        # stopped while the connection is still open, so the CSMS closes them too.
+        self.atg.stop()
+        await self.transactions.stop_all("Local")
         await self._close_websocket()
         for task in [self._lifecycle, *self._tasks]:
             if task is not None:
@@ -168,10 +250,12 @@ class ChargingStation:
             self._set_ws_state(CLOSING)
             await websocket.close(1000, "station closing")
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """A task of the station: cancelled by stop(), its failure logged."""
         task = asyncio.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -191,11 +275,12 @@ class ChargingStation:
         max_retries = self.template.auto_reconnect_max_retries
         while self.started:
             await self._connection_wanted.wait()
+            self._apply_reloaded_spec()
             self._set_ws_state(CONNECTING)
             try:
-                websocket = await open_connection(self.spec.ws_url, self._connect_options())
+                websocket = await open_connection(self.ws_url, self._connect_options())
             except FatalConnectError as exc:
-                self.log.error("Cannot connect to {}: {}; station stopped", self.spec.ws_url, exc)
+                self.log.error("Cannot connect to {}: {}; station stopped", self.ws_url, exc)
                 self._set_ws_state(CLOSED)
                 self.started = False
                 self._changed(started=False)
@@ -203,7 +288,7 @@ class ChargingStation:
             except (OSError, TimeoutError, InvalidHandshake) as exc:
                 self._set_ws_state(CLOSED)
                 failures += 1
-                self.log.debug("Connection to {} failed: {}", self.spec.ws_url, exc)
+                self.log.debug("Connection to {} failed: {}", self.ws_url, exc)
             else:
                 failures = 0
                 if not await self._online(websocket):
@@ -224,6 +309,28 @@ class ChargingStation:
             )
             self.log.debug("Reconnecting in {:.1f} s", delay)
             await self.clock.sleep(delay)
+
+    def reload_spec(self, spec: StationSpec) -> None:
+        """A reloaded template or config.json: taken at the next (re)connection, so the
+        dialogue in progress keeps the values it started with. Identity and serial numbers
+        come from the spec, which keeps them while the template's identity keys stay."""
+        if spec.hash_id != self.spec.hash_id:
+            raise ValueError(f"spec of {spec.hash_id}, not of this station ({self.hash_id})")
+        self._reloaded_spec = spec
+
+    def _apply_reloaded_spec(self) -> None:
+        spec, self._reloaded_spec = self._reloaded_spec, None
+        if spec is None:
+            return
+        self.spec = spec
+        self.template = spec.template
+        self.supervision_url = spec.supervision_url
+        if not spec.template.enable_statistics:
+            self.statistics = None
+        elif self.statistics is None:
+            self.statistics = Statistics()
+        self.log.debug("Reloaded template {} applied", spec.template_path)
+        self._changed(stationInfo=self.station_info(), supervisionUrl=self.supervision_url)
 
     def _connect_options(self) -> dict[str, Any]:
         return connect_options(
@@ -247,7 +354,7 @@ class ChargingStation:
         )
         self._session = session
         self._set_ws_state(OPEN)
-        self.log.debug("Connected to {}", self.spec.ws_url)
+        self.log.debug("Connected to {}", self.ws_url)
         reader = asyncio.create_task(self._read(session))
         dialogue = asyncio.create_task(self._dialogue(session))
         keep_running = True
@@ -257,6 +364,9 @@ class ChargingStation:
                 self.log.warning("{}; station stopped", dialogue.exception())
                 keep_running = False
         finally:
+            self._accepted.clear()
+            if self.template.automatic_transaction_generator.stop_on_connection_failure:
+                self.atg.stop()
             dialogue.cancel()
             if not reader.done():
                 await websocket.close(1000, "station closing")
@@ -307,7 +417,8 @@ class ChargingStation:
     async def _dialogue(self, session: RpcSession) -> None:
         await self._boot()
         await self._send_all_statuses()
-        await self._heartbeats()
+        self.registration_accepted()
+        await asyncio.gather(self._heartbeats(), self.transactions.sample_clock_aligned())
 
     def boot_payload(self) -> dict[str, Any]:
         template = self.template

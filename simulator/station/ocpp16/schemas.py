@@ -71,3 +71,13 @@ def validate(name: str, payload: dict[str, Any]) -> None:
     except fastjsonschema.JsonSchemaValueException as exc:
         code = _ERROR_BY_RULE.get(exc.rule or "", ErrorCode.PROPERTY_CONSTRAINT_VIOLATION)
         raise OcppError(code, f"{name}: {exc.message}") from None
+
+
+def precompile() -> None:
+    """Compile every validator now (about 0.2 s).
+
+    Called where the worker stack is imported once and forked (the forkserver preload), so every
+    worker starts with compiled validators instead of compiling on its first messages.
+    """
+    for name in schema_names():
+        _compiled(name)

@@ -1,0 +1,137 @@
+"""What the UI asks of one station beyond its lifecycle: OCPP requests on demand, configuration,
+supervision URL, connector locks. The host runs them by name (see host._PROCEDURES).
+
+Each command raises when the station could not do it or the CSMS refused, which the host reports
+as that station's failure; the UI layer has validated the payload already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from simulator.station.clock import iso_timestamp
+from simulator.station.station import ChargingStation
+
+Command = Callable[[ChargingStation, dict[str, Any]], Coroutine[Any, Any, None]]
+
+ACCEPTED = "Accepted"
+
+
+class Refused(Exception):
+    """The CSMS answered, but not with what the command asked for."""
+
+
+def _require_accepted(action: str, status: Any) -> None:
+    if status != ACCEPTED:
+        raise Refused(f"{action}: {status}")
+
+
+async def authorize(station: ChargingStation, payload: dict[str, Any]) -> None:
+    response = await station.call("Authorize", {"idTag": payload["idTag"]})
+    _require_accepted("Authorize", response["idTagInfo"]["status"])
+
+
+async def boot_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+    response = await station.boot_notification(payload.get("overrides") or {})
+    _require_accepted("BootNotification", response["status"])
+
+
+async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> None:
+    request: dict[str, Any] = {
+        "vendorId": payload.get("vendorId") or station.template.charge_point_vendor
+    }
+    for key in ("messageId", "data"):
+        if payload.get(key) is not None:
+            request[key] = payload[key]
+    response = await station.call("DataTransfer", request)
+    _require_accepted("DataTransfer", response["status"])
+
+
+async def diagnostics_status_notification(
+    station: ChargingStation, payload: dict[str, Any]
+) -> None:
+    await station.call("DiagnosticsStatusNotification", {"status": payload["status"]})
+
+
+async def firmware_status_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+    await station.call("FirmwareStatusNotification", {"status": payload["status"]})
+
+
+async def heartbeat(station: ChargingStation, payload: dict[str, Any]) -> None:
+    await station.heartbeat()
+
+
+async def meter_values(station: ChargingStation, payload: dict[str, Any]) -> None:
+    """MeterValues for a connector: the given meterValue, else one Energy.Active.Import.Register
+    sample of the connector's register (and its transaction's id when one runs)."""
+    connector_id = int(payload["connectorId"])
+    connector = next(
+        (c for c in station.connectors_data() if c["connectorId"] == connector_id), None
+    )
+    if connector is None:
+        raise ValueError(f"no connector {connector_id}")
+    request: dict[str, Any] = {"connectorId": connector_id}
+    transaction_id = payload.get("transactionId")
+    if transaction_id is None and connector.get("transactionStarted"):
+        transaction_id = connector.get("transactionId")
+    if transaction_id is not None:
+        request["transactionId"] = int(transaction_id)
+    request["meterValue"] = payload.get("meterValue") or [
+        {
+            "timestamp": iso_timestamp(station.clock.now()),
+            "sampledValue": [
+                {
+                    "value": str(round(connector.get("energyActiveImportRegisterValue") or 0)),
+                    "measurand": "Energy.Active.Import.Register",
+                    "unit": "Wh",
+                    "context": "Sample.Periodic",
+                }
+            ],
+        }
+    ]
+    await station.call("MeterValues", request)
+
+
+async def status_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+    """The connector's status (changed first when the payload gives status or errorCode)."""
+    connector_id = int(payload["connectorId"])
+    station.set_connector_status(connector_id, payload.get("status"), payload.get("errorCode"))
+    await station.send_status(connector_id)
+
+
+async def change_configuration(station: ChargingStation, payload: dict[str, Any]) -> None:
+    """As a ChangeConfiguration.req from the CSMS would: readonly and unknown keys refused."""
+    key, value = str(payload["key"]), str(payload["value"])
+    status = station.configuration.change(key, value)
+    station.configuration_changed(key)
+    if status.value not in (ACCEPTED, "RebootRequired"):
+        raise Refused(f"{key}: {status.value}")
+
+
+async def set_supervision_url(station: ChargingStation, payload: dict[str, Any]) -> None:
+    station.set_supervision_url(str(payload["url"]))
+
+
+async def lock_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+    station.set_connector_locked(int(payload["connectorId"]), True)
+
+
+async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+    station.set_connector_locked(int(payload["connectorId"]), False)
+
+
+COMMANDS: dict[str, Command] = {
+    "authorize": authorize,
+    "bootNotification": boot_notification,
+    "dataTransfer": data_transfer,
+    "diagnosticsStatusNotification": diagnostics_status_notification,
+    "firmwareStatusNotification": firmware_status_notification,
+    "heartbeat": heartbeat,
+    "meterValues": meter_values,
+    "statusNotification": status_notification,
+    "changeConfiguration": change_configuration,
+    "setSupervisionUrl": set_supervision_url,
+    "lockConnector": lock_connector,
+    "unlockConnector": unlock_connector,
+}

@@ -1,0 +1,439 @@
+"""The meter of one connector: a pure physical model and the sampledValue lists built from it.
+
+The model keeps one state per connector (the energy register, the session's energy and the EV's
+state of charge) and advances it over an interval at one power. Every value a MeterValue carries
+(power, current, voltage, energy, SoC, offered power) comes from the same Reading, so they agree:
+P = U x I x phases (U x I for DC), the energy grows by P x interval, the power stays within the
+active limit and tapers as the battery fills. Randomness (fluctuation, the EV of a session) comes
+from the caller's `random.Random`, so a seeded station replays the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from simulator.templates import ConnectorTemplate, SampledValueTemplate, StationTemplate
+
+ENERGY = "Energy.Active.Import.Register"
+POWER = "Power.Active.Import"
+CURRENT = "Current.Import"
+VOLTAGE = "Voltage"
+SOC = "SoC"
+FREQUENCY = "Frequency"
+POWER_OFFERED = "Power.Offered"
+CURRENT_OFFERED = "Current.Offered"
+
+# The TS simulator's fluctuation when a template gives a value without fluctuationPercent.
+DEFAULT_FLUCTUATION_PERCENT = 5.0
+# Without power or amperage limit in the template, a connector offers what a common wall box
+# does: 32 A per phase on AC, 125 A on DC.
+DEFAULT_AC_AMPERAGE = 32.0
+DEFAULT_DC_AMPERAGE = 125.0
+# Constant power up to this SoC, then a linear taper to zero at 100 % (CC/CV charging, roughly).
+TAPER_FROM_SOC = 80.0
+NOMINAL_FREQUENCY_HZ = 50.0
+SQRT3 = math.sqrt(3.0)
+
+_AMPERAGE_UNIT_FACTOR = {"A": 1.0, "dA": 0.1, "cA": 0.01, "mA": 0.001}
+_DEFAULT_UNITS = {
+    ENERGY: "Wh",
+    POWER: "W",
+    POWER_OFFERED: "W",
+    CURRENT: "A",
+    CURRENT_OFFERED: "A",
+    VOLTAGE: "V",
+    SOC: "Percent",
+    FREQUENCY: "Hertz",
+}
+# unit -> factor from the model's SI quantity (W, Wh, A, V) to the unit.
+_UNIT_SCALE = {"kW": 1e-3, "kWh": 1e-3, "kVA": 1e-3, "kvar": 1e-3}
+
+
+# --- electrical limits --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Electrical:
+    """The station's output: AC with 1 or 3 phases, or DC."""
+
+    current_type: str  # "AC" | "DC"
+    voltage: float  # phase-to-neutral on AC
+    phases: int  # as the template says; 0 on DC
+
+    @property
+    def factor(self) -> int:
+        """The n in P = U x I x n: the phase count on AC, 1 on DC."""
+        return self.phases if self.current_type == "AC" and self.phases > 0 else 1
+
+    @property
+    def three_phase(self) -> bool:
+        return self.current_type == "AC" and self.phases == 3
+
+    @classmethod
+    def of(cls, template: StationTemplate) -> Electrical:
+        return cls(
+            template.current_out_type, float(template.voltage_out), template.number_of_phases
+        )
+
+
+def station_power_w(template: StationTemplate, rng: random.Random) -> float | None:
+    """The station's maximum power in W; a list in the template is drawn from once."""
+    power = template.power
+    if power is None:
+        return None
+    value = rng.choice(power) if isinstance(power, list) else power
+    return float(value) * (1000.0 if template.power_unit == "kW" else 1.0)
+
+
+def amperage_limit_a(raw: str | None, unit: str) -> float | None:
+    """The amperageLimitationOcppKey value in A (the key holds it in amperageLimitationUnit)."""
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value * _AMPERAGE_UNIT_FACTOR.get(unit, 1.0) if value > 0 else None
+
+
+def connector_power_limit_w(
+    electrical: Electrical,
+    *,
+    station_power_w: float | None,
+    connectors: int,
+    active: int,
+    shared: bool,
+    amperage_a: float | None = None,
+    profile_limit_w: float | None = None,
+) -> float:
+    """The power one connector may draw now (the TS simulator's rule).
+
+    The station's power is divided by its connectors, or by the connectors in a transaction when
+    powerSharedByConnectors. The amperage limit is per phase and per connector on AC (so the
+    station total is U x A x phases x connectors) and station-wide on DC; it is divided the same
+    way. A charging-profile limit, when one applies, caps the result.
+    """
+    divider = max(1, active if shared else connectors)
+    limits: list[float] = []
+    if station_power_w is not None:
+        limits.append(station_power_w / divider)
+    if amperage_a is not None:
+        if electrical.current_type == "AC":
+            total = electrical.voltage * amperage_a * electrical.factor * max(1, connectors)
+        else:
+            total = electrical.voltage * amperage_a
+        limits.append(total / divider)
+    if not limits:
+        amperage = DEFAULT_AC_AMPERAGE if electrical.current_type == "AC" else DEFAULT_DC_AMPERAGE
+        limits.append(electrical.voltage * amperage * electrical.factor)
+    if profile_limit_w is not None:
+        limits.append(profile_limit_w)
+    return max(0.0, min(limits))
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A template's `value` (in SI units) and the fluctuation around it."""
+
+    value: float
+    fluctuation_percent: float
+
+    def draw(self, rng: random.Random) -> float:
+        if self.fluctuation_percent <= 0:
+            return self.value
+        spread = self.value * self.fluctuation_percent / 100.0
+        return self.value + rng.uniform(-spread, spread)
+
+
+@dataclass(frozen=True, slots=True)
+class MeterState:
+    """What the meter and the EV remember between two samples."""
+
+    register_wh: float = 0.0  # the connector's register: never decreases
+    session_wh: float = 0.0  # energy of the running transaction
+    soc: float = 0.0  # the EV's state of charge, percent
+    demand: float = 1.0  # the share of the limit this session's EV asks for
+    capacity_wh: float = 60_000.0  # this session's battery
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One instant of the connector, every value derived from the same state."""
+
+    register_wh: float
+    session_wh: float
+    power_w: float  # average over the interval that ended at this reading
+    voltage_v: float  # phase-to-neutral on AC
+    current_a: float  # per phase on AC
+    soc: float
+    limit_w: float
+    frequency_hz: float
+
+
+def _target(template: SampledValueTemplate | None) -> Target | None:
+    if template is None or template.value is None:
+        return None
+    scale = _UNIT_SCALE.get(template.unit or "", 1.0)
+    fluctuation = (
+        template.fluctuation_percent
+        if template.fluctuation_percent is not None
+        else DEFAULT_FLUCTUATION_PERCENT
+    )
+    return Target(template.value / scale, fluctuation)
+
+
+def _first_templates(
+    templates: Sequence[SampledValueTemplate],
+) -> dict[str, SampledValueTemplate]:
+    """Measurand -> its template, the one without phase when there is one."""
+    chosen: dict[str, SampledValueTemplate] = {}
+    for item in templates:
+        measurand = item.measurand or ENERGY
+        if measurand not in chosen or (chosen[measurand].phase is not None and item.phase is None):
+            chosen[measurand] = item
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One sampledValue of a prepared list: its fixed fields and how its value is read."""
+
+    fields: tuple[tuple[str, str], ...]
+    quantity: str
+    scale: float
+    decimals: int
+
+
+class MeterModel:
+    """The meter of one connector, prepared once from the templates.
+
+    `sampled_values` lists, per comma-separated measurand list (MeterValuesSampledData and the
+    like), are prepared on first use and cached: building a MeterValue is then one pass of
+    string formatting.
+    """
+
+    def __init__(self, template: StationTemplate, connector: ConnectorTemplate) -> None:
+        self.electrical = Electrical.of(template)
+        self.templates = _first_templates(connector.meter_values)
+        self.power = _target(self.templates.get(POWER))
+        self.current = _target(self.templates.get(CURRENT))
+        voltage = _target(self.templates.get(VOLTAGE))
+        self.voltage = voltage or Target(self.electrical.voltage, 0.0)
+        self.soc_start = _target(self.templates.get(SOC))
+        self.frequency = _target(self.templates.get(FREQUENCY)) or Target(NOMINAL_FREQUENCY_HZ, 0.0)
+        self.limit_custom_values = template.custom_value_limitation_meter_values
+        self.metering_per_transaction = template.metering_per_transaction
+        self.main_voltage = template.main_voltage_meter_values
+        self.line_to_line = template.phase_line_to_line_voltage_meter_values
+        self._plans: dict[str, tuple[_Entry, ...]] = {}
+
+    # -- physics --------------------------------------------------------------------------
+
+    def begin_session(self, state: MeterState, rng: random.Random) -> MeterState:
+        """A new EV plugs in: its battery, its state of charge and how hard it pulls."""
+        soc = self.soc_start.draw(rng) if self.soc_start else rng.uniform(10.0, 60.0)
+        return replace(
+            state,
+            session_wh=0.0,
+            soc=min(100.0, max(0.0, soc)),
+            demand=rng.uniform(0.6, 1.0),
+            capacity_wh=rng.uniform(40_000.0, 100_000.0),
+        )
+
+    def advance(
+        self, state: MeterState, seconds: float, limit_w: float, rng: random.Random
+    ) -> tuple[MeterState, Reading]:
+        """Charge for `seconds` under `limit_w`: the new state and the reading at its end."""
+        taper = min(1.0, max(0.0, (100.0 - state.soc) / (100.0 - TAPER_FROM_SOC)))
+        voltage = max(0.0, self.voltage.draw(rng))
+        factor = self.electrical.factor
+        if self.power is not None:
+            wanted = self.power.draw(rng)
+            custom = True
+        elif self.current is not None:
+            wanted = voltage * self.current.draw(rng) * factor
+            custom = True
+        else:
+            wanted = Target(limit_w * state.demand, DEFAULT_FLUCTUATION_PERCENT).draw(rng)
+            custom = False
+        # customValueLimitationMeterValues false lets a template's own value exceed the limit.
+        unlimited = custom and not self.limit_custom_values
+        power = max(0.0, wanted * taper if unlimited else min(wanted, limit_w * taper))
+        seconds = max(0.0, seconds)
+        energy = power * seconds / 3600.0
+        # The battery cannot take more than it lacks: the average power over the interval is
+        # what it did take, so energy = power x time holds to the last Wh.
+        room = max(0.0, (100.0 - state.soc) / 100.0 * state.capacity_wh)
+        if energy > room:
+            energy = room
+            power = energy * 3600.0 / seconds if seconds > 0 else 0.0
+        soc = min(100.0, state.soc + energy / state.capacity_wh * 100.0)
+        new_state = replace(
+            state,
+            register_wh=state.register_wh + energy,
+            session_wh=state.session_wh + energy,
+            soc=soc,
+        )
+        current = power / (voltage * factor) if voltage > 0 else 0.0
+        return new_state, Reading(
+            register_wh=new_state.register_wh,
+            session_wh=new_state.session_wh,
+            power_w=power,
+            voltage_v=voltage,
+            current_a=current,
+            soc=soc,
+            limit_w=limit_w,
+            frequency_hz=self.frequency.value,
+        )
+
+    def idle_reading(self, state: MeterState, limit_w: float) -> Reading:
+        """The meter when nothing charges: nominal voltage, no current."""
+        return Reading(
+            register_wh=state.register_wh,
+            session_wh=state.session_wh,
+            power_w=0.0,
+            voltage_v=self.voltage.value,
+            current_a=0.0,
+            soc=state.soc,
+            limit_w=limit_w,
+            frequency_hz=self.frequency.value,
+        )
+
+    def energy_wh(self, reading: Reading | MeterState) -> int:
+        """The register as meterStart/meterStop and the energy samples report it: whole Wh, the
+        transaction's energy when meteringPerTransaction, else the connector's register."""
+        value = reading.session_wh if self.metering_per_transaction else reading.register_wh
+        return round(value)
+
+    # -- sampledValue lists ---------------------------------------------------------------
+
+    def sampled_values(
+        self, measurands: str, reading: Reading, context: str
+    ) -> list[dict[str, Any]]:
+        """The sampledValue list of `measurands` (a comma-separated list) for one reading."""
+        plan = self._plans.get(measurands)
+        if plan is None:
+            plan = self._plans[measurands] = self._plan(measurands)
+        values = self._quantities(reading)
+        sampled: list[dict[str, Any]] = []
+        for entry in plan:
+            item: dict[str, Any] = dict(entry.fields)
+            if entry.quantity == "energy":
+                wh = self.energy_wh(reading)
+                item["value"] = _number(wh * entry.scale, entry.decimals)
+            elif entry.quantity != "fixed":
+                item["value"] = _number(values[entry.quantity] * entry.scale, entry.decimals)
+            item["context"] = context
+            sampled.append(item)
+        return sampled
+
+    def _quantities(self, reading: Reading) -> Mapping[str, float]:
+        electrical = self.electrical
+        return {
+            "power": reading.power_w,
+            "current": reading.current_a,
+            "voltage": reading.voltage_v,
+            "soc": reading.soc,
+            "frequency": reading.frequency_hz,
+            "power_offered": reading.limit_w,
+            "current_offered": (
+                reading.limit_w / (electrical.voltage * electrical.factor)
+                if electrical.voltage > 0
+                else 0.0
+            ),
+        }
+
+    def _plan(self, measurands: str) -> tuple[_Entry, ...]:
+        entries: list[_Entry] = []
+        three_phase = self.electrical.three_phase
+        for measurand in (m.strip() for m in measurands.split(",")):
+            if not measurand:
+                continue
+            template = self.templates.get(measurand)
+            if template is None and measurand != ENERGY:
+                continue  # the TS simulator too samples only what the connector defines
+            unit = (template.unit if template else None) or _DEFAULT_UNITS.get(measurand)
+            scale = _UNIT_SCALE.get(unit or "", 1.0)
+            base: list[tuple[str, str]] = [("measurand", measurand)]
+            if unit:
+                base.append(("unit", unit))
+            if template is not None and template.location:
+                base.append(("location", template.location))
+
+            def add(
+                quantity: str,
+                factor: float,
+                decimals: int,
+                phase: str | None = None,
+                base: list[tuple[str, str]] = base,
+            ) -> None:
+                fields = [*base, ("phase", phase)] if phase else base
+                entries.append(_Entry(tuple(fields), quantity, factor, decimals))
+
+            if measurand == ENERGY:
+                add("energy", scale, 3 if scale != 1.0 else 0)
+            elif measurand == POWER:
+                add("power", scale, 2)
+                if three_phase:
+                    for phase in ("L1-N", "L2-N", "L3-N"):
+                        add("power", scale / 3.0, 2, phase)
+            elif measurand == CURRENT:
+                add("current", scale, 2)
+                if three_phase:
+                    for phase in ("L1", "L2", "L3"):
+                        add("current", scale, 2, phase)
+            elif measurand == VOLTAGE:
+                if self.main_voltage or not three_phase:
+                    add("voltage", scale, 2)
+                if three_phase:
+                    for phase in ("L1-N", "L2-N", "L3-N"):
+                        add("voltage", scale, 2, phase)
+                    if self.line_to_line:
+                        for phase in ("L1-L2", "L2-L3", "L3-L1"):
+                            add("voltage", scale * SQRT3, 2, phase)
+            elif measurand == SOC:
+                add("soc", 1.0, 2)
+            elif measurand == FREQUENCY:
+                add("frequency", 1.0, 2)
+            elif measurand == POWER_OFFERED:
+                add("power_offered", scale, 2)
+            elif measurand == CURRENT_OFFERED:
+                add("current_offered", scale, 2)
+            elif template is not None and template.value is not None:
+                # A measurand the model does not compute (Temperature, RPM...): its fixed value.
+                entries.append(
+                    _Entry((*base, ("value", _number(template.value, 2))), "fixed", 1.0, 2)
+                )
+        return tuple(entries)
+
+
+def _number(value: float, decimals: int) -> str:
+    """A sampledValue value: fixed decimals, trailing zeros dropped ("230", "7.36")."""
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def meter_value(timestamp: str, sampled: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"timestamp": timestamp, "sampledValue": sampled}
+
+
+__all__ = [
+    "Electrical",
+    "MeterModel",
+    "MeterState",
+    "Reading",
+    "Target",
+    "amperage_limit_a",
+    "connector_power_limit_w",
+    "meter_value",
+    "station_power_w",
+]

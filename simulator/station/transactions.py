@@ -1,0 +1,355 @@
+"""Transactions started on the station itself (the ATG, the UI) and their metering.
+
+Start (OCPP 1.6 section 4.8): StartTransaction with meterStart, connector to Charging; a
+transaction whose idTag the CSMS does not accept is stopped at once with reason DeAuthorized
+(StopTransactionOnInvalidId). Stop (section 4.10): StopTransaction with meterStop and the reason,
+connector back to Available. In between, MeterValues (section 4.7) every MeterValueSampleInterval
+with MeterValuesSampledData, every ClockAlignedDataInterval with MeterValuesAlignedData, and the
+template's beginEndMeterValues / transactionDataMeterValues extras. The physics is
+`meter_values.MeterModel`; this module only decides when to sample and what to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from simulator.station.clock import iso_timestamp
+from simulator.station.connectors import ConnectorState
+from simulator.station.meter_values import (
+    ENERGY,
+    MeterModel,
+    Reading,
+    amperage_limit_a,
+    connector_power_limit_w,
+    meter_value,
+    station_power_w,
+)
+from simulator.station.rpc import CallFailed, ConnectionLost
+
+if TYPE_CHECKING:
+    from simulator.station.station import ChargingStation
+
+ACCEPTED = "Accepted"
+DEFAULT_SAMPLE_INTERVAL = 60
+# StopTransaction.transactionData kept per transaction: a long session sampled every few seconds
+# must not grow a station's memory (or its StopTransaction) without bound.
+MAX_TRANSACTION_DATA = 100
+
+_SEND_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
+
+
+class TransactionError(Exception):
+    """A start or stop the connector's state does not allow."""
+
+
+def connector_rng(seed: int, purpose: str, connector_id: int) -> random.Random:
+    """An independent, reproducible stream per connector and purpose: the meter's draws do not
+    shift the ATG's, and neither depends on how other connectors interleave."""
+    return random.Random(f"{seed}:{purpose}:{connector_id}")
+
+
+class Transactions:
+    """The transactions and meters of one station's connectors."""
+
+    def __init__(self, station: ChargingStation) -> None:
+        self.station = station
+        template = station.template
+        self.models: dict[int, MeterModel] = {
+            cid: MeterModel(template, connector)
+            for cid, connector in station.spec.connectors.items()
+            if cid > 0
+        }
+        self._rngs = {cid: connector_rng(station.spec.seed, "meter", cid) for cid in self.models}
+        power_rng = random.Random(f"{station.spec.seed}:power")
+        self.station_power_w = station_power_w(template, power_rng)
+        self._samplers: dict[int, asyncio.Task[None]] = {}
+        self._stopping: set[int] = set()
+        # The charging-profile limit per connector (W), set by smart charging when it applies.
+        self.profile_limits_w: dict[int, float] = {}
+
+    # -- the meter ------------------------------------------------------------------------
+
+    def active_count(self) -> int:
+        return sum(1 for cid in self.models if self.station.connectors[cid].transaction_started)
+
+    def limit_w(self, connector_id: int) -> float:
+        template = self.station.template
+        key = template.amperage_limitation_ocpp_key
+        amperage = (
+            amperage_limit_a(self.station.configuration.get(key), template.amperage_limitation_unit)
+            if key
+            else None
+        )
+        return connector_power_limit_w(
+            self.models[connector_id].electrical,
+            station_power_w=self.station_power_w,
+            connectors=len(self.models),
+            active=self.active_count(),
+            shared=template.power_shared_by_connectors,
+            amperage_a=amperage,
+            profile_limit_w=self.profile_limits_w.get(connector_id),
+        )
+
+    def advance(self, connector_id: int) -> Reading:
+        """Bring the connector's meter to now and read it."""
+        connector = self.station.connectors[connector_id]
+        model = self.models[connector_id]
+        now = self.station.clock.monotonic()
+        limit = self.limit_w(connector_id)
+        if connector.transaction_started and connector.transaction_id is not None:
+            connector.meter, reading = model.advance(
+                connector.meter, now - connector.last_metered, limit, self._rngs[connector_id]
+            )
+        else:
+            reading = model.idle_reading(connector.meter, limit)
+        connector.last_metered = now
+        return reading
+
+    def _advance_charging(self) -> None:
+        # The power divider is about to change: what was drawn so far was drawn under the old one.
+        if self.station.template.power_shared_by_connectors:
+            for cid in self.models:
+                if self.station.connectors[cid].transaction_started:
+                    self.advance(cid)
+
+    # -- start and stop -------------------------------------------------------------------
+
+    async def authorize(self, id_tag: str) -> bool:
+        """Authorize.req (section 4.1): True when the CSMS accepts the idTag."""
+        response = await self.station.call("Authorize", {"idTag": id_tag})
+        return bool(response["idTagInfo"]["status"] == ACCEPTED)
+
+    async def start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
+        """StartTransaction.req; the response. Raises TransactionError when the connector is
+        not free, and the call's errors (the connector is then free again)."""
+        connector = self._connector(connector_id)
+        if connector.transaction_started:
+            raise TransactionError(f"connector {connector_id} already has a transaction")
+        if connector.availability != "Operative":
+            raise TransactionError(f"connector {connector_id} is {connector.availability}")
+        station = self.station
+        model = self.models[connector_id]
+        self._advance_charging()
+        connector.transaction_started = True
+        connector.transaction_id_tag = id_tag
+        connector.meter = model.begin_session(connector.meter, self._rngs[connector_id])
+        connector.last_metered = station.clock.monotonic()
+        meter_start = model.energy_wh(connector.meter)
+        timestamp = iso_timestamp(station.clock.now())
+        try:
+            response = await station.call(
+                "StartTransaction",
+                {
+                    "connectorId": connector_id,
+                    "idTag": id_tag,
+                    "meterStart": meter_start,
+                    "timestamp": timestamp,
+                },
+            )
+        except BaseException:
+            self._clear(connector)
+            raise
+        connector.transaction_id = int(response["transactionId"])
+        connector.meter_start = meter_start
+        begin = meter_value(
+            timestamp,
+            model.sampled_values(
+                ENERGY, model.idle_reading(connector.meter, 0.0), "Transaction.Begin"
+            ),
+        )
+        connector.transaction_data = (
+            [begin] if station.template.transaction_data_meter_values else []
+        )
+        if response["idTagInfo"]["status"] != ACCEPTED:
+            station.log.info(
+                "Transaction {} not accepted for {}: stopping it", connector.transaction_id, id_tag
+            )
+            await self.stop(connector_id, "DeAuthorized")
+            return response
+        connector.status = "Charging"
+        station.connectors_changed()
+        await self._send_status(connector_id)
+        if station.template.begin_end_meter_values:
+            await self._send_meter_values(connector_id, connector.transaction_id, [begin])
+        self._samplers[connector_id] = station.spawn(
+            self._sample_periodically(connector_id, connector.transaction_id)
+        )
+        return response
+
+    async def stop(self, connector_id: int, reason: str = "Local") -> dict[str, Any] | None:
+        """StopTransaction.req of the connector's transaction; its response (None when the CSMS
+        did not answer: the connector is free either way)."""
+        connector = self._connector(connector_id)
+        transaction_id = connector.transaction_id
+        if transaction_id is None or connector_id in self._stopping:
+            raise TransactionError(f"no transaction to stop on connector {connector_id}")
+        self._stopping.add(connector_id)
+        station = self.station
+        template = station.template
+        model = self.models[connector_id]
+        sampler = self._samplers.pop(connector_id, None)
+        if sampler is not None and sampler is not asyncio.current_task():
+            sampler.cancel()
+        reading = self.advance(connector_id)
+        meter_stop = model.energy_wh(reading)
+        timestamp = iso_timestamp(station.clock.now())
+        end = meter_value(timestamp, model.sampled_values(ENERGY, reading, "Transaction.End"))
+        payload: dict[str, Any] = {
+            "transactionId": transaction_id,
+            "meterStop": meter_stop,
+            "timestamp": timestamp,
+            "reason": reason,
+        }
+        if connector.transaction_id_tag is not None:
+            payload["idTag"] = connector.transaction_id_tag
+        if template.transaction_data_meter_values:
+            payload["transactionData"] = [*connector.transaction_data, end]
+        end_out_of_order = template.out_of_order_end_meter_values
+        response: dict[str, Any] | None = None
+        try:
+            if template.begin_end_meter_values and not end_out_of_order:
+                await self._send_meter_values(connector_id, transaction_id, [end])
+            try:
+                response = await station.call("StopTransaction", payload)
+            except _SEND_ERRORS as exc:
+                station.log.warning("StopTransaction {} failed: {}", transaction_id, exc)
+            if template.begin_end_meter_values and end_out_of_order:
+                await self._send_meter_values(connector_id, transaction_id, [end])
+        finally:
+            self._advance_charging()
+            self._clear(connector)
+            connector.status = (
+                "Available" if connector.availability == "Operative" else ("Unavailable")
+            )
+            self._stopping.discard(connector_id)
+            station.connectors_changed()
+        await self._send_status(connector_id)
+        return response
+
+    async def stop_all(self, reason: str = "Local") -> None:
+        for cid in self.models:
+            connector = self.station.connectors[cid]
+            if connector.transaction_id is not None and cid not in self._stopping:
+                with contextlib.suppress(TransactionError):
+                    await self.stop(cid, reason)
+
+    def transaction_connector(self, transaction_id: int) -> int | None:
+        for cid in self.models:
+            if self.station.connectors[cid].transaction_id == transaction_id:
+                return cid
+        return None
+
+    def _connector(self, connector_id: int) -> ConnectorState:
+        if connector_id not in self.models:
+            raise TransactionError(f"no connector {connector_id}")
+        return self.station.connectors[connector_id]
+
+    def _clear(self, connector: ConnectorState) -> None:
+        connector.transaction_started = False
+        connector.transaction_id = None
+        connector.transaction_id_tag = None
+        connector.meter_start = 0
+        connector.transaction_data = []
+        connector.meter = replace(connector.meter, session_wh=0.0)
+
+    # -- sampling -------------------------------------------------------------------------
+
+    async def _sample_periodically(self, connector_id: int, transaction_id: int) -> None:
+        """MeterValues every MeterValueSampleInterval from the start of the transaction."""
+        station = self.station
+        configuration = station.configuration
+        model = self.models[connector_id]
+        connector = station.connectors[connector_id]
+        while True:
+            interval = configuration.get_int("MeterValueSampleInterval", DEFAULT_SAMPLE_INTERVAL)
+            if interval <= 0:
+                return
+            await station.clock.sleep(interval)
+            if connector.transaction_id != transaction_id or connector_id in self._stopping:
+                return
+            reading = self.advance(connector_id)
+            timestamp = iso_timestamp(station.clock.now())
+            stop_measurands = configuration.get("StopTxnSampledData")
+            if station.template.transaction_data_meter_values and stop_measurands:
+                self._keep_transaction_data(
+                    connector,
+                    meter_value(
+                        timestamp, model.sampled_values(stop_measurands, reading, "Sample.Periodic")
+                    ),
+                )
+            station.connectors_changed()
+            measurands = configuration.get("MeterValuesSampledData") or ENERGY
+            sampled = model.sampled_values(measurands, reading, "Sample.Periodic")
+            if sampled:
+                await self._send_meter_values(
+                    connector_id, transaction_id, [meter_value(timestamp, sampled)]
+                )
+
+    async def sample_clock_aligned(self) -> None:
+        """MeterValues of every connector at each ClockAlignedDataInterval boundary counted
+        from midnight (section 9.1.5), while the station is online. Read at each boundary, so a
+        ChangeConfiguration applies from the next one; 0 turns it off until the next boot."""
+        station = self.station
+        configuration = station.configuration
+        while True:
+            interval = configuration.get_int("ClockAlignedDataInterval", 0)
+            if interval <= 0:
+                return
+            now = station.clock.now()
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            elapsed = (now - midnight) / timedelta(seconds=1)
+            await station.clock.sleep(interval - elapsed % interval)
+            measurands = configuration.get("MeterValuesAlignedData") or ""
+            stop_measurands = configuration.get("StopTxnAlignedData") or ""
+            timestamp = iso_timestamp(station.clock.now())
+            for cid, model in self.models.items():
+                connector = station.connectors[cid]
+                reading = self.advance(cid)
+                transaction_id = connector.transaction_id
+                if (
+                    transaction_id is not None
+                    and stop_measurands
+                    and station.template.transaction_data_meter_values
+                ):
+                    self._keep_transaction_data(
+                        connector,
+                        meter_value(
+                            timestamp,
+                            model.sampled_values(stop_measurands, reading, "Sample.Clock"),
+                        ),
+                    )
+                sampled = model.sampled_values(measurands, reading, "Sample.Clock")
+                if sampled:
+                    await self._send_meter_values(
+                        cid, transaction_id, [meter_value(timestamp, sampled)]
+                    )
+
+    def _keep_transaction_data(self, connector: ConnectorState, value: dict[str, Any]) -> None:
+        if value["sampledValue"] and len(connector.transaction_data) < MAX_TRANSACTION_DATA:
+            connector.transaction_data.append(value)
+
+    async def _send_meter_values(
+        self, connector_id: int, transaction_id: int | None, values: list[dict[str, Any]]
+    ) -> None:
+        payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
+        if transaction_id is not None:
+            payload["transactionId"] = transaction_id
+        try:
+            await self.station.call("MeterValues", payload)
+        except _SEND_ERRORS as exc:
+            # Kept for replay once issue 5's transaction queue lands; dropped until then.
+            self.station.log.debug("MeterValues of connector {} not sent: {}", connector_id, exc)
+
+    async def _send_status(self, connector_id: int) -> None:
+        try:
+            await self.station.send_status(connector_id)
+        except _SEND_ERRORS as exc:
+            self.station.log.debug("StatusNotification {} not sent: {}", connector_id, exc)
+
+
+__all__ = ["TransactionError", "Transactions", "connector_rng"]
