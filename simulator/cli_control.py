@@ -34,6 +34,7 @@ OCPP_COMMANDS = (
     "meterValues",
     "statusNotification",
 )
+STATUS_NOTIFICATIONS = ("diagnosticsStatusNotification", "firmwareStatusNotification")
 
 # group -> action -> (procedure, whether it addresses stations)
 GROUPS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -134,6 +135,8 @@ def _add_action_options(group: str, action: str, parser: argparse.ArgumentParser
             parser.add_argument("--status", help="the connector's new status")
     elif group == "ocpp" and action == "authorize":
         parser.add_argument("--id-tag", required=True)
+    elif group == "ocpp" and action in STATUS_NOTIFICATIONS:
+        parser.add_argument("--status", required=True, help="e.g. Uploading, Downloading")
 
 
 def read_payload(text: str | None) -> dict[str, Any]:
@@ -176,6 +179,8 @@ def build_payload(args: argparse.Namespace) -> dict[str, Any]:
             payload["status"] = args.status
     elif group == "ocpp" and action == "authorize":
         payload["idTag"] = args.id_tag
+    elif group == "ocpp" and action in STATUS_NOTIFICATIONS:
+        payload["status"] = args.status
     payload.update(read_payload(args.payload))
     return payload
 
@@ -246,8 +251,9 @@ def render(procedure: str, response: dict[str, Any], selectors: list[str] | None
     elif procedure == "simulatorState":
         console.print(state_table(response["state"]))
     elif procedure == "performanceStatistics":
-        for record in response["performanceStatistics"]:
-            console.print(performance_table(record))
+        fleet = response.get("fleet", {})
+        console.print(performance_table("fleet", fleet.get("statisticsData", {})))
+        console.print(f"{len(response['performanceStatistics'])} station records (--json)")
     else:
         console.print(result_table(procedure, response))
 
@@ -284,7 +290,7 @@ def state_table(state: dict[str, Any]) -> Table:
     return table
 
 
-def performance_table(record: dict[str, Any]) -> Table:
+def performance_table(title: str, statistics_data: dict[str, Any]) -> Table:
     table = Table(
         "command",
         "requests",
@@ -295,9 +301,9 @@ def performance_table(record: dict[str, Any]) -> Table:
         "p95 ms",
         "p99 ms",
         "max ms",
-        title=record.get("name", ""),
+        title=title,
     )
-    for command, item in record["statisticsData"].items():
+    for command, item in statistics_data.items():
         table.add_row(
             command,
             str(item["requestCount"]),

@@ -13,7 +13,13 @@ from loguru import logger
 
 from simulator.config import ConfigError, Settings
 from simulator.stats import Statistics, statistics_data
-from simulator.storage import PerformanceRecord, PerformanceStorage, StorageUriError, make_storage
+from simulator.storage import (
+    NoStorage,
+    PerformanceRecord,
+    PerformanceStorage,
+    StorageUriError,
+    make_storage,
+)
 
 Now = Callable[[], datetime]
 
@@ -99,6 +105,9 @@ class PerformanceRecorder:
         return records
 
     async def write(self, *, everything: bool = False) -> None:
+        if isinstance(self.storage, NoStorage):  # the default: no records to compute
+            self._unwritten = set()
+            return
         records = self.records(everything=everything)
         try:
             await self.storage.write(records)

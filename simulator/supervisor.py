@@ -139,13 +139,20 @@ class Supervisor:
         if self.pool is None:
             self.plan = plan_stations(self.settings)
             self._configured = {spec.hash_id for spec in self.plan}
+            # Stations added from the UI before a stop are not planned again: not listed either.
+            for stale in self.stations.keys() - self._configured:
+                del self.stations[stale]
             storage = open_storage_for(self.settings)
             await storage.open()
-            self.performance.storage = storage
             pool = make_pool(
                 pool_options(self.settings, len(self.plan), use_uvloop=self._use_uvloop)
             )
-            await pool.start()
+            try:
+                await pool.start()
+            except BaseException:
+                await storage.close()
+                raise
+            self.performance.storage = storage
             self.pool = pool
             self._events = asyncio.create_task(self._consume(pool))
             self._summary = self._start_reporting()
@@ -411,7 +418,11 @@ class Supervisor:
             if _log_fields(old) != _log_fields(settings):
                 if self._on_log_settings is not None:
                     self._on_log_settings(settings)
-                changes.append("logging (this process)")
+                if self.pool is not None:
+                    options = pool_options(settings, len(self.plan)).host_options
+                    logging = {k: v for k, v in options.items() if k.startswith("log_")}
+                    await self.pool.request({"procedure": "configureLogging", "options": logging})
+                changes.append("logging")
             if old.ui_server != settings.ui_server:
                 changes.append("uiServer (applies at the next start of evsim)")
             if self.pool is None:

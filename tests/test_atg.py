@@ -102,6 +102,8 @@ async def test_the_same_seed_replays_the_same_sessions(tmp_path: Path) -> None:
     try:
         assert sessions(first) == sessions(second)
         assert len(sessions(first)) > 10
+        # Down to every MeterValue: same values, same (virtual) times.
+        assert first.csms.sent == second.csms.sent
         assert sessions(first) != sessions(other)
     finally:
         await shutdown(first)
@@ -232,3 +234,21 @@ def test_new_tags_replace_the_list_for_the_next_sessions() -> None:
 
 def test_without_tags_the_default_tag_is_used() -> None:
     assert IdTagDistribution("random", 1, []).pick(1, random.Random(0)) == "00000000"
+
+
+async def test_restarting_during_the_last_session_keeps_one_loop(tmp_path: Path) -> None:
+    """Stop then start while a session runs: the connector still has one session at a time."""
+    clock = VirtualClock()
+    station = make_station(tmp_path, clock=clock, AutomaticTransactionGenerator=atg())
+    station.registration_accepted()
+    await clock.run_for(40)
+    station.atg.stop()
+    station.atg.start()
+    await clock.run_for(HOUR)
+    try:
+        for connector in (1, 2):
+            mine = [s for s in sessions(station) if s["connector"] == connector]
+            assert len(mine) > 5
+            assert all(a["stop"] <= b["start"] for a, b in itertools.pairwise(mine))
+    finally:
+        await shutdown(station)

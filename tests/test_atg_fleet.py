@@ -87,6 +87,7 @@ def plan(tmp_path: Path, url: str) -> list[StationSpec]:
                     energy_unit="kWh",
                     meteringPerTransaction=False,
                     transactionDataMeterValues=True,
+                    powerSharedByConnectors=True,
                 ),
                 10,
             ),

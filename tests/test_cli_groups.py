@@ -156,6 +156,11 @@ async def test_ocpp_commands_make_the_station_send_the_request(fleet: UiFleet) -
     )
     calls = await fleet.csms.wait_received(station(1), "DataTransfer", 10)
     assert calls[-1].payload["messageId"] == "cli"
+    await cli_json(
+        fleet, "ocpp", "firmwareStatusNotification", "--hash-id", station(1), "--status", "Idle"
+    )
+    calls = await fleet.csms.wait_received(station(1), "FirmwareStatusNotification", 10)
+    assert calls[-1].payload == {"status": "Idle"}
 
 
 async def test_a_refused_request_exits_1_and_names_the_error(fleet: UiFleet) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.fleet_summary import FleetCounts, summary_line
+from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.stats import CommandStats, Statistics
 
 COUNTS = FleetCounts(stations=10, started=9, connected=8, booted=7)
@@ -63,3 +63,25 @@ def test_the_summary_leaves_the_window_unchanged() -> None:
     before = window.to_dict()
     summary_line(COUNTS, window, 10.0)
     assert window.to_dict() == before
+
+
+# -- the fleet view per command (issue 7) ------------------------------------------------------
+
+
+def test_each_command_has_a_line_with_count_rate_percentiles_max_errors_timeouts() -> None:
+    lines = command_lines(busy_window(), 10.0)
+    assert lines[0] == (
+        "Heartbeat | count 95 | 9.5 msg/s | p50 1.00 ms | p95 1.00 ms | p99 1.00 ms"
+        " | max 1.00 ms | errors 3 | timeouts 2"
+    )
+
+
+def test_command_lines_come_busiest_first() -> None:
+    assert [line.split(" |")[0] for line in command_lines(busy_window(), 10.0)] == [
+        "Heartbeat",
+        "BootNotification",
+    ]
+
+
+def test_an_empty_window_has_no_command_lines() -> None:
+    assert command_lines(Statistics(), 10.0) == []

@@ -193,6 +193,22 @@ async def test_a_storage_enabled_in_config_json_receives_the_records(fleet: Flee
 
 @pytest.mark.integration
 @pytest.mark.process
+async def test_a_lower_log_level_in_config_json_reaches_the_workers(fleet: Fleet) -> None:
+    log_file = fleet.config.parent / "combined.log"  # logFile's default, beside config.json
+    station = fleet.supervisor.plan[0]
+    edit_json(fleet.config, logLevel="debug")
+    await eventually(lambda: fleet.supervisor.settings.log_level == "debug", WAIT)
+    await fleet.supervisor.request("closeConnection", [station.hash_id])
+    await fleet.supervisor.request("openConnection", [station.hash_id])
+    await eventually(
+        lambda: f"Connected to {station.ws_url}" in log_file.read_text(),
+        WAIT,
+        "a worker's debug line in the log file",
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.process
 async def test_a_changed_worker_section_restarts_the_workers(fleet: Fleet) -> None:
     edit_json(fleet.config, worker={"processType": "staticPool", "poolMaxSize": 2})
     await fleet.supervisor.wait_for(
@@ -270,10 +286,56 @@ async def test_a_broken_template_is_refused_and_the_stations_keep_theirs(
 # -- authorization tag files -------------------------------------------------------------------
 
 
+def generator_template() -> dict[str, Any]:
+    """One connector, the ATG on: sessions of 1-2 s, at most 1 s apart, each Authorized."""
+    return quick_template(
+        authorizationFile="idtags.json",
+        numberOfConnectors=1,
+        Connectors={"0": {}, "1": {}},
+        AutomaticTransactionGenerator={
+            "enable": True,
+            "minDuration": 1,
+            "maxDuration": 2,
+            "minDelayBetweenTwoTransactions": 0,
+            "maxDelayBetweenTwoTransactions": 1,
+            "probabilityOfStart": 1,
+            "stopAfterHours": 1,
+            "requireAuthorize": True,
+        },
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.process
+async def test_an_edited_id_tag_file_changes_the_tags_the_stations_charge_with(
+    tmp_path: Path,
+) -> None:
+    async with CentralSystem(heartbeat_interval=60) as csms:
+        config = write_fleet(tmp_path, csms.url, {"atg.json": (generator_template(), 1)})
+        tags = config.parent / "idtags.json"
+        tags.write_text('["OLD-TAG"]')
+        supervisor = Supervisor(
+            load_settings(config, environ={}),
+            use_uvloop=False,
+            reload_settings=lambda: load_settings(config, environ={}),
+        )
+        await supervisor.start()
+        try:
+            await csms.wait_until(lambda: bool(csms.report.transactions), WAIT, "a transaction")
+            replace_file(tags, '["NEW-TAG"]')
+            await csms.wait_until(
+                lambda: any(t.id_tag == "NEW-TAG" for t in csms.report.transactions.values()),
+                WAIT,
+                "a transaction with the new tag",
+            )
+        finally:
+            await supervisor.stop()
+
+
 @dataclass
 class RecordingSupervisor:
-    """The part of the supervisor LiveReload uses, recording the requests it is sent (the
-    stations' setIdTags procedure is issue 4's)."""
+    """The part of the supervisor LiveReload uses, recording the requests it is sent: the
+    request itself, without workers."""
 
     settings: Settings
     plan: list[Any]

@@ -226,3 +226,42 @@ async def test_latency_of_every_call_is_measured(tmp_path: Path, csms: CentralSy
         assert boot.latency_us.total == 1 and boot.latency_us.max > 0
     finally:
         await station.stop()
+
+
+async def test_an_incoming_call_is_counted_with_the_station_handling_time(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    statistics = Statistics()
+    station, _ = make_station(tmp_path, csms.url, statistics=statistics)
+    await station.start()
+    try:
+        await csms.wait_booted(1, 10)
+        await csms.call(station.spec.station_id, call.GetConfiguration())
+        await eventually(lambda: "GetConfiguration" in statistics.commands, 5)
+        received = statistics.commands["GetConfiguration"]
+        assert (received.requests, received.responses, received.errors) == (1, 1, 0)
+        assert received.latency_us.total == 1
+    finally:
+        await station.stop()
+
+
+async def test_an_incoming_call_answered_with_a_callerror_counts_as_an_error(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    statistics = Statistics()
+    station, _ = make_station(
+        tmp_path,
+        csms.url,
+        statistics=statistics,
+        commandsSupport={"incomingCommands": {"GetConfiguration": False}},
+    )
+    await station.start()
+    try:
+        await csms.wait_booted(1, 10)
+        with pytest.raises(OcppNotSupported):
+            await csms.call(station.spec.station_id, call.GetConfiguration())
+        await eventually(lambda: "GetConfiguration" in statistics.commands, 5)
+        refused = statistics.commands["GetConfiguration"]
+        assert (refused.requests, refused.responses, refused.errors) == (1, 0, 1)
+    finally:
+        await station.stop()

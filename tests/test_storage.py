@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pymongo
 import pytest
+from loguru import logger
 
 from simulator.config import PerformanceStorageSettings, load_settings
 from simulator.csms import CentralSystem
@@ -32,6 +33,7 @@ from simulator.storage import (
 from simulator.supervisor import Supervisor
 from tests.fleet import quick_template, write_fleet
 from tests.mongodb import MongoProcess, free_port
+from tests.waiting import eventually
 
 RECORD_KEYS = {"id", "name", "uri", "createdAt", "updatedAt", "statisticsData"}
 COMMAND_KEYS = {
@@ -295,3 +297,29 @@ async def test_the_supervisor_writes_one_record_per_station_at_shutdown(tmp_path
     assert first.uri == supervisor.plan[0].ws_url
     assert first.statistics_data["BootNotification"]["responseCount"] == 1
     assert first.statistics_data["StatusNotification"]["responseCount"] == 3
+
+
+@pytest.mark.integration
+@pytest.mark.process
+@pytest.mark.timeout(60)
+async def test_a_fleet_runs_and_stops_while_its_mongodb_is_unreachable(tmp_path: Path) -> None:
+    nobody = f"mongodb://127.0.0.1:{free_port()}/evsim"
+    async with CentralSystem(heartbeat_interval=60) as csms:
+        path = write_fleet(
+            tmp_path,
+            csms.url,
+            {"quick.json": (quick_template(), 2)},
+            logStatisticsInterval=1,
+            performanceStorage={"enabled": True, "type": "mongodb", "uri": nobody},
+        )
+        supervisor = Supervisor(load_settings(path, environ={}), use_uvloop=False)
+        warnings: list[str] = []
+        sink = logger.add(lambda m: warnings.append(m.record["message"]), level="WARNING")
+        await supervisor.start()
+        try:
+            await eventually(lambda: any("write failed" in w for w in warnings), 30)
+            assert supervisor.counts().booted == 2
+        finally:
+            await supervisor.stop()
+            logger.remove(sink)
+    assert supervisor.performance.storage.kind == "none"  # closed after the last attempt

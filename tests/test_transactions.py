@@ -247,3 +247,32 @@ async def test_the_amperage_limit_key_caps_the_power(tmp_path: Path) -> None:
         assert station.transactions.limit_w(1) == 230 * 10 * 3
     finally:
         await shutdown(station)
+
+
+async def test_transaction_data_carries_the_stop_txn_aligned_samples(tmp_path: Path) -> None:
+    """StopTxnAlignedData (section 9.1.29): the clock-aligned samples of the transaction go
+    into StopTransaction.transactionData, context Sample.Clock."""
+    clock = VirtualClock()
+    station = make_station(
+        tmp_path,
+        clock=clock,
+        transactionDataMeterValues=True,
+        Configuration=config_keys(
+            ClockAlignedDataInterval="60",
+            StopTxnAlignedData="Energy.Active.Import.Register",
+            MeterValueSampleInterval="0",
+        ),
+    )
+    task = station.spawn(station.transactions.sample_clock_aligned())
+    await clock.run_for(30)
+    await station.transactions.start(1, "TAG-A")
+    await clock.run_for(150)  # boundaries at 60, 120 and 180 s
+    await station.transactions.stop(1)
+    try:
+        data = station.csms.of("StopTransaction")[0]["transactionData"]
+        contexts = [v["sampledValue"][0]["context"] for v in data]
+        assert contexts == ["Transaction.Begin", *["Sample.Clock"] * 3, "Transaction.End"]
+        assert station.csms.of("MeterValues") == []  # MeterValuesAlignedData is empty
+    finally:
+        task.cancel()
+        await shutdown(station)

@@ -8,7 +8,6 @@ stations of its own, and runs once per transport, so it must hold when repeated.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,10 +127,15 @@ async def test_performance_statistics_count_the_fleets_ocpp_calls(
     await fleet.supervisor.wait_for(every_boot_counted, 30)
     response = await ui.call("performanceStatistics")
     assert response["status"] == "success"
-    fleet_record = response["performanceStatistics"][0]
-    boot = fleet_record["statisticsData"]["BootNotification"]
+    boot = response["fleet"]["statisticsData"]["BootNotification"]
     assert boot["requestCount"] >= STATIONS and boot["responseCount"] >= STATIONS
     assert boot["maxTimeMeasurement"] >= boot["minTimeMeasurement"] >= 0
+    records = {r["name"]: r for r in response["performanceStatistics"]}
+    assert {station(n) for n in range(1, STATIONS + 1)} <= set(records)
+    record = records[station(1)]
+    assert record["id"] == fleet.hash_id(station(1))
+    assert record["uri"].endswith("/" + station(1))
+    assert record["statisticsData"]["BootNotification"]["responseCount"] >= 1
 
 
 # -- station lifecycle ------------------------------------------------------------------------
@@ -449,8 +453,13 @@ async def test_automatic_transaction_generator_starts_and_stops_on_the_named_con
 
 
 async def test_stop_simulator_stops_every_station_and_start_simulator_boots_them_again(
-    ui: UiClient, fleet: UiFleet, tmp_path: Path
+    ui: UiClient, fleet: UiFleet
 ) -> None:
+    added = await ui.call(
+        "addChargingStations",
+        {"template": TEMPLATE, "numberOfStations": 1, "options": {"nameSuffix": "-GONE"}},
+    )
+    assert added["status"] == "success"
     assert (await ui.call("stopSimulator"))["status"] == "success"
     await fleet.csms.wait_until(lambda: not fleet.csms.connected, 20)
     stopped = await ui.call("heartbeat")
@@ -459,3 +468,6 @@ async def test_stop_simulator_stops_every_station_and_start_simulator_boots_them
     assert (await ui.call("startSimulator"))["status"] == "success"
     await fleet.csms.wait_connected(STATIONS, 30)
     await fleet.supervisor.wait_for(lambda s: s.counts().booted == STATIONS, 30)
+    # Stations added from the UI belong to the run that added them.
+    listed = await ui.call("listChargingStations")
+    assert len(listed["chargingStations"]) == STATIONS

@@ -240,7 +240,45 @@ async def test_requests_on_one_connection_are_answered_as_they_finish(
         assert orjson.loads(await asyncio.wait_for(websocket.recv(), 10))[0] == "slow"
 
 
+async def test_a_request_keeps_running_when_its_client_goes_away(
+    server: UiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered, release, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def held(supervisor: Supervisor, payload: dict[str, Any]) -> dict[str, Any]:
+        entered.set()
+        await release.wait()
+        finished.set()
+        return {"status": "success"}
+
+    monkeypatch.setitem(procedures.PROCEDURES, "held", held)
+    async with connect(ws_url(server), subprotocols=[UI_PROTOCOL], proxy=None) as websocket:
+        await websocket.send('["a", "held", {}]')
+        await asyncio.wait_for(entered.wait(), 10)
+    release.set()
+    await asyncio.wait_for(finished.wait(), 10)
+
+
 # -- HTTP -------------------------------------------------------------------------------------
+
+
+async def test_stopping_the_server_answers_a_pending_http_request_with_503(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered = asyncio.Event()
+
+    async def held(supervisor: Supervisor, payload: dict[str, Any]) -> dict[str, Any]:
+        entered.set()
+        await asyncio.Event().wait()
+        return {"status": "success"}
+
+    monkeypatch.setitem(procedures.PROCEDURES, "held", held)
+    ui = await idle_server(tmp_path)
+    pending = asyncio.create_task(HttpClient(http_url(ui)).post("/ui/0.0.1/held", b"{}"))
+    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(ui.stop(), 10)
+    status, _ = await asyncio.wait_for(pending, 10)
+    assert status == 503
 
 
 async def test_http_post_runs_the_procedure_and_answers_json(server: UiServer) -> None:

@@ -9,6 +9,7 @@ draw comes from the connector's own seeded generator, so a run seed replays the 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,8 +78,8 @@ class AutomaticTransactionGenerator:
         self.id_tags = id_tags
         self.connector_ids = sorted(cid for cid in station.connectors if cid > 0)
         self.statuses = {cid: ConnectorGeneratorStatus() for cid in self.connector_ids}
-        seed = station.spec.seed
-        self._rngs = {cid: connector_rng(seed, "atg", cid) for cid in self.connector_ids}
+        # Made on first use and kept: a restarted loop continues its stream, not replays it.
+        self._rngs: dict[int, random.Random] = {}
         self._loops: dict[int, asyncio.Task[None]] = {}
         # The template's section as the UI shows it (camelCase keys), built once.
         self._config_data = self.config.model_dump(by_alias=True, exclude_unset=False)
@@ -108,7 +109,10 @@ class AutomaticTransactionGenerator:
             status.last_run_date = now
             status.stop_date = now + timedelta(hours=self.config.stop_after_hours)
             status.stopped_date = None
-            self._loops[cid] = self.station.spawn(self._run(cid))
+            # A loop asked to stop may still be in its last session: it carries on instead of
+            # a second loop on the same connector.
+            if loop is None or loop.done():
+                self._loops[cid] = self.station.spawn(self._run(cid))
         self._changed()
 
     def stop(self, connector_ids: Iterable[int] | None = None) -> None:
@@ -141,7 +145,11 @@ class AutomaticTransactionGenerator:
     async def _run(self, connector_id: int) -> None:
         status = self.statuses[connector_id]
         config = self.config
-        rng = self._rngs[connector_id]
+        rng = self._rngs.get(connector_id)
+        if rng is None:
+            rng = self._rngs[connector_id] = connector_rng(
+                self.station.spec.seed, "atg", connector_id
+            )
         station = self.station
         clock = station.clock
         while status.start:

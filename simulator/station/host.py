@@ -35,15 +35,9 @@ class StationHost:
         self._emit = emit
         self._auto_start = bool(options.get("auto_start", True))
         self._statistics_interval = float(options.get("statistics_interval", 10))
+        self._options = dict(options)
         if options.get("configure_logging", True):
-            log_file = options.get("log_file")
-            configure_logging(
-                level=str(options.get("log_level", "INFO")),
-                console=bool(options.get("log_console", True)),
-                log_file=Path(log_file) if log_file else None,
-                json_format=options.get("log_format") == "json",
-                process=f"worker-{options.get('worker_label', '?')}",
-            )
+            self._configure_logging(options)
         self._clock = SystemClock()
         self._id_tags = IdTagsCache()
         self.stations: dict[str, ChargingStation] = {}
@@ -83,8 +77,24 @@ class StationHost:
         self._emit(self._statistics_event({element_id: station}))
         self._emit({"kind": "removed", "hashIds": [element_id]})
 
+    def _configure_logging(self, options: Mapping[str, Any]) -> None:
+        log_file = options.get("log_file")
+        configure_logging(
+            level=str(options.get("log_level", "INFO")),
+            console=bool(options.get("log_console", True)),
+            log_file=Path(log_file) if log_file else None,
+            json_format=options.get("log_format") == "json",
+            process=f"worker-{options.get('worker_label', '?')}",
+        )
+
     async def request(self, element_ids: list[str] | None, payload: Any) -> Any:
         procedure = payload["procedure"]
+        if procedure == "configureLogging":
+            # The worker's, not a station's: a reloaded config.json changed logLevel & co.
+            if self._options.get("configure_logging", True):
+                self._options.update(payload["options"])
+                self._configure_logging(self._options)
+            return {"succeeded": [], "failed": []}
         action = _PROCEDURES.get(procedure)
         if action is None:
             raise ValueError(f"unknown procedure {procedure!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,12 +80,13 @@ class Electrical:
         )
 
 
-def station_power_w(template: StationTemplate, rng: random.Random) -> float | None:
-    """The station's maximum power in W; a list in the template is drawn from once."""
+def station_power_w(template: StationTemplate, seed: int) -> float | None:
+    """The station's maximum power in W; a list in the template is drawn from once, with the
+    station's seed."""
     power = template.power
     if power is None:
         return None
-    value = rng.choice(power) if isinstance(power, list) else power
+    value = random.Random(f"{seed}:power").choice(power) if isinstance(power, list) else power
     return float(value) * (1000.0 if template.power_unit == "kW" else 1.0)
 
 
@@ -322,19 +323,25 @@ class MeterModel:
         if plan is None:
             plan = self._plans[measurands] = self._plan(measurands)
         values = self._quantities(reading)
+        values["energy"] = float(self.energy_wh(reading))
+        # Per-phase entries repeat a quantity at one scale: each is formatted once.
+        formatted: dict[tuple[str, float, int], str] = {}
         sampled: list[dict[str, Any]] = []
         for entry in plan:
             item: dict[str, Any] = dict(entry.fields)
-            if entry.quantity == "energy":
-                wh = self.energy_wh(reading)
-                item["value"] = _number(wh * entry.scale, entry.decimals)
-            elif entry.quantity != "fixed":
-                item["value"] = _number(values[entry.quantity] * entry.scale, entry.decimals)
+            if entry.quantity != "fixed":
+                key = (entry.quantity, entry.scale, entry.decimals)
+                text = formatted.get(key)
+                if text is None:
+                    text = formatted[key] = _number(
+                        values[entry.quantity] * entry.scale, entry.decimals
+                    )
+                item["value"] = text
             item["context"] = context
             sampled.append(item)
         return sampled
 
-    def _quantities(self, reading: Reading) -> Mapping[str, float]:
+    def _quantities(self, reading: Reading) -> dict[str, float]:
         electrical = self.electrical
         return {
             "power": reading.power_w,
@@ -414,6 +421,25 @@ class MeterModel:
         return tuple(entries)
 
 
+_MODELS: dict[tuple[int, int], tuple[StationTemplate, ConnectorTemplate, MeterModel]] = {}
+_MODELS_LIMIT = 1024
+
+
+def meter_model(template: StationTemplate, connector: ConnectorTemplate) -> MeterModel:
+    """The model of a connector template, shared by every station of the template: its
+    prepared sampledValue lists are built once per fleet, not once per station."""
+    key = (id(template), id(connector))
+    cached = _MODELS.get(key)
+    # The templates are kept in the entry, so an id cannot be reused while it is cached.
+    if cached is not None and cached[0] is template and cached[1] is connector:
+        return cached[2]
+    if len(_MODELS) >= _MODELS_LIMIT:
+        _MODELS.clear()  # reloaded templates: let the old ones go
+    model = MeterModel(template, connector)
+    _MODELS[key] = (template, connector, model)
+    return model
+
+
 def _number(value: float, decimals: int) -> str:
     """A sampledValue value: fixed decimals, trailing zeros dropped ("230", "7.36")."""
     text = f"{value:.{decimals}f}"
@@ -434,6 +460,7 @@ __all__ = [
     "Target",
     "amperage_limit_a",
     "connector_power_limit_w",
+    "meter_model",
     "meter_value",
     "station_power_w",
 ]

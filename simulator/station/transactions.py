@@ -2,9 +2,10 @@
 
 Start (OCPP 1.6 section 4.8): StartTransaction with meterStart, connector to Charging; a
 transaction whose idTag the CSMS does not accept is stopped at once with reason DeAuthorized
-(StopTransactionOnInvalidId). Stop (section 4.10): StopTransaction with meterStop and the reason,
-connector back to Available. In between, MeterValues (section 4.7) every MeterValueSampleInterval
-with MeterValuesSampledData, every ClockAlignedDataInterval with MeterValuesAlignedData, and the
+(what StopTransactionOnInvalidId true prescribes; the key's false, suspend-only, is not modelled).
+Stop (section 4.10): StopTransaction with meterStop and the reason, connector back to
+Available. In between, MeterValues (section 4.7) every MeterValueSampleInterval with
+MeterValuesSampledData, every ClockAlignedDataInterval with MeterValuesAlignedData, and the
 template's beginEndMeterValues / transactionDataMeterValues extras. The physics is
 `meter_values.MeterModel`; this module only decides when to sample and what to send.
 """
@@ -26,6 +27,7 @@ from simulator.station.meter_values import (
     Reading,
     amperage_limit_a,
     connector_power_limit_w,
+    meter_model,
     meter_value,
     station_power_w,
 )
@@ -60,19 +62,26 @@ class Transactions:
         self.station = station
         template = station.template
         self.models: dict[int, MeterModel] = {
-            cid: MeterModel(template, connector)
+            cid: meter_model(template, connector)
             for cid, connector in station.spec.connectors.items()
             if cid > 0
         }
-        self._rngs = {cid: connector_rng(station.spec.seed, "meter", cid) for cid in self.models}
-        power_rng = random.Random(f"{station.spec.seed}:power")
-        self.station_power_w = station_power_w(template, power_rng)
+        self._rngs: dict[int, random.Random] = {}  # made on first use: most stations idle
+        self.station_power_w = station_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
         self._stopping: set[int] = set()
         # The charging-profile limit per connector (W), set by smart charging when it applies.
         self.profile_limits_w: dict[int, float] = {}
 
     # -- the meter ------------------------------------------------------------------------
+
+    def _rng(self, connector_id: int) -> random.Random:
+        rng = self._rngs.get(connector_id)
+        if rng is None:
+            rng = self._rngs[connector_id] = connector_rng(
+                self.station.spec.seed, "meter", connector_id
+            )
+        return rng
 
     def active_count(self) -> int:
         return sum(1 for cid in self.models if self.station.connectors[cid].transaction_started)
@@ -101,9 +110,11 @@ class Transactions:
         model = self.models[connector_id]
         now = self.station.clock.monotonic()
         limit = self.limit_w(connector_id)
-        if connector.transaction_started and connector.transaction_id is not None:
+        # A connector being stopped has drawn its last Wh at meterStop.
+        charging = connector.transaction_id is not None and connector_id not in self._stopping
+        if charging:
             connector.meter, reading = model.advance(
-                connector.meter, now - connector.last_metered, limit, self._rngs[connector_id]
+                connector.meter, now - connector.last_metered, limit, self._rng(connector_id)
             )
         else:
             reading = model.idle_reading(connector.meter, limit)
@@ -137,7 +148,7 @@ class Transactions:
         self._advance_charging()
         connector.transaction_started = True
         connector.transaction_id_tag = id_tag
-        connector.meter = model.begin_session(connector.meter, self._rngs[connector_id])
+        connector.meter = model.begin_session(connector.meter, self._rng(connector_id))
         connector.last_metered = station.clock.monotonic()
         meter_start = model.energy_wh(connector.meter)
         timestamp = iso_timestamp(station.clock.now())
@@ -188,7 +199,6 @@ class Transactions:
         transaction_id = connector.transaction_id
         if transaction_id is None or connector_id in self._stopping:
             raise TransactionError(f"no transaction to stop on connector {connector_id}")
-        self._stopping.add(connector_id)
         station = self.station
         template = station.template
         model = self.models[connector_id]
@@ -196,6 +206,8 @@ class Transactions:
         if sampler is not None and sampler is not asyncio.current_task():
             sampler.cancel()
         reading = self.advance(connector_id)
+        self._stopping.add(connector_id)  # no energy after this reading
+        self._advance_charging()
         meter_stop = model.energy_wh(reading)
         timestamp = iso_timestamp(station.clock.now())
         end = meter_value(timestamp, model.sampled_values(ENERGY, reading, "Transaction.End"))
@@ -221,7 +233,6 @@ class Transactions:
             if template.begin_end_meter_values and end_out_of_order:
                 await self._send_meter_values(connector_id, transaction_id, [end])
         finally:
-            self._advance_charging()
             self._clear(connector)
             connector.status = (
                 "Available" if connector.availability == "Operative" else ("Unavailable")

@@ -9,6 +9,7 @@ responsesFailed; the supervisor sends one request per worker that owns one of th
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -138,11 +139,19 @@ class AddOptions(_Payload):
     baseName: str | None = None
     fixedName: bool | None = None
     nameSuffix: str | None = None
-    supervisionUrls: str | list[str] | None = None
+    supervisionUrls: list[str] | None = None  # a single URL is taken as a list of one
     supervisionUser: str | None = None
     supervisionPassword: str | None = None
     persistentConfiguration: bool | None = None
     ocppStrictCompliance: bool | None = None
+
+    @field_validator("supervisionUrls", mode="before")
+    @classmethod
+    def _urls(cls, urls: Any) -> Any:
+        urls = [urls] if isinstance(urls, str) else urls
+        if isinstance(urls, list) and all(isinstance(url, str) for url in urls):
+            return check_ws_urls(urls)
+        return urls  # the type check that follows names what is wrong
 
     def template_overrides(self) -> dict[str, Any]:
         """The template attributes these options replace."""
@@ -159,9 +168,7 @@ class AddOptions(_Payload):
             if value is not None:
                 overrides[attribute] = value
         if self.supervisionUrls is not None:
-            urls = [self.supervisionUrls] if isinstance(self.supervisionUrls, str) else []
-            urls = urls or list(self.supervisionUrls)
-            overrides["supervision_urls"] = check_ws_urls(urls)
+            overrides["supervision_urls"] = self.supervisionUrls
         if self.persistentConfiguration is not None:
             overrides["ocpp_persistent_configuration"] = self.persistentConfiguration
             overrides["station_info_persistent_configuration"] = self.persistentConfiguration
@@ -294,12 +301,17 @@ async def delete_charging_stations(
 
 
 async def performance_statistics(supervisor: Supervisor, payload: dict[str, Any]) -> dict[str, Any]:
+    """The TS simulator's answer (one performance record per station) and, as an evsim
+    addition, the fleet's totals under `fleet`."""
     parse(Empty, payload)
+    now = datetime.now(UTC)
     return {
         "status": SUCCESS,
         "performanceStatistics": [
-            {"id": "fleet", "name": "fleet", "statisticsData": statistics_data(supervisor.totals)}
+            station.record(hash_id, now).to_document()
+            for hash_id, station in sorted(supervisor.performance.stations.items())
         ],
+        "fleet": {"statisticsData": statistics_data(supervisor.totals)},
     }
 
 

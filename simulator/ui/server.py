@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import hmac
+from collections.abc import Coroutine
 from http import HTTPStatus
 from importlib.resources import files
 from typing import Any, ClassVar
@@ -130,27 +131,31 @@ class UiConnection(ServerConnection):
             return  # an answer is already on its way; what follows is ignored
         body = self._buffer[self._http_body_start :]
         if len(body) >= http_head.length:
-            self._http_task = self.loop.create_task(
+            self._http_task = self.ui_server.spawn(
                 self._answer(http_head, body[: http_head.length])
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # A running procedure is not cancelled: a client that gave up waiting must not leave
+        # the fleet half added or half stopped.
         super().connection_lost(exc)
         self._decided()
-        if self._http_task is not None and not self._http_task.done():
-            self._http_task.cancel()
 
     def _decided(self) -> None:
         if not self._head_read.done():
             self._head_read.set_result(None)
 
     async def _answer(self, head: HttpHead, body: bytes) -> None:
+        # Cancelled only when the server stops: the client still gets an answer, and the
+        # connection closes, which ends websockets' wait for it.
+        answer = response_bytes(HTTPStatus.SERVICE_UNAVAILABLE, b"UI server stopping\n")
         try:
             answer = await self.ui_server.answer_http(head, body)
         except Exception:  # an internal bug: the client gets a 500, the log the traceback
             logger.exception("UI HTTP request {} {} failed", head.method, head.path)
             answer = response_bytes(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-        self._finish_http(answer)
+        finally:
+            self._finish_http(answer)
 
     def _finish_http(self, answer: bytes) -> None:
         if not self.transport.is_closing():
@@ -182,6 +187,7 @@ class UiServer:
         self._pending_deltas: dict[str, dict[str, Any]] = {}
         self._pending_removed: set[str] = set()
         self._push_task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()  # procedures being answered
         self._collector = FleetCollector(supervisor)
 
     @property
@@ -211,14 +217,24 @@ class UiServer:
         )
         self._supervisor.delta_listeners.append(self._collect_delta)
         self._push_task = asyncio.create_task(self._push())
+        address = f"{options.host}:{self.port}"
         logger.info(
-            "UI server listening on {}://{}:{} (HTTP on the same port)",
-            "ws" if self.websocket_enabled else "http",
-            options.host,
-            self.port,
+            "UI server: web page and HTTP on http://{}/{}",
+            address,
+            f", WebSocket on ws://{address}" if self.websocket_enabled else "",
         )
 
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a request's answer, held here so it lives until it is done."""
+        task = asyncio.create_task(coroutine)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
     async def stop(self) -> None:
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
         if self._push_task is not None:
             self._push_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -265,17 +281,13 @@ class UiServer:
     async def answer_http(self, head: HttpHead, body: bytes) -> bytes:
         path = head.path
         static = STATIC_FILES.get(path)
-        public_page = (
-            static is not None and self._settings.authentication.type == "protocol-basic-auth"
-        )
-        if not public_page and not self._http_authorized(head):
-            # With basic-auth the browser asks its user once and then sends the credentials
-            # with every request of the page, its WebSocket included.
-            return response_bytes(
-                HTTPStatus.UNAUTHORIZED,
-                b"Unauthorized\n",
-                headers={"WWW-Authenticate": 'Basic realm="evsim", charset="UTF-8"'},
-            )
+        page_asks = self._settings.authentication.type == "protocol-basic-auth"
+        if not (static is not None and page_asks) and not self._http_authorized(head):
+            # basic-auth: the browser asks its user once (WWW-Authenticate) and then sends the
+            # credentials with every request of the page, its WebSocket included.
+            # protocol-basic-auth: the page asks itself, so no browser dialog.
+            challenge = {} if page_asks else {"WWW-Authenticate": 'Basic realm="evsim"'}
+            return response_bytes(HTTPStatus.UNAUTHORIZED, b"Unauthorized\n", headers=challenge)
         if static is not None and head.method in ("GET", "HEAD"):
             name, content_type = static
             content = files("simulator.ui").joinpath("static", name).read_bytes()
@@ -320,7 +332,6 @@ class UiServer:
 
     async def _serve(self, connection: ServerConnection) -> None:
         in_flight: set[str] = set()
-        tasks: set[asyncio.Task[None]] = set()
         self._clients.add(connection)
         try:
             async for message in connection:
@@ -341,17 +352,14 @@ class UiServer:
                     await connection.send(orjson.dumps([uuid, {"status": SUCCESS}]).decode())
                     continue
                 # Concurrently: a long stopSimulator does not hold up a listChargingStations.
+                # Not cancelled when the client goes away (see UiConnection.connection_lost).
                 in_flight.add(uuid)
-                task = asyncio.create_task(self._reply(connection, uuid, name, payload, in_flight))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+                self.spawn(self._reply(connection, uuid, name, payload, in_flight))
         except ConnectionClosed:
             pass
         finally:
             self._clients.discard(connection)
             self._subscribers.discard(connection)
-            for task in list(tasks):
-                task.cancel()
 
     @staticmethod
     def _frame(message: str | bytes) -> tuple[str, Any, Any] | dict[str, Any]:

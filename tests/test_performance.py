@@ -1,0 +1,78 @@
+"""The supervisor's statistics: per-station windows folded into station, template and fleet
+views, and the performance records written from them (issue 7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from simulator.performance import PerformanceRecorder
+from simulator.stats import Statistics
+from simulator.storage import NoStorage
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+TEMPLATES = {"a1": "ac", "a2": "ac", "d1": "dc"}
+
+
+def window(requests: int, latency_us: int) -> Statistics:
+    statistics = Statistics()
+    command = statistics.command("Heartbeat")
+    command.requests = command.responses = requests
+    for _ in range(requests):
+        command.latency_us.record(latency_us)
+    return statistics
+
+
+def event(**per_station: Statistics) -> dict[str, Any]:
+    return {"kind": "statistics", "perStation": {h: s.to_wire() for h, s in per_station.items()}}
+
+
+def describe(hash_id: str) -> tuple[str, str, str]:
+    return f"CS-{hash_id}", f"ws://csms/CS-{hash_id}", TEMPLATES[hash_id]
+
+
+def recorder() -> PerformanceRecorder:
+    return PerformanceRecorder(NoStorage(""), now=lambda: NOW)
+
+
+def test_windows_add_up_per_station_and_for_the_fleet() -> None:
+    performance = recorder()
+    performance.add_event(event(a1=window(2, 1000), d1=window(1, 5000)), describe)
+    performance.add_event(event(a1=window(3, 2000)), describe)
+    assert performance.stations["a1"].statistics.commands["Heartbeat"].requests == 5
+    assert performance.totals.commands["Heartbeat"].requests == 6
+    assert performance.totals.commands["Heartbeat"].latency_us.max == 5000
+
+
+def test_the_template_view_merges_the_stations_of_each_template() -> None:
+    performance = recorder()
+    performance.add_event(event(a1=window(2, 1000), a2=window(3, 1000), d1=window(1, 1)), describe)
+    views = performance.by_template()
+    assert views["ac"].commands["Heartbeat"].requests == 5
+    assert views["dc"].commands["Heartbeat"].requests == 1
+
+
+def test_taking_the_window_starts_a_new_one_and_keeps_the_totals() -> None:
+    performance = recorder()
+    performance.add_event(event(a1=window(2, 1000)), describe)
+    assert performance.take_window().commands["Heartbeat"].requests == 2
+    assert performance.take_window().commands == {}
+    assert performance.totals.commands["Heartbeat"].requests == 2
+
+
+def test_a_record_names_the_station_as_described() -> None:
+    performance = recorder()
+    performance.add_event(event(a1=window(2, 1000)), describe)
+    (record,) = performance.records()
+    assert (record.id, record.name, record.uri) == ("a1", "CS-a1", "ws://csms/CS-a1")
+    assert record.created_at == record.updated_at == NOW
+    assert record.statistics_data["Heartbeat"]["requestCount"] == 2
+
+
+def test_records_are_for_the_stations_that_changed_since_the_last_ones() -> None:
+    performance = recorder()
+    performance.add_event(event(a1=window(1, 1), d1=window(1, 1)), describe)
+    assert [r.id for r in performance.records()] == ["a1", "d1"]
+    performance.add_event(event(d1=window(1, 1)), describe)
+    assert [r.id for r in performance.records()] == ["d1"]
+    assert [r.id for r in performance.records(everything=True)] == ["a1", "d1"]
