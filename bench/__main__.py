@@ -33,11 +33,56 @@ def idle_template() -> dict[str, Any]:
     }
 
 
+REFERENCE_HEARTBEAT = 30
+# The TypeScript simulator's bench profile (issue 10): about 0.42 messages/s per station.
+REFERENCE_RATE_PER_STATION = 0.42
+
+
+def reference_template() -> dict[str, Any]:
+    """2 AC connectors, ATG sessions of 30-60 s 5-15 s apart with Authorize, MeterValues every
+    10 s (Voltage, Current.Import, Energy.Active.Import.Register), heartbeat 30 s."""
+    measurands = "Voltage,Current.Import,Energy.Active.Import.Register"
+    meter_values = [
+        {"measurand": "Voltage", "unit": "V"},
+        {"measurand": "Current.Import", "unit": "A"},
+        {"measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+    ]
+    return {
+        **idle_template(),
+        "baseName": "BENCH-REF",
+        "Configuration": {
+            "configurationKey": [
+                {"key": "HeartbeatInterval", "value": str(REFERENCE_HEARTBEAT)},
+                {"key": "MeterValueSampleInterval", "value": "10"},
+                {"key": "MeterValuesSampledData", "value": measurands},
+            ]
+        },
+        "AutomaticTransactionGenerator": {
+            "enable": True,
+            "minDuration": 30,
+            "maxDuration": 60,
+            "minDelayBetweenTwoTransactions": 5,
+            "maxDelayBetweenTwoTransactions": 15,
+            "probabilityOfStart": 1,
+            "stopAfterHours": 24,
+            "stopOnConnectionFailure": False,
+            "requireAuthorize": True,
+            "idTagDistribution": "random",
+        },
+        "authorizationFile": "idtags.json",
+        "Connectors": {
+            "0": {},
+            "1": {"MeterValues": meter_values},
+            "2": {"MeterValues": meter_values},
+        },
+    }
+
+
 def fleet_table(results: list[FleetResult]) -> str:
     lines = [
         "| profile | stations | workers | booted in | CPU % | msg/s (scheduled) | CPU ms/msg "
-        "| PSS MB | KiB/station | CSMS CPU % | SIGTERM stop | note |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| PSS MB | KiB/station | CSMS CPU % | SIGTERM stop | duplicate stops | note |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         per_message = f"{r.cpu_ms_per_message:.3f}" if r.cpu_ms_per_message else "-"
@@ -47,7 +92,7 @@ def fleet_table(results: list[FleetResult]) -> str:
             f"| {r.profile} | {r.stations} | {r.worker} | {boot} | {r.cpu_percent:.0f} "
             f"| {r.messages_per_second:.1f} ({r.scheduled_per_second:.1f}) | {per_message} "
             f"| {r.pss_mb:.0f} | {r.kib_per_station:.1f} | {r.csms_cpu_percent:.0f} | {stop} "
-            f"| {r.error} |"
+            f"| {r.duplicate_stops} | {r.error} |"
         )
     return "\n".join(lines)
 
@@ -106,6 +151,24 @@ def main() -> int:
     print(cost_table(costs))
 
     results: list[FleetResult] = []
+    print("\n## Reference profile (the TypeScript simulator's bench profile)\n", flush=True)
+    for stations in [1_000, 5_000, 10_000, 20_000] if args.full else [1_000]:
+        result = run_fleet(
+            profile="reference",
+            template=reference_template(),
+            stations=stations,
+            worker={"processType": "workerSet", "elementsPerWorker": "auto"},
+            scheduled_per_station=REFERENCE_RATE_PER_STATION,
+            window=window,
+            warmup=warmup + 30,
+            heartbeat_interval=REFERENCE_HEARTBEAT,
+            files={"idtags.json": [f"TAG-{i:03d}" for i in range(100)]},
+        )
+        results.append(result)
+        print(fleet_table([result]).splitlines()[-1], flush=True)
+        if result.error:
+            print(f"stopped at {stations}: {result.error}")
+            break
     print("\n## Idle fleet (boot, status, heartbeat every 300 s)\n", flush=True)
     for stations in idle_rungs:
         result = run_fleet(

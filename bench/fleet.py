@@ -114,6 +114,7 @@ def run_fleet(
     window: float,
     warmup: float,
     heartbeat_interval: int,
+    files: dict[str, Any] | None = None,
 ) -> FleetResult:
     worker_label = str(worker.get("processType", "workerSet"))
     result = FleetResult(profile, stations, worker_label)
@@ -122,6 +123,8 @@ def run_fleet(
     csms = [CsmsProcess(heartbeat_interval) for _ in range(math.ceil(stations / STATIONS_PER_CSMS))]
     directory = Path(tempfile.mkdtemp(prefix="evsim-bench-"))
     (directory / "station.json").write_text(json.dumps(template))
+    for name, content in (files or {}).items():
+        (directory / name).write_text(json.dumps(content))
     config = {
         "supervisionUrls": [c.url for c in csms],
         "supervisionUrlDistribution": "round-robin",
