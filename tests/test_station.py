@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,17 @@ async def csms() -> AsyncIterator[CentralSystem]:
         yield central
 
 
+@asynccontextmanager
+async def booted(station: ChargingStation, csms: CentralSystem) -> AsyncIterator[None]:
+    """A started station, once the CSMS has accepted its boot; stopped afterwards."""
+    await station.start()
+    try:
+        await csms.wait_booted(1, 10)
+        yield
+    finally:
+        await station.stop()
+
+
 def make_station(
     tmp_path: Path, url: str, statistics: Statistics | None = None, **template: Any
 ) -> tuple[ChargingStation, Changes]:
@@ -52,9 +64,7 @@ async def test_station_boots_and_reports_every_connector(
 ) -> None:
     """OCPP 1.6 section 4.2 and 4.9: BootNotification, then StatusNotification per connector."""
     station, changes = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         statuses = await csms.wait_received(station.spec.station_id, "StatusNotification", 10, 3)
         assert sorted(m.payload["connectorId"] for m in statuses) == [0, 1, 2]
         assert all(m.payload["status"] == "Available" for m in statuses)
@@ -63,8 +73,6 @@ async def test_station_boots_and_reports_every_connector(
         boot = csms.received(station.spec.station_id, "BootNotification")[0].payload
         assert boot["chargePointVendor"] == "evsim"
         assert boot["chargePointSerialNumber"].startswith("T-")
-    finally:
-        await station.stop()
     assert station.ws_state == CLOSED
 
 
@@ -113,33 +121,25 @@ async def test_station_reconnects_and_boots_again_after_csms_restart(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         await csms.stop()
         await csms.start()
         await csms.wait_received(station.spec.station_id, "BootNotification", 15, 2)
         await csms.wait_connected(1, 10)
         await eventually(lambda: station.booted and station.ws_state == OPEN, 10)
-    finally:
-        await station.stop()
 
 
 async def test_closed_connection_stays_closed_until_opened(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         await station.close_connection()
         await csms.wait_until(lambda: not csms.connected, 10)
         await asyncio.sleep(0.3)
         assert station.ws_state == CLOSED and not csms.connected
         await station.open_connection()
         await csms.wait_connected(1, 10)
-    finally:
-        await station.stop()
 
 
 async def test_get_configuration_lists_visible_keys_and_unknown_ones(
@@ -147,9 +147,7 @@ async def test_get_configuration_lists_visible_keys_and_unknown_ones(
 ) -> None:
     """Section 5.8: hidden keys are not reported; unknown keys come back in unknownKey."""
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         sid = station.spec.station_id
         everything = await csms.call(sid, call.GetConfiguration())
         keys = {entry["key"] for entry in everything.configuration_key}
@@ -157,17 +155,13 @@ async def test_get_configuration_lists_visible_keys_and_unknown_ones(
         some = await csms.call(sid, call.GetConfiguration(key=["ModemVersion", "Nope"]))
         assert some.configuration_key == [{"key": "ModemVersion", "readonly": True, "value": "2.1"}]
         assert some.unknown_key == ["Nope"]
-    finally:
-        await station.stop()
 
 
 async def test_change_configuration_follows_section_5_3(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         sid = station.spec.station_id
         change = call.ChangeConfiguration
         assert (
@@ -179,8 +173,6 @@ async def test_change_configuration_follows_section_5_3(
             await csms.call(sid, change(key="HeartbeatInterval", value="x"))
         ).status == "Rejected"
         assert (await csms.call(sid, change(key="NoSuchKey", value="1"))).status == "NotSupported"
-    finally:
-        await station.stop()
 
 
 async def test_known_action_without_handler_gets_not_supported(
@@ -188,44 +180,32 @@ async def test_known_action_without_handler_gets_not_supported(
 ) -> None:
     """OCPP-J 4.2.3: NotSupported is for an action recognised but not supported."""
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         sid = station.spec.station_id
         with pytest.raises(OcppNotSupported):
             await csms.call(sid, call.GetLocalListVersion())
-    finally:
-        await station.stop()
 
 
 async def test_trigger_message_sends_the_requested_heartbeat(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
     station, _ = make_station(tmp_path, csms.url)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         sid = station.spec.station_id
         answer = await csms.call(sid, call.TriggerMessage(requested_message="Heartbeat"))
         assert answer.status == "Accepted"
         await csms.wait_received(sid, "Heartbeat", 10, 1)
-    finally:
-        await station.stop()
 
 
 async def test_latency_of_every_call_is_measured(tmp_path: Path, csms: CentralSystem) -> None:
     statistics = Statistics()
     station, _ = make_station(tmp_path, csms.url, statistics=statistics)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         await csms.wait_received(station.spec.station_id, "StatusNotification", 10, 3)
         await eventually(lambda: statistics.command("StatusNotification").responses == 3, 5)
         boot = statistics.command("BootNotification")
         assert boot.requests == boot.responses == 1
         assert boot.latency_us.total == 1 and boot.latency_us.max > 0
-    finally:
-        await station.stop()
 
 
 async def test_an_incoming_call_is_counted_with_the_station_handling_time(
@@ -233,16 +213,12 @@ async def test_an_incoming_call_is_counted_with_the_station_handling_time(
 ) -> None:
     statistics = Statistics()
     station, _ = make_station(tmp_path, csms.url, statistics=statistics)
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         await csms.call(station.spec.station_id, call.GetConfiguration())
         await eventually(lambda: "GetConfiguration" in statistics.commands, 5)
         received = statistics.commands["GetConfiguration"]
         assert (received.requests, received.responses, received.errors) == (1, 1, 0)
         assert received.latency_us.total == 1
-    finally:
-        await station.stop()
 
 
 async def test_an_incoming_call_answered_with_a_callerror_counts_as_an_error(
@@ -255,13 +231,9 @@ async def test_an_incoming_call_answered_with_a_callerror_counts_as_an_error(
         statistics=statistics,
         commandsSupport={"incomingCommands": {"GetConfiguration": False}},
     )
-    await station.start()
-    try:
-        await csms.wait_booted(1, 10)
+    async with booted(station, csms):
         with pytest.raises(OcppNotSupported):
             await csms.call(station.spec.station_id, call.GetConfiguration())
         await eventually(lambda: "GetConfiguration" in statistics.commands, 5)
         refused = statistics.commands["GetConfiguration"]
         assert (refused.requests, refused.responses, refused.errors) == (1, 0, 1)
-    finally:
-        await station.stop()
