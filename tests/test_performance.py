@@ -4,11 +4,14 @@ views, and the performance records written from them (issue 7)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from simulator.performance import PerformanceRecorder
+from simulator.station.host import StationHost
 from simulator.stats import Statistics
 from simulator.storage import NoStorage
+from tests.fleet import specs_for
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 TEMPLATES = {"a1": "ac", "a2": "ac", "d1": "dc"}
@@ -76,3 +79,48 @@ def test_records_are_for_the_stations_that_changed_since_the_last_ones() -> None
     performance.add_event(event(d1=window(1, 1)), describe)
     assert [r.id for r in performance.records()] == ["d1"]
     assert [r.id for r in performance.records(everything=True)] == ["a1", "d1"]
+
+
+# -- what a worker's host sends ----------------------------------------------------------------
+
+
+async def host_with_stations(tmp_path: Path, count: int) -> tuple[StationHost, list[Any]]:
+    events: list[Any] = []
+    host = StationHost(
+        events.append,
+        {"configure_logging": False, "statistics_interval": 0, "auto_start": False},
+    )
+    for spec in specs_for(tmp_path, "ws://127.0.0.1:9", count):
+        await host.add(spec.hash_id, spec)
+    return host, events
+
+
+def statistics_events(events: list[Any]) -> list[dict[str, Any]]:
+    return [e for e in events if isinstance(e, dict) and e.get("kind") == "statistics"]
+
+
+async def test_the_host_sends_the_window_of_each_station_that_recorded_something(
+    tmp_path: Path,
+) -> None:
+    host, events = await host_with_stations(tmp_path, 2)
+    busy, _idle = list(host.stations.values())
+    assert busy.statistics is not None
+    busy.statistics.command("Heartbeat").requests += 1
+    await host.stop()
+    (event,) = statistics_events(events)
+    assert list(event["perStation"]) == [busy.hash_id]
+    received = Statistics.from_wire(event["perStation"][busy.hash_id])
+    assert received.commands["Heartbeat"].requests == 1
+    assert busy.statistics.commands == {}  # the window was taken
+
+
+async def test_a_removed_station_sends_its_last_window_before_it_goes(tmp_path: Path) -> None:
+    host, events = await host_with_stations(tmp_path, 1)
+    (station,) = host.stations.values()
+    assert station.statistics is not None
+    station.statistics.command("Heartbeat").requests += 1
+    await host.remove(station.hash_id)
+    kinds = [e["kind"] for e in events if e.get("kind") in ("statistics", "removed")]
+    assert kinds == ["statistics", "removed"]
+    assert station.hash_id in statistics_events(events)[0]["perStation"]
+    await host.stop()

@@ -15,6 +15,7 @@ from simulator.stats import (
     Statistics,
     bucket_bounds,
     bucket_index,
+    performance_fields,
 )
 
 values = st.integers(min_value=0, max_value=2**40)
@@ -305,3 +306,26 @@ def test_windows_taken_and_merged_equal_the_statistics_never_taken(
     for action, stats in kept.commands.items():
         assert taken_sum.commands[action].requests == stats.requests
         assert_same_samples(taken_sum.commands[action].latency_us, stats.latency_us)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**8), min_size=1, max_size=200))
+def test_performance_fields_are_ordered_and_add_up(data: list[int]) -> None:
+    stats = CommandStats(requests=len(data), responses=len(data))
+    stats.latency_us = histogram_of(data)
+    fields = performance_fields(stats)
+    assert fields["timeMeasurementCount"] == len(data)
+    assert fields["currentTimeMeasurement"] == round(data[-1] / 1000, 3)
+    assert fields["totalTimeMeasurement"] == round(sum(data) / 1000, 3)
+    ordered = [
+        fields[name]
+        for name in (
+            "minTimeMeasurement",
+            "medTimeMeasurement",
+            "ninetyFiveThPercentileTimeMeasurement",
+            "ninetyNineThPercentileTimeMeasurement",
+            "maxTimeMeasurement",
+        )
+    ]
+    assert ordered == sorted(ordered)
+    assert fields["minTimeMeasurement"] <= fields["avgTimeMeasurement"]
+    assert fields["avgTimeMeasurement"] <= fields["maxTimeMeasurement"]

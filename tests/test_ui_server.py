@@ -356,6 +356,26 @@ async def test_station_changes_push_refresh_and_subscribed_deltas(fleet: UiFleet
         assert frame[1]["removed"] == []
 
 
+async def test_a_change_during_the_push_interval_is_pushed_without_another_change(
+    server: UiServer,
+) -> None:
+    # The supervisor's own entry point for worker events, driven directly: an idle supervisor
+    # has no other change that would push the second delta by chance.
+    supervisor = server.supervisor
+
+    def worker_reports(station_id: str) -> None:
+        supervisor._apply({"kind": "stations", "data": {station_id: {"wsState": 1}}})
+        supervisor._notify()
+
+    async with connect(ws_url(server), subprotocols=[UI_PROTOCOL], proxy=None) as websocket:
+        client = WebSocketClient(websocket)
+        await client.call("subscribeStationDeltas")
+        for station_id in ("first", "second"):  # the second during the interval after the first
+            worker_reports(station_id)
+            frame = await next_push(client, "stationDeltas")
+            assert list(frame[1]["stations"]) == [station_id]
+
+
 @pytest.mark.process
 async def test_metrics_expose_stations_connectors_and_call_latency(fleet: UiFleet) -> None:
     await fleet.supervisor.wait_for(lambda s: "BootNotification" in s.totals.commands, 20)

@@ -191,6 +191,10 @@ class UiServer:
         self._collector = FleetCollector(supervisor)
 
     @property
+    def supervisor(self) -> Supervisor:
+        return self._supervisor
+
+    @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("UI server not started")
@@ -408,8 +412,12 @@ class UiServer:
     async def _push(self) -> None:
         """["refresh"] to every WebSocket client after station data changed, at most every
         PUSH_INTERVAL; the coalesced deltas to the clients that subscribed."""
+        changed = self._supervisor.changed
         while True:
-            await self._supervisor.changed.wait()
+            await changed.wait()
+            # The supervisor re-arms a new event on each change: take it now, so a change
+            # during the sleep below is pushed right after it, not at the change after that.
+            changed = self._supervisor.changed
             if self._clients:
                 broadcast(self._clients, '["refresh"]')
             if self._subscribers and (self._pending_deltas or self._pending_removed):
