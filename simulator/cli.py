@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
+import os
 import signal
+import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +26,7 @@ from simulator.csms import CentralSystem
 from simulator.csms.cli import main as csms_main
 from simulator.logs import configure_logging
 from simulator.performance import open_storage_for
+from simulator.shards import orchestrated_shard_index
 from simulator.supervisor import Supervisor
 from simulator.templates import plan_stations
 from simulator.ui.client import UiUnreachable, call_procedure
@@ -47,12 +51,35 @@ def _run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar at start-up")
     run.add_argument("--no-uvloop", action="store_true", help="plain asyncio loop in workers")
+    _shard_arguments(run)
+
+
+def _shard_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shard-index",
+        type=int,
+        help="this instance's shard (default: EVSIM_SHARD_INDEX, a Kubernetes Indexed Job's "
+        "JOB_COMPLETION_INDEX, or the StatefulSet ordinal in the hostname)",
+    )
+    parser.add_argument("--shard-count", type=int, help="number of instances sharing the fleet")
+
+
+def _stations_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    stations = sub.add_parser("stations", help="the planned stations, without running them")
+    actions = stations.add_subparsers(dest="stations_command", required=True)
+    export = actions.add_parser(
+        "export", help="write the station ids (and credentials) a CSMS must pre-provision"
+    )
+    export.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    _shard_arguments(export)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evsim", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _run_parser(sub)
+    _stations_parser(sub)
     sub.add_parser("csms", help="run the bundled OCPP 1.6 CSMS (see `evsim csms --help`)")
     ui = sub.add_parser("ui", help="call a UI protocol procedure on a running simulator")
     ui.add_argument("procedure", help="e.g. listChargingStations, startSimulator")
@@ -76,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return ui(args)
         if args.command == "templates":
             return templates(args)
+        if args.command == "stations":
+            return export_stations(args)
         if args.command in cli_control.GROUPS:
             return cli_control.run(args)
     except ConfigError as exc:
@@ -112,9 +141,33 @@ def configure_main_logging(settings: Settings) -> None:
     )
 
 
+def load_sharded(
+    config: Path,
+    overrides: dict[str, Any],
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+    hostname: str | None = None,
+) -> tuple[Settings, dict[str, Any]]:
+    """Settings with the shard flags; when the fleet is sharded and no index was given, the
+    index Kubernetes gives the pod. Returns the overrides used, for reloads."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides)
+    if args.shard_count is not None:
+        overrides["shardCount"] = args.shard_count
+    if args.shard_index is not None:
+        overrides["shardIndex"] = args.shard_index
+    settings = load_settings(config, overrides)
+    explicit = args.shard_index is not None or "EVSIM_SHARD_INDEX" in environ
+    if settings.shard_count > 1 and not explicit:
+        index = orchestrated_shard_index(environ, hostname or socket.gethostname())
+        if index is not None:
+            overrides["shardIndex"] = index
+            settings = load_settings(config, overrides)
+    return settings, overrides
+
+
 def run(args: argparse.Namespace) -> int:
-    overrides = run_overrides(args)
-    settings = load_settings(args.config, overrides)
+    settings, overrides = load_sharded(args.config, run_overrides(args), args)
     plan_stations(settings)  # a bad template stops start-up here, before any process starts
     open_storage_for(settings)  # and a bad performanceStorage.uri
     configure_main_logging(settings)
@@ -202,6 +255,31 @@ async def _show_boot_progress(supervisor: Supervisor, stop: asyncio.Event, visib
             with contextlib.suppress(TimeoutError):
                 await supervisor.wait_for(lambda s: stop.is_set(), timeout=0.2)
         bar.update(task, completed=supervisor.counts().booted)
+
+
+# -- evsim stations export -------------------------------------------------------------------
+
+
+def export_stations(args: argparse.Namespace) -> int:
+    settings, _ = load_sharded(args.config, {}, args)
+    rows = [
+        {
+            "stationId": spec.station_id,
+            "hashId": spec.hash_id,
+            "template": spec.template_name,
+            "supervisionUrl": spec.supervision_url,
+            "supervisionUser": spec.supervision_user or "",
+            "supervisionPassword": spec.supervision_password or "",
+        }
+        for spec in plan_stations(settings)
+    ]
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["stationId"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return 0
 
 
 # -- evsim ui -------------------------------------------------------------------------------

@@ -485,6 +485,8 @@ class Settings(BaseSettings):
     # evsim additions
     seed: int = 0
     state_dir: Path = Path("state")
+    shard_index: int = Field(default=0, ge=0)
+    shard_count: int = Field(default=1, ge=1)
 
     _config_path: Path = PrivateAttr(default=DEFAULT_CONFIG_PATH)
 

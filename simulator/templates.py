@@ -38,6 +38,7 @@ from simulator.config import (
     display_key,
     read_json_file,
 )
+from simulator.shards import shard_block
 
 # OCPP 1.6 enumerations (the JSON schemas' values, 'Celcius' and 'Hertz' included).
 ChargePointStatus = Literal[
@@ -539,7 +540,7 @@ class StationSpec:
     stations of a template (pickle keeps it shared within one message)."""
 
     index: int  # 1-based within its template
-    global_index: int  # 0-based position in the plan: plan[i].global_index == i
+    global_index: int  # 0-based position in the whole fleet, the same in every shard
     template_name: str  # file stem
     template_path: str
     template: StationTemplate = field(hash=False, repr=False)
@@ -576,9 +577,18 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
     station ids stay distinct. Raises ConfigError for a missing or invalid template, stations
     without a supervision URL, and two stations with the same id.
     """
+    if settings.shard_index >= settings.shard_count:
+        raise ConfigError(
+            settings.config_path,
+            "shardIndex",
+            f"shard {settings.shard_index} does not exist among {settings.shard_count} shards",
+        )
     specs: list[StationSpec] = []
     loaded: dict[Path, _LoadedTemplate] = {}
     made_by: dict[str, int] = {}  # station id -> stationTemplateUrls index
+    # The index in the whole (unsharded) fleet: it decides the round-robin supervision URL, so
+    # connections spread over the CSMS endpoints the same way whatever the sharding.
+    fleet_index = 0
     for entry_index, entry in enumerate(settings.station_template_urls):
         path = settings.template_path(entry_index)
         state = loaded.get(path.resolve())
@@ -612,7 +622,8 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
             if template.random_connectors or isinstance(template.number_of_connectors, list)
             else resolve_connectors(template, 0)
         )
-        for index in range(state.last_index + 1, state.last_index + count + 1):
+        block = shard_block(count, settings.shard_index, settings.shard_count)
+        for position, index in enumerate(range(state.last_index + 1, state.last_index + count + 1)):
             station_id = make_station_id(template, index, instance_index)
             previous = made_by.setdefault(station_id, entry_index)
             if previous != entry_index:
@@ -622,18 +633,21 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                     f"station id {station_id!r} is also made by stationTemplateUrls[{previous}]:"
                     " give the templates different baseName or nameSuffix",
                 )
+            if position not in block:
+                continue
             specs.append(
                 _make_spec(
                     settings,
                     state,
                     index=index,
-                    global_index=len(specs),
+                    global_index=fleet_index + position,
                     station_id=station_id,
                     urls=urls,
                     fixed_connectors=fixed_connectors,
                 )
             )
         state.last_index += count
+        fleet_index += count
     return specs
 
 
