@@ -30,6 +30,7 @@ from simulator.shards import orchestrated_shard_index
 from simulator.supervisor import Supervisor
 from simulator.templates import plan_stations
 from simulator.ui.client import UiUnreachable, call_procedure
+from simulator.ui.fanout import expand_urls, fan_out
 from simulator.ui.server import UiServer
 
 DEFAULT_CONFIG = Path("config/config.json")
@@ -83,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("csms", help="run the bundled OCPP 1.6 CSMS (see `evsim csms --help`)")
     ui = sub.add_parser("ui", help="call a UI protocol procedure on a running simulator")
     ui.add_argument("procedure", help="e.g. listChargingStations, startSimulator")
-    cli_control.add_connection_options(ui)
+    ui.add_argument(
+        "--url",
+        action="append",
+        help="UI server URL (default ws://127.0.0.1:8080); repeat it, or give a name that "
+        "resolves to several addresses, to send the procedure to every instance of a sharded "
+        "fleet and merge the answers",
+    )
+    ui.add_argument("--user", help="UI server user (basic or protocol-basic auth)")
+    ui.add_argument("--password", help="UI server password")
     ui.add_argument("--payload", default="{}", help="JSON object, or @file")
     templates = sub.add_parser("templates", help="list and validate the configured templates")
     templates.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
@@ -288,9 +297,12 @@ def export_stations(args: argparse.Namespace) -> int:
 def ui(args: argparse.Namespace) -> int:
     try:
         payload = cli_control.read_payload(args.payload)
-        response = asyncio.run(
-            call_procedure(args.url, args.procedure, payload, args.user, args.password)
-        )
+        urls = expand_urls(args.url or [cli_control.DEFAULT_URL])
+        if len(urls) == 1:
+            call = call_procedure(urls[0], args.procedure, payload, args.user, args.password)
+        else:
+            call = fan_out(urls, args.procedure, payload, args.user, args.password)
+        response = asyncio.run(call)
     except cli_control.CommandError as exc:
         print(f"evsim: {exc}", file=sys.stderr)
         return exc.exit_code
