@@ -193,7 +193,9 @@ def test_defaults_fill_in_the_keys_a_template_leaves_out() -> None:
     assert config.get("HeartbeatInterval") == "0"
     assert config.get("ConnectionTimeOut") == "30"
     assert config.get("NumberOfConnectors") == "3"
-    assert config.get("SupportedFeatureProfiles") == "Core"
+    assert config.get("SupportedFeatureProfiles") == (
+        "Core,LocalAuthListManagement,Reservation,SmartCharging"
+    )
 
 
 def test_template_values_written_as_json_numbers_and_booleans_are_strings() -> None:

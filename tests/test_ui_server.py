@@ -388,3 +388,15 @@ async def test_metrics_expose_stations_connectors_and_call_latency(fleet: UiFlee
     assert "evsim_workers 2.0" in text
     assert 'evsim_ocpp_calls_total{action="BootNotification"}' in text
     assert 'evsim_ocpp_call_latency_seconds_bucket{action="BootNotification",le="+Inf"}' in text
+
+
+@pytest.mark.process
+async def test_metrics_count_station_reconnections(fleet: UiFleet) -> None:
+    await fleet.supervisor.wait_for(lambda s: s.counts().booted == 2, 20)
+    await fleet.csms.stop()
+    await fleet.csms.start()
+    await fleet.supervisor.wait_for(
+        lambda s: all(d.get("reconnects") == 1 for d in s.stations.values()), 30
+    )
+    _, body = await HttpClient(fleet.http_url).request("GET", "/metrics")
+    assert "evsim_station_reconnects_total 2.0" in body.decode()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_args
+
+from simulator.templates import Measurand
 
 
 class ChangeStatus(StrEnum):
@@ -75,18 +77,65 @@ def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
         ConfigurationKey("MeterValueSampleInterval", "60"),
         ConfigurationKey("MeterValuesSampledData", "Energy.Active.Import.Register"),
         ConfigurationKey("NumberOfConnectors", str(number_of_connectors), readonly=True),
-        ConfigurationKey("SupportedFeatureProfiles", "Core", readonly=True),
+        ConfigurationKey(
+            "SupportedFeatureProfiles",
+            "Core,LocalAuthListManagement,Reservation,SmartCharging",
+            readonly=True,
+        ),
         ConfigurationKey("GetConfigurationMaxKeys", "100", readonly=True),
         ConfigurationKey("AuthorizeRemoteTxRequests", "true"),
+        ConfigurationKey("StopTransactionOnInvalidId", "true"),
+        # Smart charging (section 9.4): what SetChargingProfile accepts.
+        ConfigurationKey("ChargeProfileMaxStackLevel", "10", readonly=True),
+        ConfigurationKey("ChargingScheduleAllowedChargingRateUnit", "Current,Power", readonly=True),
+        ConfigurationKey("ChargingScheduleMaxPeriods", "24", readonly=True),
+        ConfigurationKey("MaxChargingProfilesInstalled", "10", readonly=True),
+        # Local authorization (sections 3.5, 9.1, 9.2).
+        ConfigurationKey("AuthorizationCacheEnabled", "true"),
+        ConfigurationKey("LocalAuthorizeOffline", "true"),
+        ConfigurationKey("LocalPreAuthorize", "false"),
+        ConfigurationKey("AllowOfflineTxForUnknownId", "false"),
+        ConfigurationKey("LocalAuthListEnabled", "true"),
+        ConfigurationKey("LocalAuthListMaxLength", "100", readonly=True),
+        ConfigurationKey("SendLocalListMaxLength", "20", readonly=True),
+        ConfigurationKey("ReserveConnectorZeroSupported", "false", readonly=True),
     ]
 
 
+# Comma-separated measurand lists (section 9.1), each bounded by its "...MaxLength" key.
+MEASURAND_LIST_KEYS = frozenset(
+    {"MeterValuesAlignedData", "MeterValuesSampledData", "StopTxnAlignedData", "StopTxnSampledData"}
+)
+MEASURANDS = frozenset(get_args(Measurand))
+# ConnectorPhaseRotation entries: "<connectorId>.<rotation>" (section 9.1.7).
+PHASE_ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
+
 _INTEGER_NAMES = frozenset(key.lower() for key in INTEGER_KEYS)
 _BOOLEAN_NAMES = frozenset(key.lower() for key in BOOLEAN_KEYS)
+_MEASURAND_LIST_NAMES = frozenset(key.lower() for key in MEASURAND_LIST_KEYS)
 
 
-def valid_value(key: str, value: str) -> bool:
+def csl_items(value: str) -> list[str]:
+    """The entries of a comma-separated list value (section 9: CSL)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _valid_phase_rotation(item: str) -> bool:
+    connector, _, rotation = item.partition(".")
+    return connector.isdigit() and rotation in PHASE_ROTATIONS
+
+
+def valid_value(key: str, value: str, max_items: int | None = None) -> bool:
+    """Whether `value` suits the standard key `key`; `max_items` bounds a list value (its
+    "...MaxLength" key). Vendor keys take any value."""
     name = key.lower()
+    if name in _MEASURAND_LIST_NAMES or name == "connectorphaserotation":
+        items = csl_items(value)
+        if max_items is not None and len(items) > max_items:
+            return False
+        if name == "connectorphaserotation":
+            return all(_valid_phase_rotation(item) for item in items)
+        return all(item in MEASURANDS for item in items)
     if name in _INTEGER_NAMES:
         try:
             return int(value) >= 0
@@ -147,7 +196,9 @@ class OcppConfiguration:
         item = self._keys.get(key.lower())
         if item is None:
             return ChangeStatus.NOT_SUPPORTED
-        if item.readonly or not valid_value(key, value):
+        max_length = self.get(f"{item.key}MaxLength")
+        max_items = int(max_length) if max_length is not None and max_length.isdigit() else None
+        if item.readonly or not valid_value(key, value, max_items):
             return ChangeStatus.REJECTED
         item.value = value
         return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED

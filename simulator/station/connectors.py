@@ -13,6 +13,8 @@ class ConnectorState:
     connector_id: int
     status: str = "Available"
     availability: str = "Operative"
+    # A ChangeAvailability answered Scheduled (section 5.2): applied when the transaction ends.
+    scheduled_availability: str | None = None
     error_code: str = "NoError"
     locked: bool = False
     # The running transaction; transaction_id is None until the CSMS gave one.

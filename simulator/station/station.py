@@ -17,11 +17,15 @@ from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connection import FatalConnectError, connect_options, open_connection
+from simulator.station.connector_status import allowed
 from simulator.station.connectors import ConnectorState
-from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
+from simulator.station.local_auth import Authorizer
 from simulator.station.ocpp16 import HANDLERS, schemas
+from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
+from simulator.station.smart_charging import SmartCharging
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
 from simulator.templates import StationSpec, station_ws_url
@@ -72,6 +76,8 @@ class ChargingStation:
         self.started = False
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
+        self.connections = 0
+        """WebSocket connections opened; all but the first are reconnections."""
         self._message_ids = itertools.count(1)
         self._session: RpcSession | None = None
         self._websocket: ClientConnection | None = None
@@ -81,11 +87,18 @@ class ChargingStation:
         self._reloaded_spec: StationSpec | None = None
         # Set while the CSMS has accepted the station on the open connection.
         self._accepted = asyncio.Event()
+        # The status last reported per connector: what a next one must be a transition from.
+        self._reported: dict[int, str] = {}
+        # Per connector, the report waiting out MinimumStatusDuration.
+        self._deferred_status: dict[int, asyncio.Task[None]] = {}
         if id_tags is None:
             id_tags = load_id_tags(spec.authorization_file) if spec.authorization_file else []
         self.id_tags = IdTagDistribution(
             self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
         )
+        self.smart_charging = SmartCharging(self)
+        self.authorization = Authorizer(self)
+        self.reservations = Reservations(self)
         self.transactions = Transactions(self)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags)
 
@@ -133,6 +146,7 @@ class ChargingStation:
             "wsState": self.ws_state,
             "bootNotificationResponse": self.boot_response,
             "supervisionUrl": self.supervision_url,
+            "reconnects": max(self.connections - 1, 0),
             "connectors": self.connectors_data(),
             "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
             "automaticTransactionGenerator": self.atg.data(),
@@ -291,6 +305,9 @@ class ChargingStation:
                 self.log.debug("Connection to {} failed: {}", self.ws_url, exc)
             else:
                 failures = 0
+                self.connections += 1
+                if self.connections > 1:
+                    self._changed(reconnects=self.connections - 1)
                 if not await self._online(websocket):
                     return
                 if not self._connection_wanted.is_set():
@@ -409,6 +426,11 @@ class ChargingStation:
     # -- the dialogue with the CSMS ---------------------------------------------------------
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if not self._outgoing_supported(action):
+            # Not sent: the caller sees what a CSMS refusing it would cause, which every
+            # station path already handles.
+            disabled = CallError("", ErrorCode.NOT_SUPPORTED, "disabled by commandsSupport")
+            raise CallFailed(action, disabled)
         session = self._session
         if session is None or session.closed:
             raise ConnectionLost(action)
@@ -466,15 +488,47 @@ class ChargingStation:
     async def _send_all_statuses(self) -> None:
         for connector_id in sorted(self.connectors):
             try:
-                await self.send_status(connector_id)
+                await self.send_status(connector_id, report=True)
             except (TimeoutError, CallFailed) as exc:
                 # A status the CSMS refused is not a reason to drop the connection.
                 self.log.warning("StatusNotification failed: {}", exc)
 
-    async def send_status(self, connector_id: int) -> None:
+    async def send_status(
+        self, connector_id: int, *, report: bool = False, deferred: bool = False
+    ) -> None:
+        """StatusNotification.req of the connector's status: only a section 4.9 transition from
+        the status last reported (or the same status again), unless `report` (the statuses
+        after a boot, a TriggerMessage) asks for the state as it is. With MinimumStatusDuration
+        the report waits that long and then carries the status in force (`deferred`): the
+        statuses that came and went meanwhile are omitted, as section 4.9 allows, so the
+        change reported may span several transitions."""
         if not self._outgoing_supported("StatusNotification"):
             return
+        minimum = self.configuration.get_int("MinimumStatusDuration", 0)
+        if minimum > 0 and not report and not deferred:
+            waiting = self._deferred_status.get(connector_id)
+            if waiting is None or waiting.done():
+                self._deferred_status[connector_id] = self.spawn(
+                    self._send_status_after(connector_id, minimum)
+                )
+            return
         connector = self.connectors[connector_id]
+        last = self._reported.get(connector_id)
+        if (
+            not report
+            and not deferred
+            and last is not None
+            and last != connector.status
+            and not allowed(last, connector.status, connector_id)
+        ):
+            self.log.info(
+                "Connector {}: {} -> {} is not a section 4.9 transition; not reported",
+                connector_id,
+                last,
+                connector.status,
+            )
+            return
+        self._reported[connector_id] = connector.status
         await self.call(
             "StatusNotification",
             {
@@ -484,6 +538,11 @@ class ChargingStation:
                 "timestamp": iso_timestamp(self.clock.now()),
             },
         )
+
+    async def _send_status_after(self, connector_id: int, seconds: int) -> None:
+        await self.clock.sleep(seconds)
+        if self.connectors[connector_id].status != self._reported.get(connector_id):
+            await self.send_status(connector_id, report=False, deferred=True)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -497,6 +556,52 @@ class ChargingStation:
     async def heartbeat(self) -> dict[str, Any]:
         return await self.call("Heartbeat", {})
 
+    async def change_status(self, connector_id: int, status: str) -> bool:
+        """Move a connector to `status` and report it, when section 4.9 allows the transition;
+        False (and a log line) when it does not."""
+        connector = self.connectors[connector_id]
+        if connector.status == status:
+            return True
+        if not allowed(connector.status, status, connector_id):
+            self.log.info(
+                "Connector {}: {} -> {} is not a section 4.9 transition; ignored",
+                connector_id,
+                connector.status,
+                status,
+            )
+            return False
+        connector.status = status
+        self.connectors_changed()
+        try:
+            await self.send_status(connector_id)
+        except (TimeoutError, CallFailed, ConnectionLost) as exc:
+            self.log.debug("StatusNotification {} not sent: {}", connector_id, exc)
+        return True
+
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        """DataTransfer.req to the CSMS (section 4.3); its answer."""
+        payload: dict[str, Any] = {"vendorId": vendor_id}
+        if message_id is not None:
+            payload["messageId"] = message_id
+        if data is not None:
+            payload["data"] = data
+        return await self.call("DataTransfer", payload)
+
+    async def reset(self, kind: str) -> None:
+        """Reset.req (section 5.14, errata 3.36) once answered: the running transactions end
+        with reason SoftReset / HardReset, the connection closes, and after the template's
+        resetTime the station connects and boots again."""
+        self.log.info("{} reset", kind)
+        self.atg.stop()
+        await self.transactions.stop_all(f"{kind}Reset")
+        self._connection_wanted.clear()
+        await self._close_websocket()
+        await self.clock.sleep(self.template.reset_time)
+        if self.started:
+            self._connection_wanted.set()
+
     async def send_triggered(self, action: str, connector_id: int | None) -> None:
         if action == "BootNotification":
             response = await self.call("BootNotification", self.boot_payload())
@@ -508,4 +613,4 @@ class ChargingStation:
             if connector_id is None:
                 await self._send_all_statuses()
             else:
-                await self.send_status(connector_id)
+                await self.send_status(connector_id, report=True)

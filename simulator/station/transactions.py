@@ -2,7 +2,8 @@
 
 Start (OCPP 1.6 section 4.8): StartTransaction with meterStart, connector to Charging; a
 transaction whose idTag the CSMS does not accept is stopped at once with reason DeAuthorized
-(what StopTransactionOnInvalidId true prescribes; the key's false, suspend-only, is not modelled).
+when StopTransactionOnInvalidId is true (the default); false: it stays open, SuspendedEVSE, and
+draws no energy (section 9.1, transition C5 of section 4.9).
 Stop (section 4.10): StopTransaction with meterStop and the reason, connector back to
 Available. In between, MeterValues (section 4.7) every MeterValueSampleInterval with
 MeterValuesSampledData, every ClockAlignedDataInterval with MeterValuesAlignedData, and the
@@ -70,8 +71,8 @@ class Transactions:
         self.station_power_w = station_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
         self._stopping: set[int] = set()
-        # The charging-profile limit per connector (W), set by smart charging when it applies.
-        self.profile_limits_w: dict[int, float] = {}
+        # Transactions kept open for an invalid idTag (StopTransactionOnInvalidId false).
+        self._suspended: set[int] = set()
 
     # -- the meter ------------------------------------------------------------------------
 
@@ -86,7 +87,8 @@ class Transactions:
     def active_count(self) -> int:
         return sum(1 for cid in self.models if self.station.connectors[cid].transaction_started)
 
-    def limit_w(self, connector_id: int) -> float:
+    def limit_w(self, connector_id: int, *, profile: bool = True) -> float:
+        """The power the connector may draw now; `profile` False: before charging profiles."""
         template = self.station.template
         key = template.amperage_limitation_ocpp_key
         amperage = (
@@ -101,7 +103,7 @@ class Transactions:
             active=self.active_count(),
             shared=template.power_shared_by_connectors,
             amperage_a=amperage,
-            profile_limit_w=self.profile_limits_w.get(connector_id),
+            profile_limit_w=self.station.smart_charging.limit_w(connector_id) if profile else None,
         )
 
     def advance(self, connector_id: int) -> Reading:
@@ -111,7 +113,11 @@ class Transactions:
         now = self.station.clock.monotonic()
         limit = self.limit_w(connector_id)
         # A connector being stopped has drawn its last Wh at meterStop.
-        charging = connector.transaction_id is not None and connector_id not in self._stopping
+        charging = (
+            connector.transaction_id is not None
+            and connector_id not in self._stopping
+            and connector_id not in self._suspended
+        )
         if charging:
             connector.meter, reading = model.advance(
                 connector.meter, now - connector.last_metered, limit, self._rng(connector_id)
@@ -131,9 +137,9 @@ class Transactions:
     # -- start and stop -------------------------------------------------------------------
 
     async def authorize(self, id_tag: str) -> bool:
-        """Authorize.req (section 4.1): True when the CSMS accepts the idTag."""
-        response = await self.station.call("Authorize", {"idTag": id_tag})
-        return bool(response["idTagInfo"]["status"] == ACCEPTED)
+        """Authorize.req (section 4.1), or the local list and cache (section 3.5): True when
+        the idTag may charge."""
+        return await self.station.authorization.authorize(id_tag)
 
     async def start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
         """StartTransaction.req; the response. Raises TransactionError when the connector is
@@ -144,6 +150,7 @@ class Transactions:
         if connector.availability != "Operative":
             raise TransactionError(f"connector {connector_id} is {connector.availability}")
         station = self.station
+        reservation = station.reservations.for_start(connector_id, id_tag)
         model = self.models[connector_id]
         self._advance_charging()
         connector.transaction_started = True
@@ -160,12 +167,18 @@ class Transactions:
                     "idTag": id_tag,
                     "meterStart": meter_start,
                     "timestamp": timestamp,
+                    # Section 5.13: the reservation this transaction ends.
+                    **({"reservationId": reservation.id} if reservation is not None else {}),
                 },
             )
         except BaseException:
             self._clear(connector)
             raise
         connector.transaction_id = int(response["transactionId"])
+        if reservation is not None:
+            station.reservations.used(reservation)
+        station.authorization.remember(id_tag, response["idTagInfo"])
+        station.smart_charging.transaction_started(connector_id)
         connector.meter_start = meter_start
         begin = meter_value(
             timestamp,
@@ -180,7 +193,13 @@ class Transactions:
             station.log.info(
                 "Transaction {} not accepted for {}: stopping it", connector.transaction_id, id_tag
             )
-            await self.stop(connector_id, "DeAuthorized")
+            if (station.configuration.get("StopTransactionOnInvalidId") or "").lower() != "false":
+                await self.stop(connector_id, "DeAuthorized")
+                return response
+            self._suspended.add(connector_id)
+            connector.status = "SuspendedEVSE"
+            station.connectors_changed()
+            await self._send_status(connector_id)
             return response
         connector.status = "Charging"
         station.connectors_changed()
@@ -228,16 +247,23 @@ class Transactions:
                 await self._send_meter_values(connector_id, transaction_id, [end])
             try:
                 response = await station.call("StopTransaction", payload)
+                if "idTag" in payload and "idTagInfo" in response:
+                    station.authorization.remember(payload["idTag"], response["idTagInfo"])
             except _SEND_ERRORS as exc:
                 station.log.warning("StopTransaction {} failed: {}", transaction_id, exc)
             if template.begin_end_meter_values and end_out_of_order:
                 await self._send_meter_values(connector_id, transaction_id, [end])
         finally:
             self._clear(connector)
+            station.smart_charging.transaction_ended(connector_id)
+            if connector.scheduled_availability is not None:
+                connector.availability = connector.scheduled_availability
+                connector.scheduled_availability = None
             connector.status = (
                 "Available" if connector.availability == "Operative" else ("Unavailable")
             )
             self._stopping.discard(connector_id)
+            self._suspended.discard(connector_id)
             station.connectors_changed()
         await self._send_status(connector_id)
         return response

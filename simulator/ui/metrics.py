@@ -72,8 +72,9 @@ class FleetCollector(Collector):
         yield stations
 
         statuses: Counter[str] = Counter()
-        transactions = 0
+        transactions = reconnects = 0
         for data in supervisor.stations.values():
+            reconnects += int(data.get("reconnects") or 0)
             for connector in data.get("connectors") or ():
                 if connector.get("connectorId") == 0:
                     continue
@@ -87,6 +88,11 @@ class FleetCollector(Collector):
         yield connectors
         yield GaugeMetricFamily(
             "evsim_transactions_active", "Connectors with a transaction", value=transactions
+        )
+        yield CounterMetricFamily(
+            "evsim_station_reconnects",
+            "WebSocket connections the stations opened again after their first",
+            value=reconnects,
         )
 
         pool = supervisor.pool

@@ -1,21 +1,120 @@
-"""Core profile handlers (OCPP 1.6 section 5) that the spine needs."""
+"""Core profile handlers (OCPP 1.6 section 5): configuration, cache, data transfer,
+availability, remote start and stop, reset and unlock.
+
+Decisions are the pure functions at the top; the handlers answer at once and let the station
+act afterwards (`station.spawn`), so the answer reaches the CSMS before the messages it causes.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simulator.station.connectors import ConnectorState
+from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16.routing import on
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
 
-# DataTransfer (section 5.6): evsim knows no vendor extension, so every vendorId is unknown.
+ACCEPTED = {"status": "Accepted"}
+REJECTED = {"status": "Rejected"}
+TX_PROFILE = "TxProfile"
+# A vendor configuration key (evsim's rule for UnlockConnector, section 5.18): "false" for a
+# station whose connectors have no lock (fixed cables): NotSupported.
+CONNECTOR_LOCK_KEY = "ConnectorLockSupported"
+DEFAULT_GET_CONFIGURATION_MAX_KEYS = 100
+
+
+def _failures() -> tuple[type[Exception], ...]:
+    """What a start or stop the station attempts may raise: the connector's state refusing it,
+    the CSMS not answering or refusing the call."""
+    # Imported on use: rpc and transactions import this package (rpc for its schemas) while
+    # they initialize.
+    from simulator.station.rpc import CallFailed, ConnectionLost  # noqa: PLC0415
+    from simulator.station.transactions import TransactionError  # noqa: PLC0415
+
+    return (TransactionError, TimeoutError, CallFailed, ConnectionLost)
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+def remote_start_authorizes(authorize_remote_tx_requests: bool, must_authorize: bool) -> bool:
+    """Does an Authorize.req precede a remote start (section 5.11)? The CSMS asks for it with
+    AuthorizeRemoteTxRequests; a template with mustAuthorizeAtRemoteStart false models a
+    station that never authorizes remote starts, whatever the key says."""
+    return authorize_remote_tx_requests and must_authorize
+
+
+def is_free(connector: ConnectorState) -> bool:
+    """A connector a transaction may start on now (when Reserved: for the reservation's
+    idTag only, which the station's reservations decide)."""
+    return (
+        connector.availability == "Operative"
+        and not connector.transaction_started
+        and connector.status in ("Available", "Preparing", "Reserved")
+    )
+
+
+def remote_start_candidates(
+    connectors: dict[int, ConnectorState], requested: int | None
+) -> list[int]:
+    """The connectors a RemoteStartTransaction.req may start on, in order of preference: the
+    requested one when free, else (connectorId absent) every free one; none (Rejected) while
+    the station (connector 0) is Inoperative."""
+    station = connectors.get(0)
+    if station is not None and station.availability != "Operative":
+        return []
+    if requested is not None:
+        connector = connectors.get(requested)
+        free = requested > 0 and connector is not None and is_free(connector)
+        return [requested] if free else []
+    return [cid for cid in sorted(connectors) if cid > 0 and is_free(connectors[cid])]
+
+
+def availability_targets(connectors: dict[int, ConnectorState], connector_id: int) -> list[int]:
+    """Connector 0 means the station and all its connectors (section 5.2)."""
+    return sorted(connectors) if connector_id == 0 else [connector_id]
+
+
+def availability_answer(
+    connectors: dict[int, ConnectorState], targets: list[int], wanted: str
+) -> str:
+    """ChangeAvailability.conf's status: Scheduled when a target runs a transaction that a
+    change to Inoperative must wait for; Accepted otherwise (already so included)."""
+    if wanted == "Inoperative" and any(connectors[cid].transaction_started for cid in targets):
+        return "Scheduled"
+    return "Accepted"
+
+
+def unlock_answer(connector: ConnectorState | None, lock_supported: bool) -> str:
+    """UnlockConnector.conf's status (section 5.18): NotSupported without locks (or for a
+    connector the station does not have), UnlockFailed while the connector reports a lock
+    failure (errorCode ConnectorLockFailure), else Unlocked."""
+    if connector is None or connector.connector_id == 0 or not lock_supported:
+        return "NotSupported"
+    if connector.error_code == "ConnectorLockFailure":
+        return "UnlockFailed"
+    return "Unlocked"
+
+
+# -- configuration, cache, data transfer --------------------------------------------------------
 
 
 @on("GetConfiguration")
 async def get_configuration(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
-    """Section 5.8: all visible keys, or the listed ones plus the unknown ones."""
+    """Section 5.8: all visible keys, or the listed ones plus the unknown ones. A request for
+    more keys than GetConfigurationMaxKeys is refused whole (OccurenceConstraintViolation):
+    answering a part would look like a complete answer."""
     keys = payload.get("key")
+    limit = station.configuration.get_int(
+        "GetConfigurationMaxKeys", DEFAULT_GET_CONFIGURATION_MAX_KEYS
+    )
+    if keys and len(keys) > limit:
+        raise OcppError(
+            ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION,
+            f"{len(keys)} keys requested, GetConfigurationMaxKeys is {limit}",
+        )
     known, unknown = station.configuration.visible(keys if keys else None)
     response: dict[str, Any] = {"configurationKey": known}
     if unknown:
@@ -33,9 +132,166 @@ async def change_configuration(station: ChargingStation, payload: dict[str, Any]
 
 @on("ClearCache")
 async def clear_cache(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "Accepted"}
+    """Section 5.4: the Authorization Cache is emptied (the local list stays)."""
+    station.authorization.state.clear_cache()
+    return ACCEPTED
 
 
 @on("DataTransfer")
 async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "UnknownVendorId"}
+    """Section 5.6: a vendorId other than the station's chargePointVendor is unknown; evsim
+    handles no vendor message, so a messageId is unknown too."""
+    if payload["vendorId"] != station.template.charge_point_vendor:
+        return {"status": "UnknownVendorId"}
+    if payload.get("messageId") is not None:
+        return {"status": "UnknownMessageId"}
+    return ACCEPTED
+
+
+# -- availability -------------------------------------------------------------------------------
+
+
+@on("ChangeAvailability")
+async def change_availability(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+    """Section 5.2: Rejected for a connector the station does not have; Scheduled while a
+    transaction runs on a target (applied when it ends); else Accepted, each changed connector
+    reporting Unavailable / Available (section 4.9)."""
+    connector_id = payload["connectorId"]
+    wanted = payload["type"]
+    if connector_id not in station.connectors:
+        return REJECTED
+    targets = availability_targets(station.connectors, connector_id)
+    answer = availability_answer(station.connectors, targets, wanted)
+    changed: list[int] = []
+    for cid in targets:
+        connector = station.connectors[cid]
+        if wanted == "Inoperative" and connector.transaction_started:
+            connector.scheduled_availability = wanted
+            continue
+        connector.scheduled_availability = None
+        if connector.availability != wanted:
+            connector.availability = wanted
+            changed.append(cid)
+    station.connectors_changed()
+    if changed:
+        station.spawn(_report_availability(station, changed, wanted))
+    return {"status": answer}
+
+
+async def _report_availability(station: ChargingStation, changed: list[int], wanted: str) -> None:
+    status = "Unavailable" if wanted == "Inoperative" else "Available"
+    for cid in changed:
+        await station.change_status(cid, status)
+
+
+# -- remote start and stop ----------------------------------------------------------------------
+
+
+@on("RemoteStartTransaction")
+async def remote_start_transaction(
+    station: ChargingStation, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Section 5.11 (errata 3.32: Accepted means the request is accepted, not the start):
+    Rejected when no connector is free (or reserved for this idTag) or a chargingProfile is
+    not a TxProfile the station can install; else the connector goes Preparing, Authorize
+    precedes the start when `remote_start_authorizes`, and the transaction starts."""
+    id_tag = payload["idTag"]
+    candidates = remote_start_candidates(station.connectors, payload.get("connectorId"))
+    connector_id = next((c for c in candidates if _reservation_admits(station, c, id_tag)), None)
+    if connector_id is None:
+        return REJECTED
+    profile = payload.get("chargingProfile")
+    if profile is not None:
+        if profile.get("chargingProfilePurpose") != TX_PROFILE:
+            return REJECTED
+        if station.smart_charging.install_tx_profile(connector_id, profile).value != "Accepted":
+            return REJECTED
+    station.spawn(_remote_start(station, connector_id, id_tag))
+    return ACCEPTED
+
+
+def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str) -> bool:
+    """Section 5.13: a reserved connector (or the last ones a station-wide reservation
+    holds) starts only for the reservation's idTag or parentIdTag."""
+    try:
+        station.reservations.for_start(connector_id, id_tag)
+    except _failures():
+        return False
+    return True
+
+
+async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str) -> None:
+    started = False
+    try:
+        await station.change_status(connector_id, "Preparing")
+        authorize = remote_start_authorizes(
+            (station.configuration.get("AuthorizeRemoteTxRequests") or "").lower() == "true",
+            station.template.must_authorize_at_remote_start,
+        )
+        if authorize and not await station.transactions.authorize(id_tag):
+            station.log.info(
+                "Remote start on connector {}: {} not authorized", connector_id, id_tag
+            )
+            return
+        await station.transactions.start(connector_id, id_tag)
+        started = True
+    except _failures() as exc:
+        station.log.info("Remote start on connector {} failed: {}", connector_id, exc)
+    finally:
+        if not started:
+            # The installed TxProfile belonged to the transaction that did not start.
+            station.smart_charging.transaction_ended(connector_id)
+            if station.connectors[connector_id].status == "Preparing":
+                await station.change_status(connector_id, "Available")
+
+
+@on("RemoteStopTransaction")
+async def remote_stop_transaction(
+    station: ChargingStation, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Section 5.12: Rejected for a transaction the station does not run; else the transaction
+    stops with reason Remote."""
+    connector_id = station.transactions.transaction_connector(payload["transactionId"])
+    if connector_id is None:
+        return REJECTED
+    station.spawn(_remote_stop(station, connector_id))
+    return ACCEPTED
+
+
+async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
+    try:
+        await station.transactions.stop(connector_id, "Remote")
+    except _failures() as exc:  # stopped meanwhile by something else
+        station.log.debug("Remote stop on connector {}: {}", connector_id, exc)
+
+
+# -- reset and unlock ---------------------------------------------------------------------------
+
+
+@on("Reset")
+async def reset(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+    """Section 5.14: always Accepted (a simulated reset cannot fail, so ResetRetries never
+    comes into play); `ChargingStation.reset` follows the answer."""
+    station.spawn(station.reset(payload["type"]))
+    return ACCEPTED
+
+
+@on("UnlockConnector")
+async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+    """Section 5.18: a transaction running on the connector ends first, reason UnlockCommand;
+    the answer per `unlock_answer`."""
+    connector_id = payload["connectorId"]
+    connector = station.connectors.get(connector_id)
+    lock_supported = (station.configuration.get(CONNECTOR_LOCK_KEY) or "true").lower() != "false"
+    answer = unlock_answer(connector, lock_supported)
+    if answer == "NotSupported" or connector is None:
+        return {"status": answer}
+    if connector.transaction_id is not None:
+        try:
+            await station.transactions.stop(connector_id, "UnlockCommand")
+        except _failures() as exc:
+            station.log.debug("Unlock of connector {}: {}", connector_id, exc)
+    if answer == "Unlocked":
+        connector.locked = False
+        station.connectors_changed()
+    return {"status": answer}

@@ -4,23 +4,79 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simulator.station.clock import iso_timestamp
+from simulator.station.meter_values import ENERGY, meter_value
 from simulator.station.ocpp16.routing import on
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
 
-# The messages the spine can send on demand; the rest of the profile arrives with issue 3.
-_TRIGGERABLE = ("BootNotification", "Heartbeat", "StatusNotification")
+TRIGGERABLE = frozenset(
+    {
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    }
+)
+# The status of an upload / update when none is in progress (errata 3.31, 3.47).
+_IDLE = "Idle"
+
+
+def trigger_answer(requested: str, connector_id: int | None, connectors: frozenset[int]) -> str:
+    """TriggerMessage.conf's status: Rejected for a connector the station does not have,
+    NotImplemented for a message it cannot send on demand, else Accepted."""
+    if connector_id is not None and connector_id not in connectors:
+        return "Rejected"
+    if requested not in TRIGGERABLE:
+        return "NotImplemented"
+    return "Accepted"
 
 
 @on("TriggerMessage")
 async def trigger_message(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
     requested = payload["requestedMessage"]
     connector_id = payload.get("connectorId")
-    if connector_id is not None and connector_id not in station.connectors:
-        return {"status": "Rejected"}
-    if requested not in _TRIGGERABLE:
-        return {"status": "NotImplemented"}
-    # The answer goes out first; the triggered message follows (section 5.17).
-    station.spawn(station.send_triggered(requested, connector_id))
-    return {"status": "Accepted"}
+    answer = trigger_answer(requested, connector_id, frozenset(station.connectors))
+    if answer == "Accepted":
+        # The answer goes out first; the triggered message follows (section 5.17).
+        station.spawn(_send(station, requested, connector_id))
+    return {"status": answer}
+
+
+async def _send(station: ChargingStation, requested: str, connector_id: int | None) -> None:
+    if requested == "MeterValues":
+        await send_meter_values(station, connector_id)
+    elif requested == "DiagnosticsStatusNotification":
+        await station.call("DiagnosticsStatusNotification", {"status": _IDLE})
+    elif requested == "FirmwareStatusNotification":
+        await station.call("FirmwareStatusNotification", {"status": _IDLE})
+    else:
+        await station.send_triggered(requested, connector_id)
+
+
+async def send_meter_values(station: ChargingStation, connector_id: int | None) -> None:
+    """MeterValues.req of the connector (every connector for none or 0) with the most recent
+    values of every MeterValuesSampledData measurand (errata 3.46), context Trigger, and the
+    running transaction's id."""
+    transactions = station.transactions
+    measurands = station.configuration.get("MeterValuesSampledData") or ENERGY
+    ids = sorted(transactions.models) if connector_id in (None, 0) else [connector_id]
+    for cid in ids:
+        if cid not in transactions.models:
+            continue
+        model = transactions.models[cid]
+        reading = transactions.advance(cid)
+        sampled = model.sampled_values(measurands, reading, "Trigger")
+        if not sampled:
+            continue  # sampledValue needs one entry at least (MeterValues.req schema)
+        request: dict[str, Any] = {
+            "connectorId": cid,
+            "meterValue": [meter_value(iso_timestamp(station.clock.now()), sampled)],
+        }
+        transaction_id = station.connectors[cid].transaction_id
+        if transaction_id is not None:
+            request["transactionId"] = transaction_id
+        await station.call("MeterValues", request)

@@ -1,0 +1,76 @@
+"""The connector status state machine of OCPP 1.6 section 4.9 (with errata 3.20)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUSES: Final = (
+    "Available",
+    "Preparing",
+    "Charging",
+    "SuspendedEV",
+    "SuspendedEVSE",
+    "Finishing",
+    "Reserved",
+    "Unavailable",
+    "Faulted",
+)
+
+# Section 4.9's table: from (row) -> the statuses it may change to (columns A2...I8).
+_TRANSITIONS: Final[dict[str, frozenset[str]]] = {
+    "Available": frozenset(
+        {
+            "Preparing",
+            "Charging",
+            "SuspendedEV",
+            "SuspendedEVSE",
+            "Reserved",
+            "Unavailable",
+            "Faulted",
+        }
+    ),
+    "Preparing": frozenset(
+        {"Available", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing", "Faulted"}
+    ),
+    "Charging": frozenset(
+        {"Available", "SuspendedEV", "SuspendedEVSE", "Finishing", "Unavailable", "Faulted"}
+    ),
+    "SuspendedEV": frozenset(
+        {"Available", "Charging", "SuspendedEVSE", "Finishing", "Unavailable", "Faulted"}
+    ),
+    "SuspendedEVSE": frozenset(
+        {"Available", "Charging", "SuspendedEV", "Finishing", "Unavailable", "Faulted"}
+    ),
+    "Finishing": frozenset({"Available", "Preparing", "Unavailable", "Faulted"}),
+    "Reserved": frozenset({"Available", "Preparing", "Unavailable", "Faulted"}),
+    "Unavailable": frozenset(
+        {"Available", "Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Faulted"}
+    ),
+    "Faulted": frozenset(
+        {
+            "Available",
+            "Preparing",
+            "Charging",
+            "SuspendedEV",
+            "SuspendedEVSE",
+            "Finishing",
+            "Reserved",
+            "Unavailable",
+        }
+    ),
+}
+
+# "For ConnectorId 0, only a limited set is applicable, namely: Available, Unavailable and
+# Faulted."
+STATION_STATUSES: Final = frozenset({"Available", "Unavailable", "Faulted"})
+
+
+def allowed(from_status: str, to_status: str, connector_id: int = 1) -> bool:
+    """May a connector go from `from_status` to `to_status` (and report it)? Staying in the
+    same status is no transition; unknown statuses are never allowed."""
+    if connector_id == 0 and to_status not in STATION_STATUSES:
+        return False
+    return to_status in _TRANSITIONS.get(from_status, frozenset())
+
+
+__all__ = ["STATION_STATUSES", "STATUSES", "allowed"]
