@@ -16,8 +16,6 @@ from simulator.station.ocpp16.routing import on
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
 
-ACCEPTED = {"status": "Accepted"}
-REJECTED = {"status": "Rejected"}
 TX_PROFILE = "TxProfile"
 # A vendor configuration key (evsim's rule for UnlockConnector, section 5.18): "false" for a
 # station whose connectors have no lock (fixed cables): NotSupported.
@@ -134,7 +132,7 @@ async def change_configuration(station: ChargingStation, payload: dict[str, Any]
 async def clear_cache(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.4: the Authorization Cache is emptied (the local list stays)."""
     station.authorization.state.clear_cache()
-    return ACCEPTED
+    return {"status": "Accepted"}
 
 
 @on("DataTransfer")
@@ -145,7 +143,7 @@ async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> di
         return {"status": "UnknownVendorId"}
     if payload.get("messageId") is not None:
         return {"status": "UnknownMessageId"}
-    return ACCEPTED
+    return {"status": "Accepted"}
 
 
 # -- availability -------------------------------------------------------------------------------
@@ -159,7 +157,7 @@ async def change_availability(station: ChargingStation, payload: dict[str, Any])
     connector_id = payload["connectorId"]
     wanted = payload["type"]
     if connector_id not in station.connectors:
-        return REJECTED
+        return {"status": "Rejected"}
     targets = availability_targets(station.connectors, connector_id)
     answer = availability_answer(station.connectors, targets, wanted)
     changed: list[int] = []
@@ -199,15 +197,15 @@ async def remote_start_transaction(
     candidates = remote_start_candidates(station.connectors, payload.get("connectorId"))
     connector_id = next((c for c in candidates if _reservation_admits(station, c, id_tag)), None)
     if connector_id is None:
-        return REJECTED
+        return {"status": "Rejected"}
     profile = payload.get("chargingProfile")
     if profile is not None:
         if profile.get("chargingProfilePurpose") != TX_PROFILE:
-            return REJECTED
+            return {"status": "Rejected"}
         if station.smart_charging.install_tx_profile(connector_id, profile).value != "Accepted":
-            return REJECTED
+            return {"status": "Rejected"}
     station.spawn(_remote_start(station, connector_id, id_tag))
-    return ACCEPTED
+    return {"status": "Accepted"}
 
 
 def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str) -> bool:
@@ -241,8 +239,13 @@ async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str
         if not started:
             # The installed TxProfile belonged to the transaction that did not start.
             station.smart_charging.transaction_ended(connector_id)
-            if station.connectors[connector_id].status == "Preparing":
+            connector = station.connectors[connector_id]
+            if connector.status == "Preparing":
                 await station.change_status(connector_id, "Available")
+                if connector.availability != "Operative":
+                    # Made Inoperative meanwhile: Preparing -> Unavailable is no section 4.9
+                    # transition, Available -> Unavailable (A8) is.
+                    await station.change_status(connector_id, "Unavailable")
 
 
 @on("RemoteStopTransaction")
@@ -253,9 +256,9 @@ async def remote_stop_transaction(
     stops with reason Remote."""
     connector_id = station.transactions.transaction_connector(payload["transactionId"])
     if connector_id is None:
-        return REJECTED
+        return {"status": "Rejected"}
     station.spawn(_remote_stop(station, connector_id))
-    return ACCEPTED
+    return {"status": "Accepted"}
 
 
 async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
@@ -273,7 +276,7 @@ async def reset(station: ChargingStation, payload: dict[str, Any]) -> dict[str, 
     """Section 5.14: always Accepted (a simulated reset cannot fail, so ResetRetries never
     comes into play); `ChargingStation.reset` follows the answer."""
     station.spawn(station.reset(payload["type"]))
-    return ACCEPTED
+    return {"status": "Accepted"}
 
 
 @on("UnlockConnector")
