@@ -14,7 +14,8 @@ from playwright.async_api import Browser, async_playwright, expect
 
 from tests.ui_fleet import UiFleet, running_fleet
 
-pytestmark = [pytest.mark.integration, pytest.mark.process, pytest.mark.timeout(120)]
+# Generous: on a fresh machine the first test also installs Debian chromium (apt-get).
+pytestmark = [pytest.mark.integration, pytest.mark.process, pytest.mark.timeout(900)]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
