@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import sys
 import time
@@ -64,6 +65,8 @@ async def evsim_client(connection: ClientConnection, rounds: int, validate: bool
     for _ in range(rounds):
         await session.call("MeterValues", payload)
     reader.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await reader
 
 
 async def run(url: str, mode: str, connections: int, rounds: int) -> float:

@@ -23,58 +23,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import pickle
 import socket
 import subprocess
 import sys
 import time
-from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
+from bench.message_cost import evsim_client
 from simulator.station.ocpp16 import schemas
-from simulator.station.rpc import RpcSession
 from simulator.stats import Statistics
 
 STATIONS = 1000
 CALLS_PER_STATION_PER_SECOND = 1.0
 WORKER_STATISTICS_SECONDS = 5.0  # simulator/supervisor.py: a window per station this often
-
-
-def meter_values_payload() -> dict[str, Any]:
-    sampled = [
-        {"value": f"{1000 + i}.0", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}
-        for i in range(10)
-    ]
-    return {
-        "connectorId": 1,
-        "transactionId": 1,
-        "meterValue": [{"timestamp": "2026-01-01T00:00:00.000Z", "sampledValue": sampled}],
-    }
-
-
-async def _no_calls(action: str, payload: dict[str, Any]) -> dict[str, Any]:
-    return {}
-
-
-async def _station(connection: ClientConnection, rounds: int, validate: bool) -> None:
-    session = RpcSession(
-        connection,
-        _no_calls,
-        message_ids=itertools.count(1),
-        response_timeout=30,
-        validate_payloads=validate,
-        statistics=Statistics(),
-    )
-    reader = asyncio.create_task(session.run())
-    payload = meter_values_payload()
-    for _ in range(rounds):
-        await session.call("MeterValues", payload)
-    reader.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await reader
 
 
 async def cpu_per_round_trip(url: str, connections: int, rounds: int, validate: bool) -> float:
@@ -87,9 +51,9 @@ async def cpu_per_round_trip(url: str, connections: int, rounds: int, validate: 
     ]
     try:
         # Warm-up: schema compilation, caches, the sockets' buffers.
-        await asyncio.gather(*(_station(s, 20, validate) for s in sockets))
+        await asyncio.gather(*(evsim_client(s, 20, validate) for s in sockets))
         started = time.process_time()
-        await asyncio.gather(*(_station(s, rounds, validate) for s in sockets))
+        await asyncio.gather(*(evsim_client(s, rounds, validate) for s in sockets))
         return (time.process_time() - started) / (connections * rounds)
     finally:
         for s in sockets:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from simulator.config import check_ws_urls
 from simulator.stats import statistics_data
 from simulator.supervisor import Supervisor
+from simulator.templates import ChargePointStatus
 
 Procedure = Callable[[Supervisor, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -66,20 +67,7 @@ class ConnectorRequest(OnStations):
 
 class StatusNotification(OnStations):
     connectorId: ConnectorId
-    status: (
-        Literal[
-            "Available",
-            "Preparing",
-            "Charging",
-            "SuspendedEVSE",
-            "SuspendedEV",
-            "Finishing",
-            "Reserved",
-            "Unavailable",
-            "Faulted",
-        ]
-        | None
-    ) = None
+    status: ChargePointStatus | None = None
     errorCode: str | None = None
 
 
