@@ -200,6 +200,17 @@ class CommandsSupport(_TemplateModel):
     outgoing_commands: dict[str, bool] = Field(default_factory=dict)
 
 
+class FirmwareUpgrade(_TemplateModel):
+    """`firmwareUpgrade`: how an UpdateFirmware (OCPP 1.6 section 5.19) goes. `reset` and
+    `failureStatus` as in the TS simulator (its `versionUpgrade` is not used: the version
+    comes from the location); the durations are evsim's own."""
+
+    download_seconds: float = Field(default=5, ge=0)
+    install_seconds: float = Field(default=5, ge=0)
+    failure_status: Literal["DownloadFailed", "InstallationFailed"] | None = None
+    reset: bool = True
+
+
 # (key, attribute) -> default, by currentOutType.
 _DEFAULTS_BY_CURRENT: dict[str, dict[tuple[str, str], int]] = {
     "AC": {("voltageOut", "voltage_out"): 230, ("numberOfPhases", "number_of_phases"): 3},
@@ -262,6 +273,7 @@ class StationTemplate(_TemplateModel):
     phase_line_to_line_voltage_meter_values: bool = True
     custom_value_limitation_meter_values: bool = True
     commands_support: CommandsSupport = Field(default_factory=CommandsSupport)
+    firmware_upgrade: FirmwareUpgrade = Field(default_factory=FirmwareUpgrade)
     configuration: StationConfiguration = Field(
         default_factory=StationConfiguration, alias="Configuration"
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ocpp.exceptions import FormatViolationError
 from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
 from ocpp.v16 import call
 from websockets.asyncio.client import ClientConnection, connect
@@ -303,6 +304,7 @@ async def test_data_transfer_is_accepted_only_from_known_vendors(csms: CentralSy
     assert unknown == {"status": "UnknownVendorId"}
 
 
+@pytest.mark.sends_invalid_messages
 async def test_a_payload_violating_the_schema_gets_a_callerror_and_is_counted(
     csms: CentralSystem,
 ) -> None:
@@ -313,6 +315,7 @@ async def test_a_payload_violating_the_schema_gets_a_callerror_and_is_counted(
     assert csms.report.stations["CS-1"].anomalies == {"Authorize.FormationViolation": 1}
 
 
+@pytest.mark.sends_invalid_messages
 @pytest.mark.parametrize(
     ("action", "code"),
     [("Teleport", "NotImplemented"), ("Reset", "NotSupported")],
@@ -324,6 +327,27 @@ async def test_unhandled_actions_get_the_ocpp16_error_codes(
         with pytest.raises(CallErrorFrame) as error:
             await cs.request(action, {})
     assert error.value.args[0] == code
+
+
+@pytest.mark.sends_invalid_messages
+async def test_schema_violations_are_recorded_for_the_suite_wide_check(
+    csms: CentralSystem,
+) -> None:
+    """Issue 3's schema check (tests/conftest.py) reads CentralSystem.schema_violations: an
+    invalid CALL and an invalid CALLRESULT both land there, with station, action and error."""
+    async with station(csms, "CS-1") as cs:
+        with pytest.raises(CallErrorFrame):
+            await cs.request("Heartbeat", {"extra": 1})
+        reset = asyncio.ensure_future(csms.call("CS-1", call.Reset(type="Hard"), timeout=WAIT))
+        await cs.answer_next_call({"status": "Maybe"})
+        with pytest.raises(FormatViolationError):  # the caller sees the invalid answer too
+            await reset
+    recorded = [(v.station_id, v.action, v.code) for v in CentralSystem.schema_violations[-2:]]
+    assert recorded == [
+        ("CS-1", "Heartbeat", "FormationViolation"),
+        ("CS-1", "Reset.conf", "FormatViolation"),
+    ]
+    assert "Maybe" in CentralSystem.schema_violations[-1].details
 
 
 async def test_every_received_call_is_logged_with_its_payload(csms: CentralSystem) -> None:

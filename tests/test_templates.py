@@ -273,12 +273,13 @@ def test_a_typescript_style_template_loads_and_warns_once_per_unknown_key(
     assert t.amperage_limitation_unit == "mA"
     assert t.meter_serial_number_prefix == "VW-M-"
     assert t.model_extra is not None
-    assert t.model_extra["firmwareUpgrade"] == {"versionUpgrade": {"step": 1}, "reset": True}
+    assert t.firmware_upgrade.reset is True
+    assert t.firmware_upgrade.model_extra == {"versionUpgrade": {"step": 1}}
     unknown = [message for message in warnings if "unknown key" in message]
     assert unknown == [
         f"{path}: unknown key '$schemaVersion' not used by evsim",
         f"{path}: unknown key 'templateHash' not used by evsim",
-        f"{path}: unknown key 'firmwareUpgrade' not used by evsim",
+        f"{path}: unknown key 'firmwareUpgrade.versionUpgrade' not used by evsim",
         f"{path}: unknown key 'AutomaticTransactionGenerator.stopAbsoluteDuration' "
         "not used by evsim",
         f"{path}: unknown key 'Connectors.1.MeterValues[0].precision' not used by evsim",

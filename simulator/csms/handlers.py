@@ -3,13 +3,15 @@ per action the Core, Firmware Management and Diagnostics profiles let a station 
 
 import functools
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 from loguru import logger
 from ocpp import exceptions as ocpp_errors
 from ocpp.exceptions import OCPPError
+from ocpp.messages import CallResult, MessageType, validate_payload
 from ocpp.routing import on as ocpp_on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.datatypes import IdTagInfo
@@ -52,6 +54,16 @@ def as_ocpp16_error(error: OCPPError) -> OCPPError:
     return error
 
 
+class SchemaViolation(NamedTuple):
+    """A message a station sent that the OCPP 1.6 schemas (or message set) refuse: a CALL the
+    CSMS answered with a CALLERROR, or a CALLRESULT failing its schema."""
+
+    station_id: str
+    action: str
+    code: str
+    details: str
+
+
 class _ToLoguru(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         logger.opt(exception=record.exc_info).log(record.levelname, record.getMessage())
@@ -87,6 +99,12 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
     snake_case rendering of the payload; `**_` absorbs optional fields a handler ignores.
     """
 
+    # Every violation any instance received in this process, oldest first: the test suite
+    # checks it stays empty (each station message valid), which no per-instance report can
+    # show once a test's CentralSystem is gone. Tests that send invalid messages on purpose
+    # remove their own entries.
+    schema_violations: ClassVar[list[SchemaViolation]] = []
+
     def __init__(
         self,
         station_id: str,
@@ -110,6 +128,9 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         self._on_change = on_change
         # Not `self.logger`: the base class logs through that stdlib logger.
         self._log = logger.bind(station=station_id)
+        # Action of each CALL awaiting its answer, by unique id: the library's response hook
+        # sees only the id.
+        self._calling: dict[str, str] = {}
 
     async def _handle_call(self, msg: Any) -> Any:
         # Overridden because it is the one place that sees the parsed CALL with its original
@@ -125,6 +146,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
             # answers whatever OCPPError leaves here with a CALLERROR.
             answer = as_ocpp16_error(error)
             self._report.record_anomaly(self.id, f"{msg.action}.{answer.code}")
+            self._record_violation(msg.action, answer)
             self._log.warning(
                 "answered {} with CALLERROR {}: {}", msg.action, answer.code, answer.details
             )
@@ -132,6 +154,39 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         finally:
             # After the handler ran and the answer was sent, so waiters see its records.
             self._on_change()
+
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        unique_id = unique_id if unique_id is not None else str(uuid.uuid4())
+        self._calling[unique_id] = type(payload).__name__
+        try:
+            return await super().call(payload, suppress, unique_id, skip_schema_validation)
+        finally:
+            del self._calling[unique_id]
+
+    async def _get_specific_response(self, unique_id: str, timeout: float) -> Any:
+        # Overridden to record a CALLRESULT failing its schema: the library raises the same
+        # error for it as for the station's CALLERROR, so `call` cannot tell them apart.
+        response = await super()._get_specific_response(unique_id, timeout)
+        action = self._calling.get(unique_id)
+        if action is not None and response.message_type_id == MessageType.CallResult:
+            try:
+                await validate_payload(
+                    CallResult(unique_id, dict(response.payload), action), self._ocpp_version
+                )
+            except OCPPError as error:
+                self._record_violation(f"{action}.conf", error)
+        return response
+
+    def _record_violation(self, action: str, error: OCPPError) -> None:
+        details = error.details if isinstance(error.details, dict) else {}
+        cause = str(details.get("cause", error.description))
+        self.schema_violations.append(SchemaViolation(self.id, action, error.code, cause))
 
     def _id_tag_info(self, id_tag: str) -> Any:
         return IdTagInfo(status=self._policy.id_tag_status(id_tag))

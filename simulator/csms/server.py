@@ -6,7 +6,7 @@ import http
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 import ocpp.messages
@@ -17,7 +17,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from simulator.csms.clock import Clock, utc_now
-from simulator.csms.handlers import StationHandler
+from simulator.csms.handlers import SchemaViolation, StationHandler
 from simulator.csms.policy import Policy
 from simulator.csms.report import ReceivedMessage, Report, ReportWriter
 
@@ -26,7 +26,7 @@ SUBPROTOCOL = Subprotocol("ocpp1.6")
 # well-behaved client not to reconnect, so two processes sharing an id do not fight forever.
 _REPLACED_CLOSE_CODE = 1000
 
-__all__ = ["CentralSystem", "StationDisconnected", "station_id_from_path"]
+__all__ = ["CentralSystem", "SchemaViolation", "StationDisconnected", "station_id_from_path"]
 
 
 class StationDisconnected(ConnectionError):
@@ -46,6 +46,9 @@ class CentralSystem:
     survive `stop()`/`start()`, which is how tests simulate a CSMS restart; a restart binds the
     port of the first start, so stations reconnect to the same URL.
     """
+
+    # Shared by every instance of the process (see StationHandler.schema_violations).
+    schema_violations: ClassVar[list[SchemaViolation]] = StationHandler.schema_violations
 
     def __init__(
         self,

@@ -73,6 +73,12 @@ class ChargingStation:
             physical,
         )
         self.supervision_url = spec.supervision_url
+        # Replaced by an UpdateFirmware (section 5.19); the next boot reports it.
+        self.firmware_version = self.template.firmware_version
+        # What a triggered FirmwareStatusNotification / DiagnosticsStatusNotification reports
+        # (sections 4.4, 4.5): the last status sent while an update / upload runs, else Idle.
+        self.firmware_status = "Idle"
+        self.diagnostics_status = "Idle"
         self.started = False
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
@@ -128,7 +134,7 @@ class ChargingStation:
             "ocppProtocol": "json",
             "chargePointModel": template.charge_point_model,
             "chargePointVendor": template.charge_point_vendor,
-            "firmwareVersion": template.firmware_version,
+            "firmwareVersion": self.firmware_version,
             "currentOutType": template.current_out_type,
             "numberOfConnectors": sum(1 for c in self.connectors if c > 0),
         }
@@ -339,6 +345,10 @@ class ChargingStation:
         spec, self._reloaded_spec = self._reloaded_spec, None
         if spec is None:
             return
+        if spec.template.firmware_version != self.template.firmware_version:
+            # An edited template's version wins over one an UpdateFirmware installed: the
+            # user's latest word.
+            self.firmware_version = spec.template.firmware_version
         self.spec = spec
         self.template = spec.template
         self.supervision_url = spec.supervision_url
@@ -452,7 +462,7 @@ class ChargingStation:
             "chargePointSerialNumber": self.spec.charge_point_serial_number,
             "chargeBoxSerialNumber": self.spec.charge_box_serial_number,
             "meterSerialNumber": self.spec.meter_serial_number,
-            "firmwareVersion": template.firmware_version,
+            "firmwareVersion": self.firmware_version,
         }
         payload.update({key: value for key, value in optional.items() if value})
         return payload

@@ -2,6 +2,7 @@
 
 from simulator.station.ocpp16 import (
     core,
+    firmware_management,
     local_auth_list,
     remote_trigger,
     reservation,
@@ -12,6 +13,7 @@ from simulator.station.ocpp16.routing import HANDLERS
 __all__ = [
     "HANDLERS",
     "core",
+    "firmware_management",
     "local_auth_list",
     "remote_trigger",
     "reservation",

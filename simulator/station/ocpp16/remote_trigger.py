@@ -21,8 +21,6 @@ TRIGGERABLE = frozenset(
         "StatusNotification",
     }
 )
-# The status of an upload / update when none is in progress (errata 3.31, 3.47).
-_IDLE = "Idle"
 
 
 def trigger_answer(requested: str, connector_id: int | None, connectors: frozenset[int]) -> str:
@@ -50,9 +48,11 @@ async def _send(station: ChargingStation, requested: str, connector_id: int | No
     if requested == "MeterValues":
         await send_meter_values(station, connector_id)
     elif requested == "DiagnosticsStatusNotification":
-        await station.call("DiagnosticsStatusNotification", {"status": _IDLE})
+        # The upload's status, Idle when none runs (section 4.4).
+        await station.call("DiagnosticsStatusNotification", {"status": station.diagnostics_status})
     elif requested == "FirmwareStatusNotification":
-        await station.call("FirmwareStatusNotification", {"status": _IDLE})
+        # The update's status, Idle when none runs (section 4.5).
+        await station.call("FirmwareStatusNotification", {"status": station.firmware_status})
     else:
         await station.send_triggered(requested, connector_id)
 
