@@ -18,7 +18,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from simulator.station.ocpp16 import schemas
+from simulator.station import schemas
 from simulator.station.rpc import RpcSession
 from simulator.stats import Statistics
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.config import load_settings
-from simulator.station.ocpp16 import schemas
+from simulator.station import schemas
 from simulator.station.station import ChargingStation
 from simulator.templates import plan_stations
 from tests.fleet import quick_template, write_fleet

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.station import schemas
 from simulator.station.meter_values import (
     Electrical,
     MeterModel,
@@ -17,7 +18,6 @@ from simulator.station.meter_values import (
     amperage_limit_a,
     connector_power_limit_w,
 )
-from simulator.station.ocpp16 import schemas
 from simulator.templates import ConnectorTemplate, StationTemplate
 
 ALL_MEASURANDS = (

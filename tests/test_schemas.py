@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from simulator.station import schemas
 from simulator.station.frames import ErrorCode, OcppError
-from simulator.station.ocpp16 import schemas
 
 SHIPPED = sorted(
     entry.name.removesuffix(".json")

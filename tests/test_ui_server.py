@@ -49,32 +49,21 @@ async def server(tmp_path: Path) -> AsyncIterator[UiServer]:
     await ui.stop()
 
 
+async def auth_server(tmp_path: Path, kind: str) -> UiServer:
+    authentication = {"enabled": True, "type": kind, "username": USER, "password": PASSWORD}
+    return await idle_server(tmp_path, authentication=authentication)
+
+
 @pytest_asyncio.fixture
 async def basic_auth_server(tmp_path: Path) -> AsyncIterator[UiServer]:
-    ui = await idle_server(
-        tmp_path,
-        authentication={
-            "enabled": True,
-            "type": "basic-auth",
-            "username": USER,
-            "password": PASSWORD,
-        },
-    )
+    ui = await auth_server(tmp_path, "basic-auth")
     yield ui
     await ui.stop()
 
 
 @pytest_asyncio.fixture
 async def protocol_auth_server(tmp_path: Path) -> AsyncIterator[UiServer]:
-    ui = await idle_server(
-        tmp_path,
-        authentication={
-            "enabled": True,
-            "type": "protocol-basic-auth",
-            "username": USER,
-            "password": PASSWORD,
-        },
-    )
+    ui = await auth_server(tmp_path, "protocol-basic-auth")
     yield ui
     await ui.stop()
 

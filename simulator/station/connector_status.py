@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, get_args
 
-STATUSES: Final = (
-    "Available",
-    "Preparing",
-    "Charging",
-    "SuspendedEV",
-    "SuspendedEVSE",
-    "Finishing",
-    "Reserved",
-    "Unavailable",
-    "Faulted",
-)
+from simulator.templates import ChargePointStatus
+
+STATUSES: Final[tuple[str, ...]] = get_args(ChargePointStatus)
 
 # Section 4.9's table: from (row) -> the statuses it may change to (columns A2...I8).
 _TRANSITIONS: Final[dict[str, frozenset[str]]] = {

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.logs import configure_logging
+from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.commands import COMMANDS
 from simulator.station.id_tags import IdTagsCache
-from simulator.station.ocpp16 import schemas
 from simulator.station.station import OPEN, ChargingStation
 from simulator.stats import Statistics
 from simulator.templates import StationSpec

@@ -14,9 +14,8 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from simulator.station import frames
+from simulator.station import frames, schemas
 from simulator.station.frames import Call, CallError, CallResult, ErrorCode, FrameError, OcppError
-from simulator.station.ocpp16 import schemas
 from simulator.stats import Statistics
 
 CallHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]

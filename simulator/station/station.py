@@ -12,6 +12,7 @@ from loguru import logger
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from simulator.station import schemas
 from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
@@ -22,7 +23,7 @@ from simulator.station.connectors import ConnectorState
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.local_auth import Authorizer
-from simulator.station.ocpp16 import HANDLERS, schemas
+from simulator.station.ocpp16 import HANDLERS
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging

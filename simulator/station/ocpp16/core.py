@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from simulator.station.connectors import ConnectorState
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16.routing import on
+from simulator.station.rpc import CallFailed, ConnectionLost
+from simulator.station.transactions import TransactionError
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
@@ -23,15 +25,9 @@ CONNECTOR_LOCK_KEY = "ConnectorLockSupported"
 DEFAULT_GET_CONFIGURATION_MAX_KEYS = 100
 
 
-def _failures() -> tuple[type[Exception], ...]:
-    """What a start or stop the station attempts may raise: the connector's state refusing it,
-    the CSMS not answering or refusing the call."""
-    # Imported on use: rpc and transactions import this package (rpc for its schemas) while
-    # they initialize.
-    from simulator.station.rpc import CallFailed, ConnectionLost  # noqa: PLC0415
-    from simulator.station.transactions import TransactionError  # noqa: PLC0415
-
-    return (TransactionError, TimeoutError, CallFailed, ConnectionLost)
+# What a start or stop the station attempts may raise: the connector's state refusing it, the
+# CSMS not answering or refusing the call.
+FAILURES: tuple[type[Exception], ...] = (TransactionError, TimeoutError, CallFailed, ConnectionLost)
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -213,7 +209,7 @@ def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str
     holds) starts only for the reservation's idTag or parentIdTag."""
     try:
         station.reservations.for_start(connector_id, id_tag)
-    except _failures():
+    except FAILURES:
         return False
     return True
 
@@ -233,7 +229,7 @@ async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str
             return
         await station.transactions.start(connector_id, id_tag)
         started = True
-    except _failures() as exc:
+    except FAILURES as exc:
         station.log.info("Remote start on connector {} failed: {}", connector_id, exc)
     finally:
         if not started:
@@ -264,7 +260,7 @@ async def remote_stop_transaction(
 async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
     try:
         await station.transactions.stop(connector_id, "Remote")
-    except _failures() as exc:  # stopped meanwhile by something else
+    except FAILURES as exc:  # stopped meanwhile by something else
         station.log.debug("Remote stop on connector {}: {}", connector_id, exc)
 
 
@@ -292,7 +288,7 @@ async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) ->
     if connector.transaction_id is not None:
         try:
             await station.transactions.stop(connector_id, "UnlockCommand")
-        except _failures() as exc:
+        except FAILURES as exc:
             station.log.debug("Unlock of connector {}: {}", connector_id, exc)
     if answer == "Unlocked":
         connector.locked = False

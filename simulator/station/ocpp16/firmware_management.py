@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from simulator.station.clock import iso_timestamp
 from simulator.station.file_transfer import TransferError, fetch, fetchable, upload
 from simulator.station.ocpp16.routing import on
+from simulator.station.rpc import CallFailed, ConnectionLost
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
@@ -157,9 +158,6 @@ async def _firmware_status(station: ChargingStation, status: str, *, final: bool
 
 
 async def _notify(station: ChargingStation, action: str, status: str) -> None:
-    # Imported on use: rpc imports this package (for its schemas) while it initializes.
-    from simulator.station.rpc import CallFailed, ConnectionLost  # noqa: PLC0415
-
     try:
         await station.call(action, {"status": status})
     except (TimeoutError, CallFailed, ConnectionLost) as exc:  # the update / upload goes on
