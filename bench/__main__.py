@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import CsmsProcess, FleetResult, cpu_count, run_fleet
+from bench.reconnect_storm import DEFAULT_RATE, StormResult, run_reconnect_storm, storm_table
 
 IDLE_HEARTBEAT = 300
 
@@ -76,6 +77,41 @@ def reference_template() -> dict[str, Any]:
             "2": {"MeterValues": meter_values},
         },
     }
+
+
+QUIET_HEARTBEAT = 300
+QUIET_SAMPLE_INTERVAL = 60
+
+
+def quiet_template() -> dict[str, Any]:
+    """Issue 10's quiet profile: heartbeat 300 s, sparse sessions (5-15 min, 0-20 min apart,
+    no Authorize) metered every 60 s: a large fleet mostly idle."""
+    return {
+        **idle_template(),
+        "baseName": "BENCH-QUIET",
+        "Configuration": {
+            "configurationKey": [
+                {"key": "HeartbeatInterval", "value": str(QUIET_HEARTBEAT)},
+                {"key": "MeterValueSampleInterval", "value": str(QUIET_SAMPLE_INTERVAL)},
+            ]
+        },
+        "AutomaticTransactionGenerator": {
+            "enable": True,
+            "minDuration": 300,
+            "maxDuration": 900,
+            "minDelayBetweenTwoTransactions": 0,
+            "maxDelayBetweenTwoTransactions": 1200,
+            "probabilityOfStart": 1,
+            "stopAfterHours": 24,
+            "stopOnConnectionFailure": False,
+            "requireAuthorize": False,
+        },
+    }
+
+
+# At steady state a connector charges half the time (sessions of 10 min on average, 10 min
+# apart): 2 x 1/2 MeterValues a minute, plus a start, a stop and their statuses per 20 min.
+QUIET_RATE_PER_STATION = 1 / QUIET_HEARTBEAT + 2 * (0.5 / QUIET_SAMPLE_INTERVAL + 4 / 1200)
 
 
 def fleet_table(results: list[FleetResult]) -> str:
@@ -169,17 +205,21 @@ def main() -> int:
         if result.error:
             print(f"stopped at {stations}: {result.error}")
             break
-    print("\n## Idle fleet (boot, status, heartbeat every 300 s)\n", flush=True)
+    print("\n## Quiet profile (heartbeat 300 s, sparse sessions metered every 60 s)\n", flush=True)
+    print(
+        "(scheduled: the steady-state rate; in the first minutes fewer sessions have begun)\n",
+        flush=True,
+    )
     for stations in idle_rungs:
         result = run_fleet(
-            profile="idle",
-            template=idle_template(),
+            profile="quiet",
+            template=quiet_template(),
             stations=stations,
             worker={"processType": "workerSet", "elementsPerWorker": "auto"},
-            scheduled_per_station=1 / IDLE_HEARTBEAT,
+            scheduled_per_station=QUIET_RATE_PER_STATION,
             window=window,
             warmup=warmup,
-            heartbeat_interval=IDLE_HEARTBEAT,
+            heartbeat_interval=QUIET_HEARTBEAT,
         )
         results.append(result)
         print(fleet_table([result]).splitlines()[-1], flush=True)
@@ -209,9 +249,23 @@ def main() -> int:
     results.extend(model_results)
     print("\n## All fleet runs\n")
     print(fleet_table(results))
+    # Without the bucket, with the default connectionRatePerWorker, and with a low one whose
+    # bound in the first second (workers x (burst + rate)) is below the fleet, so that it shows.
+    print("\n## Reconnect storm (CSMS killed, down 2 s, restarted)\n", flush=True)
+    storm_at = 10_000 if args.full else 1_000
+    storms: list[StormResult] = []
+    print(storm_table(storms))
+    for rate in (0.0, DEFAULT_RATE, 100.0):
+        storms.append(run_reconnect_storm(stations=storm_at, rate_per_worker=rate))
+        print(storm_table(storms[-1:]).splitlines()[-1], flush=True)
     args.output.write_text(
         json.dumps(
-            {"full": args.full, "messageCost": costs, "fleet": [asdict(r) for r in results]},
+            {
+                "full": args.full,
+                "messageCost": costs,
+                "fleet": [asdict(r) for r in results],
+                "reconnectStorm": [asdict(s) for s in storms],
+            },
             indent=2,
         )
     )

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,9 +38,10 @@ class LeanCsms:
         self.open_stops: dict[int, int] = {}
         self.stops_per_transaction: Counter[int] = Counter()
         self._next_transaction = 1
-        self._opened_this_second = 0
+        # Handshakes completed in the last second, for the peak over any 1 s window (whole
+        # seconds of the clock would split a burst in two and halve it).
+        self._opened_recently: deque[float] = deque()
         self.peak_connection_rate = 0
-        self._second = int(time.monotonic())
 
     def answer(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         if action == "BootNotification":
@@ -66,11 +67,12 @@ class LeanCsms:
     def connected(self) -> None:
         self.connections += 1
         self.opened += 1
-        second = int(time.monotonic())
-        if second != self._second:
-            self._second, self._opened_this_second = second, 0
-        self._opened_this_second += 1
-        self.peak_connection_rate = max(self.peak_connection_rate, self._opened_this_second)
+        now = time.monotonic()
+        recent = self._opened_recently
+        recent.append(now)
+        while now - recent[0] >= 1.0:
+            recent.popleft()
+        self.peak_connection_rate = max(self.peak_connection_rate, len(recent))
 
     def counters(self) -> dict[str, Any]:
         usage = os.times()

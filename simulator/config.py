@@ -282,6 +282,8 @@ _LOG_LEVELS: dict[str, str] = {
     "critical": "CRITICAL",
 }
 
+LOG_FORMATS = ("simple", "json")
+
 SupervisionUrlDistribution = Literal["round-robin", "random", "charging-station-affinity"]
 WorkerProcessType = Literal["workerSet", "staticPool", "dynamicPool"]
 # poolifier's worker choice strategies: the values TS configurations carry.
@@ -398,6 +400,20 @@ _RENAMED_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Newer TS configurations group the log keys in a `log` section and rename a worker key.
+_NESTED_RENAMED_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("log", "statisticsInterval"): ("logStatisticsInterval",),
+    ("log", "console"): ("logConsole",),
+    ("log", "format"): ("logFormat",),
+    ("log", "rotate"): ("logRotate",),
+    ("log", "maxFiles"): ("logMaxFiles",),
+    ("log", "level"): ("logLevel",),
+    ("log", "file"): ("logFile",),
+    ("log", "errorFile"): ("logErrorFile",),
+    ("worker", "elementAddDelay"): ("worker", "elementStartDelay"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _LoadInputs:
     file_data: Mapping[str, Any]
@@ -487,6 +503,11 @@ class Settings(BaseSettings):
     state_dir: Path = Path("state")
     shard_index: int = Field(default=0, ge=0)
     shard_count: int = Field(default=1, ge=1)
+    # New connections per second per worker process, burst one second's worth; 0: no limit.
+    # 400: just under what a worker sustains anyway (10k stations boot in ~11 s on 2 workers,
+    # ~450/s each), so a ramp is barely slowed, while a 10k CSMS restart peaks at ~1,700
+    # instead of ~3,900 connections/s (bench/reconnect_storm.py).
+    connection_rate_per_worker: float = Field(default=400.0, ge=0)
 
     _config_path: Path = PrivateAttr(default=DEFAULT_CONFIG_PATH)
 
@@ -494,6 +515,19 @@ class Settings(BaseSettings):
     @classmethod
     def _ws_urls(cls, urls: list[str]) -> list[str]:
         return check_ws_urls(urls)
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, log_format: str) -> str:
+        # winston has many formats (cli, prettyPrint, ...); evsim's sinks have these two.
+        if log_format not in LOG_FORMATS:
+            logger.warning(
+                "logFormat {!r} is a winston format evsim does not have ({}): 'simple' used",
+                log_format,
+                ", ".join(LOG_FORMATS),
+            )
+            return "simple"
+        return log_format
 
     @field_validator("log_level")
     @classmethod
@@ -588,6 +622,33 @@ def _apply_renamed_keys(data: dict[str, Any], file: Path) -> dict[str, Any]:
     return data
 
 
+def _apply_nested_renamed_keys(data: dict[str, Any], file: Path) -> dict[str, Any]:
+    """Keys of newer TS sections (`log.file`) moved to evsim's keys (`logFile`). What the
+    section holds besides (`log.enabled`, `log.maxSize`) stays, to be reported unknown."""
+    data = dict(data)
+    for (section_key, old), new in _NESTED_RENAMED_KEYS.items():
+        section = data.get(section_key)
+        if not isinstance(section, Mapping) or old not in section:
+            continue
+        rest = {key: value for key, value in section.items() if key != old}
+        if rest:
+            data[section_key] = rest
+        else:
+            del data[section_key]
+        target = data
+        for part in new[:-1]:
+            existing = target.get(part)
+            target[part] = dict(existing) if isinstance(existing, Mapping) else {}
+            target = target[part]
+        shown_old, shown_new = f"{section_key}.{old}", ".".join(new)
+        if new[-1] in target:
+            logger.warning("{}: key {!r} ignored, {!r} is set", file, shown_old, shown_new)
+        else:
+            target[new[-1]] = section[old]
+            logger.warning("{}: key {!r} read as {!r}", file, shown_old, shown_new)
+    return data
+
+
 def _nest_dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """{'worker.process_type': x} -> {'worker': {'process_type': x}} (CLI flags name leaves)."""
     nested: dict[str, Any] = {}
@@ -644,6 +705,7 @@ def load_settings(
     """
     config_path = Path(config_path)
     file_data = _apply_renamed_keys(read_json_file(config_path), config_path)
+    file_data = _apply_nested_renamed_keys(file_data, config_path)
     for key in unknown_keys(Settings, file_data):
         logger.warning("{}: unknown key {!r} ignored", config_path, key)
 

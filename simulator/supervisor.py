@@ -58,6 +58,7 @@ def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> 
         else WORKER_STATISTICS_SECONDS
     )
     log_file = settings.resolve(settings.log_file) if settings.log_file else None
+    error_file = settings.resolve(settings.log_error_file) if settings.log_error_file else None
     return PoolOptions(
         factory=STATION_HOST,
         process_type=worker.process_type,
@@ -74,7 +75,12 @@ def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> 
             "log_console": settings.log_console,
             "log_format": settings.log_format,
             "log_file": str(log_file) if log_file else None,
+            "log_error_file": str(error_file) if error_file else None,
+            # logMaxFiles stays with the supervisor: it alone rotates, so it alone deletes.
+            "log_rotate": settings.log_rotate,
             "statistics_interval": statistics_seconds,
+            "state_dir": str(settings.resolve(settings.state_dir)),
+            "connection_rate": settings.connection_rate_per_worker,
         },
         use_uvloop=use_uvloop,
     )
@@ -315,12 +321,18 @@ class Supervisor:
 
     def counts(self) -> FleetCounts:
         started = connected = booted = 0
-        for data in self.stations.values():
+        # As ChargingStation.booted: an autoRegister station is booted once the CSMS answered.
+        auto_register = {spec.hash_id for spec in self.plan if spec.template.auto_register}
+        for hash_id, data in self.stations.items():
             started += bool(data.get("started"))
             online = data.get("wsState") == 1
             connected += online
             boot = data.get("bootNotificationResponse")
-            booted += online and isinstance(boot, dict) and boot.get("status") == "Accepted"
+            booted += (
+                online
+                and isinstance(boot, dict)
+                and (boot.get("status") == "Accepted" or hash_id in auto_register)
+            )
         return FleetCounts(len(self.stations), started, connected, booted)
 
     async def _consume(self, pool: WorkerPool) -> None:

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from simulator.config import (
     ConfigError,
@@ -111,6 +112,10 @@ Location = Literal["Cable", "EV", "Inlet", "Outlet", "Body"]
 ValueFormat = Literal["Raw", "SignedData"]
 IdTagDistribution = Literal["random", "round-robin", "connector-affinity"]
 
+# Marks a field (json_schema_extra) evsim accepts without a behaviour, with the reason:
+# load_template warns when a template sets it, the configuration reference says so.
+NO_BEHAVIOUR = "noBehaviour"
+
 # BootNotification's chargePointSerialNumber and chargeBoxSerialNumber are CiString25.
 SERIAL_NUMBER_MAX_LENGTH = 25
 
@@ -129,13 +134,20 @@ class SampledValueTemplate(_TemplateModel):
     unit: UnitOfMeasure | None = None
     measurand: Measurand | None = None
     phase: Phase | None = None
-    context: ReadingContext | None = None
+    context: ReadingContext | None = Field(
+        default=None,
+        json_schema_extra={NO_BEHAVIOUR: "a sample's context is the moment it is taken"},
+    )
     location: Location | None = None
-    format: ValueFormat | None = None
+    format: ValueFormat | None = Field(
+        default=None, json_schema_extra={NO_BEHAVIOUR: "values are sent Raw, never signed"}
+    )
     # TS templates write numbers as strings ("5000"); pydantic's lax mode reads both.
     value: float | None = None
     fluctuation_percent: float | None = Field(default=None, ge=0)
-    minimum_value: float | None = None
+    minimum_value: float | None = Field(
+        default=None, json_schema_extra={NO_BEHAVIOUR: "not used yet"}
+    )
 
 
 class ConnectorTemplate(_TemplateModel):
@@ -231,6 +243,9 @@ class StationTemplate(_TemplateModel):
     ocpp_strict_compliance: bool = False
     ocpp_persistent_configuration: bool = True
     station_info_persistent_configuration: bool = True
+    # evsim: the bound of the station's transaction message queue (section 3.7), past which the
+    # oldest MeterValues that are no transaction boundary are dropped.
+    transaction_queue_max_length: int = Field(default=1000, ge=1)
     ws_options: dict[str, Any] = Field(default_factory=dict)
     authorization_file: str = ""
     base_name: str = ""
@@ -242,9 +257,11 @@ class StationTemplate(_TemplateModel):
     charge_box_serial_number_prefix: str = ""
     # Not in the TS README's table, but BootNotification fields the TS simulator reads.
     meter_serial_number_prefix: str = ""
-    meter_type: str = ""
-    iccid: str = ""
-    imsi: str = ""
+    # BootNotification.req bounds them (meterType CiString25, iccid and imsi CiString20): a
+    # longer value is a template error rather than a boot the CSMS must refuse.
+    meter_type: str = Field(default="", max_length=25)
+    iccid: str = Field(default="", max_length=20)
+    imsi: str = Field(default="", max_length=20)
     firmware_version: str = ""
     power: float | list[float] | None = None
     power_shared_by_connectors: bool = False
@@ -266,7 +283,10 @@ class StationTemplate(_TemplateModel):
     must_authorize_at_remote_start: bool = True
     payload_schema_validation: bool = True
     begin_end_meter_values: bool = False
-    out_of_order_end_meter_values: bool = False
+    # Read through out_of_order_end_meter_values, which ocppStrictCompliance overrules.
+    requested_out_of_order_end_meter_values: bool = Field(
+        default=False, alias="outOfOrderEndMeterValues"
+    )
     metering_per_transaction: bool = True
     transaction_data_meter_values: bool = False
     main_voltage_meter_values: bool = True
@@ -274,6 +294,9 @@ class StationTemplate(_TemplateModel):
     custom_value_limitation_meter_values: bool = True
     commands_support: CommandsSupport = Field(default_factory=CommandsSupport)
     firmware_upgrade: FirmwareUpgrade = Field(default_factory=FirmwareUpgrade)
+    # evsim failure injection: the first reset attempts that fail (ResetRetries, OCPP 1.6
+    # section 9.1.22); 0, the default: every reset succeeds.
+    reset_failed_attempts: int = Field(default=0, ge=0)
     configuration: StationConfiguration = Field(
         default_factory=StationConfiguration, alias="Configuration"
     )
@@ -282,6 +305,13 @@ class StationTemplate(_TemplateModel):
         alias="AutomaticTransactionGenerator",
     )
     connectors: dict[int, ConnectorTemplate] = Field(default_factory=dict, alias="Connectors")
+
+    @property
+    def out_of_order_end_meter_values(self) -> bool:
+        """Transaction.End MeterValues after StopTransaction: only when ocppStrictCompliance is
+        off, as in the TS simulator (OCPP 1.6 section 3.7: transaction-related messages go in
+        chronological order, so the end reading goes before the StopTransaction)."""
+        return self.requested_out_of_order_end_meter_values and not self.ocpp_strict_compliance
 
     @model_validator(mode="before")
     @classmethod
@@ -358,6 +388,13 @@ def _upgrade_keys(raw: dict[str, Any], file: Path) -> dict[str, Any]:
     return data
 
 
+def no_behaviour_reason(info: FieldInfo) -> str | None:
+    """Why evsim gives the field no behaviour, when it is marked NO_BEHAVIOUR."""
+    extra = info.json_schema_extra
+    reason = extra.get(NO_BEHAVIOUR) if isinstance(extra, dict) else None
+    return reason if isinstance(reason, str) else None
+
+
 def _warn_extra_keys(
     model: BaseModel, path: str, file: Path, seen: set[tuple[type[BaseModel], str]]
 ) -> None:
@@ -367,10 +404,14 @@ def _warn_extra_keys(
             seen.add((type(model), key))
             where = f"{path}.{key}" if path else key
             logger.warning("{}: unknown key {!r} not used by evsim", file, where)
-    for name in type(model).model_fields:
+    for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         key = display_key(type(model), name)
         where = f"{path}.{key}" if path else key
+        reason = no_behaviour_reason(info)
+        if reason and name in model.model_fields_set and (type(model), key) not in seen:
+            seen.add((type(model), key))
+            logger.warning("{}: key {!r} has no behaviour in evsim: {}", file, where, reason)
         if isinstance(value, BaseModel):
             _warn_extra_keys(value, where, file, seen)
         elif isinstance(value, list):
@@ -437,6 +478,23 @@ def make_hash_id(template: StationTemplate, station_id: str) -> str:
 
 def _hash_id(identity: str, station_id: str) -> str:
     return hashlib.sha384((identity + station_id).encode()).hexdigest()
+
+
+# Per template object (templates are immutable): stations persist often, templates are few.
+_TEMPLATE_HASHES: dict[int, tuple[StationTemplate, str]] = {}
+
+
+def template_hash(template: StationTemplate) -> str:
+    """A digest of the whole template, persisted with a station's state: a different one at
+    the next start says the template was edited since (its configuration is regenerated)."""
+    known = _TEMPLATE_HASHES.get(id(template))
+    if known is not None and known[0] is template:
+        return known[1]
+    digest = hashlib.sha256(template.model_dump_json(by_alias=True).encode()).hexdigest()
+    if len(_TEMPLATE_HASHES) >= 256:
+        _TEMPLATE_HASHES.clear()  # reloads made many: start over rather than grow
+    _TEMPLATE_HASHES[id(template)] = (template, digest)
+    return digest
 
 
 def _digest_int(run_seed: int, station_id: str, purpose: bytes) -> int:
@@ -568,6 +626,7 @@ class StationSpec:
     seed: int  # for this station's random.Random
     authorization_file: str | None  # the template's authorizationFile, resolved
     auto_start: bool = True  # False: added stopped (the UI's addChargingStations autoStart)
+    config_dir: str = ""  # where relative paths of the template (wsOptions' certificates) start
 
     @property
     def ws_url(self) -> str:
@@ -712,6 +771,7 @@ def _make_spec(
             if template.authorization_file
             else None
         ),
+        config_dir=str(settings.config_dir),
     )
 
 
@@ -793,4 +853,5 @@ __all__ = [
     "resolve_connectors",
     "serial_number_suffix",
     "station_ws_url",
+    "template_hash",
 ]

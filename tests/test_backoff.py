@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import socket
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +17,9 @@ from simulator.station.backoff import (
     EXPONENTIAL_CAP_SECONDS,
     reconnect_delay,
 )
+from simulator.station.station import CLOSED, CONNECTING, ChargingStation
+from tests.fleet import specs_for
+from tests.virtual_clock import VirtualClock
 
 attempts = st.integers(min_value=1, max_value=10_000)
 seeds = st.integers(min_value=0, max_value=2**32)
@@ -26,7 +34,7 @@ def capped(attempt: int) -> float:
     """The delay before jitter: base * 2^(attempt-1), at most the cap."""
     if attempt > 64:
         return EXPONENTIAL_CAP_SECONDS
-    return min(EXPONENTIAL_CAP_SECONDS, EXPONENTIAL_BASE_SECONDS * 2 ** (attempt - 1))
+    return min(EXPONENTIAL_CAP_SECONDS, EXPONENTIAL_BASE_SECONDS * 2.0 ** (attempt - 1))
 
 
 @given(attempts, seeds)
@@ -127,3 +135,81 @@ def test_different_seeds_spread_a_fleet_over_the_delay_range() -> None:
     """A fleet that lost its CSMS at once does not come back at once."""
     delays = {exponential(10, random.Random(seed)) for seed in range(50)}
     assert len(delays) == 50
+
+
+# -- the station's reconnect loop follows these delays ------------------------------------------
+
+
+class AttemptLog:
+    """Virtual times at which the station starts a connection attempt and sees it fail."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.started: list[float] = []
+        self.failed: list[float] = []
+
+    def __call__(self, station: ChargingStation, delta: dict[str, Any]) -> None:
+        if delta.get("wsState") == CONNECTING:
+            self.started.append(self.clock.monotonic())
+        elif delta.get("wsState") == CLOSED:
+            self.failed.append(self.clock.monotonic())
+
+
+async def attempts_against_a_closed_port(
+    tmp_path: Path, max_retries: int, **template: Any
+) -> AttemptLog:
+    """A station that can never connect (nothing listens), on a virtual clock, until it gives
+    up after `max_retries` retries."""
+    with socket.socket() as probe:  # a port that was free a moment ago: refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    clock = VirtualClock()
+    log = AttemptLog(clock)
+    spec = specs_for(
+        tmp_path, f"ws://127.0.0.1:{port}", 1, autoReconnectMaxRetries=max_retries, **template
+    )[0]
+    station = ChargingStation(spec, clock=clock, on_change=log)
+    await station.start()
+    try:
+        for _ in range(2_000):  # bounded: each round is one virtual second
+            if not station.started:
+                break
+            await clock.run_for(1)
+            await asyncio.sleep(0.005)  # real time for the refused connect to come back
+        assert not station.started, "the station did not give up"
+    finally:
+        await station.stop()
+    return log
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_a_station_waits_the_capped_exponential_delays_between_failed_attempts(
+    tmp_path: Path,
+) -> None:
+    """reconnectExponentialDelay: the n-th retry comes after reconnect_delay(n), jittered in
+    [capped/2, capped]; the station gives up after autoReconnectMaxRetries retries."""
+    log = await attempts_against_a_closed_port(
+        tmp_path, max_retries=9, reconnectExponentialDelay=True
+    )
+    assert len(log.started) == 10  # the first attempt and 9 retries
+    waits = [start - fail for fail, start in zip(log.failed, log.started[1:], strict=False)]
+    for attempt, wait in enumerate(waits, start=1):
+        assert capped(attempt) / 2 - 1e-9 <= wait <= capped(attempt) + 1e-9, (attempt, wait)
+    assert waits[-1] > waits[0]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+async def test_a_station_without_exponential_delay_waits_connection_timeout_between_attempts(
+    tmp_path: Path,
+) -> None:
+    """The seed's fixed reconnect delay: ConnectionTimeOut (quick template: 1 s), +/- 20 %,
+    every time. (Its OCPP meaning, section 9.1.6, is the Preparing timeout; the TS simulator
+    reuses it.)"""
+    log = await attempts_against_a_closed_port(
+        tmp_path, max_retries=5, reconnectExponentialDelay=False
+    )
+    waits = [start - fail for fail, start in zip(log.failed, log.started[1:], strict=False)]
+    assert len(waits) == 5
+    assert all(0.8 - 1e-9 <= wait <= 1.2 + 1e-9 for wait in waits)

@@ -402,6 +402,37 @@ def test_unknown_keys_warn_once_each_and_do_not_stop(
     ]
 
 
+def test_the_log_section_of_newer_typescript_versions_is_read(
+    config_file: Path, warnings: list[str]
+) -> None:
+    settings = load(
+        config_file,
+        {
+            "$schemaVersion": 2,
+            "log": {"file": "logs/all.log", "level": "debug", "maxSize": "10m"},
+            "worker": {"elementAddDelay": 25},
+        },
+    )
+    assert settings.log_file == "logs/all.log"
+    assert settings.log_level == "debug"
+    assert settings.worker.element_start_delay == 25
+    assert warnings == [
+        f"{config_file}: key 'log.level' read as 'logLevel'",
+        f"{config_file}: key 'log.file' read as 'logFile'",
+        f"{config_file}: key 'worker.elementAddDelay' read as 'worker.elementStartDelay'",
+        f"{config_file}: unknown key '$schemaVersion' ignored",
+        f"{config_file}: unknown key 'log' ignored",  # what is left of it: maxSize
+    ]
+
+
+def test_a_key_of_the_log_section_does_not_override_the_flat_key(
+    config_file: Path, warnings: list[str]
+) -> None:
+    settings = load(config_file, {"logLevel": "error", "log": {"level": "debug"}})
+    assert settings.log_level == "error"
+    assert warnings == [f"{config_file}: key 'log.level' ignored, 'logLevel' is set"]
+
+
 def test_keys_of_older_typescript_versions_are_read(config_file: Path, warnings: list[str]) -> None:
     settings = load(
         config_file,

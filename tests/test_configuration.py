@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.station.configuration import ChangeStatus, OcppConfiguration
+from simulator.station.configuration import MEASURANDS, ChangeStatus, OcppConfiguration
 from simulator.templates import ConfigurationKey as TemplateKey
 
 
@@ -241,3 +241,120 @@ def test_as_list_reports_every_key_with_all_its_flags(config: OcppConfiguration)
         "reboot": False,
     }
     assert entries["CentralSystemUrl"]["reboot"] is True
+
+
+# -- keys of section 9 with defaults -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("StopTransactionOnEVSideDisconnect", "true"),
+        ("UnlockConnectorOnEVSideDisconnect", "true"),
+        ("ResetRetries", "0"),
+        ("MaxEnergyOnInvalidId", "0"),
+        ("BlinkRepeat", "3"),
+        ("LightIntensity", "100"),
+    ],
+)
+def test_get_configuration_lists_the_writable_keys_the_station_falls_back_on(
+    key: str, value: str
+) -> None:
+    """Sections 9.1.4, 9.1.11, 9.1.14, 9.1.22, 9.1.23, 9.1.33: RW keys, listed with the value
+    the station acts on when the template leaves them out."""
+    known, unknown = configuration().visible([key])
+    assert known == [{"key": key, "readonly": False, "value": value}]
+    assert unknown == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("MeterValuesSampledDataMaxLength", "22"),
+        ("MeterValuesAlignedDataMaxLength", "22"),
+        ("StopTxnSampledDataMaxLength", "22"),
+        ("StopTxnAlignedDataMaxLength", "22"),
+        ("ConnectorPhaseRotationMaxLength", "4"),
+        ("SupportedFeatureProfilesMaxLength", "6"),
+        ("ConnectorSwitch3to1PhaseSupported", "true"),
+    ],
+)
+def test_get_configuration_lists_the_readonly_limits_of_the_station(key: str, value: str) -> None:
+    """Sections 9.1.8, 9.1.16, 9.1.18, 9.1.26, 9.1.28, 9.1.30, 9.4.4: read-only ("R") keys:
+    every measurand once, a phase rotation per connector and for the grid (connector 0), every
+    feature profile of section 9.1.29."""
+    config = configuration(connectors=3)
+    assert config.visible([key])[0] == [{"key": key, "readonly": True, "value": value}]
+    assert config.change(key, "1") is ChangeStatus.REJECTED
+
+
+@pytest.mark.parametrize(
+    ("key", "within", "beyond"),
+    [
+        ("MeterValuesAlignedData", "Voltage,SoC", "Voltage,SoC,Frequency"),
+        ("StopTxnSampledData", "Voltage,SoC", "Voltage,SoC,Frequency"),
+        ("StopTxnAlignedData", "Voltage,SoC", "Voltage,SoC,Frequency"),
+        ("ConnectorPhaseRotation", "0.RST,1.RST", "0.RST,1.RST,2.RTS"),
+    ],
+)
+def test_change_configuration_rejects_a_list_longer_than_its_max_length(
+    key: str, within: str, beyond: str
+) -> None:
+    """Sections 9.1.8, 9.1.16, 9.1.26, 9.1.28: "Maximum number of items in a [key]
+    Configuration Key"; section 5.3: a value out of range is Rejected."""
+    config = configuration(
+        {"key": key, "value": ""}, {"key": f"{key}MaxLength", "value": "2", "readonly": True}
+    )
+    assert config.change(key, within) is ChangeStatus.ACCEPTED
+    assert config.change(key, beyond) is ChangeStatus.REJECTED
+    assert config.get(key) == within
+
+
+def test_the_default_max_length_lets_every_measurand_be_sampled() -> None:
+    """Section 9.1.18: the default MeterValuesSampledDataMaxLength bounds nothing a
+    measurand list can name (each measurand once)."""
+    every = ",".join(sorted(MEASURANDS))
+    assert configuration().change("MeterValuesSampledData", every) is ChangeStatus.ACCEPTED
+
+
+def test_supported_feature_profiles_is_bounded_by_its_max_length() -> None:
+    """Sections 9.1.29, 9.1.30: a template that makes SupportedFeatureProfiles writable still
+    gets known profiles only, at most SupportedFeatureProfilesMaxLength of them."""
+    config = configuration(
+        {"key": "SupportedFeatureProfiles", "value": "Core", "readonly": False},
+        {"key": "SupportedFeatureProfilesMaxLength", "value": "2", "readonly": True},
+    )
+    assert config.change("SupportedFeatureProfiles", "Core,SmartCharging") is ChangeStatus.ACCEPTED
+    assert config.change("SupportedFeatureProfiles", "Core,Teleport") is ChangeStatus.REJECTED
+    assert (
+        config.change("SupportedFeatureProfiles", "Core,Reservation,SmartCharging")
+        is ChangeStatus.REJECTED
+    )
+    assert config.get("SupportedFeatureProfiles") == "Core,SmartCharging"
+
+
+@pytest.mark.parametrize("key", ["BlinkRepeat", "LightIntensity"])
+@pytest.mark.parametrize("value", ["often", "-1", "2.5"])
+def test_light_keys_reject_what_is_not_a_count(key: str, value: str) -> None:
+    """Sections 9.1.4, 9.1.11: integers (times, percent); section 5.3: Rejected otherwise."""
+    config = configuration()
+    before = config.get(key)
+    assert config.change(key, value) is ChangeStatus.REJECTED
+    assert config.get(key) == before
+
+
+def test_blink_repeat_takes_any_count() -> None:
+    """Section 9.1.4: times to blink; the simulator has no lights and only keeps the value."""
+    config = configuration()
+    assert config.change("BlinkRepeat", "250") is ChangeStatus.ACCEPTED
+    assert config.get("BlinkRepeat") == "250"
+
+
+@pytest.mark.parametrize(
+    ("value", "status"), [("0", "Accepted"), ("100", "Accepted"), ("101", "Rejected")]
+)
+def test_light_intensity_is_a_percentage(value: str, status: str) -> None:
+    """Section 9.1.11: "Percentage of maximum intensity": 0 to 100."""
+    config = configuration()
+    assert config.change("LightIntensity", value) == ChangeStatus(status)
+    assert (config.get("LightIntensity") == value) is (status == "Accepted")

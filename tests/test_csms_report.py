@@ -45,35 +45,69 @@ def test_energy_ignores_phases_other_measurands_and_signed_data() -> None:
     assert energy_register_wh(meter_values) is None
 
 
-def start(report: Report, station: str = "CS-1") -> int:
+def start(report: Report, station: str = "CS-1", timestamp: str = "2024-05-01T12:00:00Z") -> int:
     return report.start_transaction(
         station,
         connector_id=1,
         id_tag="TAG",
         id_tag_status="Accepted",
         meter_start=0,
-        timestamp="2024-05-01T12:00:00Z",
+        timestamp=timestamp,
     ).id
 
 
 def test_transaction_ids_increase_across_stations() -> None:
     report = Report()
-    assert [start(report, "A"), start(report, "B"), start(report, "A")] == [1, 2, 3]
+    later = "2024-05-01T12:30:00Z"
+    assert [start(report, "A"), start(report, "B"), start(report, "A", later)] == [1, 2, 3]
 
 
-def test_stop_pairs_with_its_start_and_a_replayed_stop_is_an_anomaly() -> None:
+def test_a_start_received_again_gets_the_id_it_got_the_first_time() -> None:
+    """OCPP 1.6 section 3.7: a station whose answer was lost sends the same start again; one
+    transaction, counted as a retransmission, not a second transaction."""
+    report = Report()
+    assert [start(report), start(report)] == [1, 1]
+    assert len(report.transactions) == 1
+    assert report.stations["CS-1"].retransmissions == {"StartTransaction": 1}
+    assert report.stations["CS-1"].anomalies == {}
+
+
+def stop(report: Report, tx: int, meter_stop: int, timestamp: str = "2024-05-01T13:00:00Z") -> None:
+    report.stop_transaction(
+        "CS-1", tx, meter_stop=meter_stop, timestamp=timestamp, reason=None, energy_wh=meter_stop
+    )
+
+
+def test_stop_pairs_with_its_start_and_the_same_stop_again_is_a_retransmission() -> None:
     report = Report()
     tx = start(report)
     report.add_meter_values("CS-1", tx, 500.0)
     report.add_meter_values("CS-1", tx, None)
-    for _ in range(2):
-        report.stop_transaction(
-            "CS-1", tx, meter_stop=900, timestamp="2024-05-01T13:00:00Z", reason=None, energy_wh=900
-        )
+    stop(report, tx, 900)
+    stop(report, tx, 900)
     record = report.transactions[tx]
     assert (record.meter_values, record.last_energy_wh) == (2, 900)
     assert (record.meter_stop, record.stop_reason) == (900, "Local")
+    assert report.stations["CS-1"].retransmissions == {"StopTransaction": 1}
+    assert report.stations["CS-1"].anomalies == {}
+
+
+def test_a_second_different_stop_of_a_transaction_is_an_anomaly() -> None:
+    report = Report()
+    tx = start(report)
+    stop(report, tx, 900)
+    stop(report, tx, 950, "2024-05-01T13:05:00Z")
+    assert report.transactions[tx].meter_stop == 900  # the first one is the truth
     assert report.stations["CS-1"].anomalies == {"StopTransaction.alreadyStopped": 1}
+
+
+def test_an_energy_reading_below_the_last_one_is_an_anomaly() -> None:
+    """An energy register never decreases: a lower reading means one was lost or invented."""
+    report = Report()
+    tx = start(report)
+    report.add_meter_values("CS-1", tx, 500.0)
+    report.add_meter_values("CS-1", tx, 400.0)
+    assert report.stations["CS-1"].anomalies == {"MeterValues.energyDecreased": 1}
 
 
 def test_messages_for_unknown_or_foreign_transactions_are_anomalies() -> None:
@@ -126,7 +160,7 @@ async def test_writer_rewrites_only_after_changes_and_on_stop(tmp_path: Path) ->
     else:
         raise AssertionError("the change was not written within 5 s")
 
-    start(report)
+    start(report, timestamp="2024-05-01T12:30:00Z")
     await writer.stop()
     assert json.loads(path.read_text())["totals"]["transactions"] == 2
 

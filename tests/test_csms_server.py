@@ -68,10 +68,17 @@ class RawStation:
     async def boot(self) -> Any:
         return await self.request("BootNotification", BOOT)
 
-    async def start_transaction(self, id_tag: str = "TAG", connector_id: int = 1) -> Any:
+    async def start_transaction(
+        self, id_tag: str = "TAG", connector_id: int = 1, meter_start: int = 100
+    ) -> Any:
         return await self.request(
             "StartTransaction",
-            {"connectorId": connector_id, "idTag": id_tag, "meterStart": 100, "timestamp": NOW},
+            {
+                "connectorId": connector_id,
+                "idTag": id_tag,
+                "meterStart": meter_start,
+                "timestamp": NOW,
+            },
         )
 
 
@@ -457,7 +464,7 @@ async def test_stop_closes_stations_with_1001_and_a_restart_keeps_port_and_recor
         await cs.request(
             "StopTransaction", {"transactionId": tx, "meterStop": 500, "timestamp": NOW}
         )
-        assert (await cs.start_transaction())["transactionId"] == tx + 1
+        assert (await cs.start_transaction(meter_start=500))["transactionId"] == tx + 1
         assert (await cs.boot())["status"] == "Accepted"
     record = csms.report.stations["CS-1"]
     assert (record.boots, record.connections) == (2, 2)

@@ -34,7 +34,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 payloads = st.dictionaries(st.text(max_size=12), json_values, max_size=5)
-message_ids = st.text(max_size=36)
+message_ids = st.text(min_size=1, max_size=36)
 names = st.text(min_size=1, max_size=30)
 
 
@@ -191,9 +191,7 @@ def test_invalid_json_is_a_formation_violation(data: str | bytes) -> None:
     assert error.message_id is None
 
 
-@pytest.mark.parametrize(
-    "data", ['{"id": "1"}', '"call"', "2", "null", "[]", "[2]", '[2, "1"]'], ids=str
-)
+@pytest.mark.parametrize("data", ['{"id": "1"}', '"call"', "2", "null", "[]", "[2]"], ids=str)
 def test_anything_but_an_array_of_at_least_three_items_is_a_formation_violation(
     data: str,
 ) -> None:
@@ -270,6 +268,74 @@ def test_an_unknown_message_type_is_a_protocol_error_nobody_answers(kind: str) -
     error = frame_error(f'[{kind}, "7", "Heartbeat", {{}}]')
     assert error.code is ErrorCode.PROTOCOL_ERROR
     assert error.message_id is None
+
+
+def test_a_call_of_two_items_is_answered_with_a_formation_violation() -> None:
+    """OCPP-J 4.2.1 and 4.2.3: a CALL without action and payload still carries a usable id, so
+    the CALLERROR can reach its sender."""
+    error = frame_error('[2, "7"]')
+    assert error.code is ErrorCode.FORMATION_VIOLATION
+    assert error.message_id == "7"
+
+
+def test_a_call_with_an_empty_message_id_is_a_formation_violation() -> None:
+    """OCPP-J 4.1.4: the message id "serves to identify a request"; an empty one identifies
+    none. Answered, with the empty id, so the sender can still match it."""
+    error = frame_error('[2, "", "Heartbeat", {}]')
+    assert error.code is ErrorCode.FORMATION_VIOLATION
+    assert error.message_id == ""
+
+
+def test_an_answer_with_an_empty_message_id_is_not_answered() -> None:
+    """OCPP-J 4.2.3: a CallError answers a CALL only."""
+    error = frame_error('[3, "", {}]')
+    assert error.code is ErrorCode.FORMATION_VIOLATION
+    assert error.message_id is None
+
+
+@pytest.mark.parametrize("kind", ["2.0", "3.0", "4.0"])
+def test_a_message_type_written_as_a_float_is_unknown(kind: str) -> None:
+    """OCPP-J 4.1.3: a MessageTypeNumber is an integer; anything else is ignored."""
+    error = frame_error(f'[{kind}, "7", "Heartbeat", {{}}]')
+    assert error.code is ErrorCode.PROTOCOL_ERROR
+    assert error.message_id is None
+
+
+def test_an_unknown_message_type_with_a_non_string_id_is_still_only_unknown() -> None:
+    """OCPP-J 4.1.3: the type is read first; an unknown type is ignored whatever follows."""
+    error = frame_error("[5, 7]")
+    assert error.code is ErrorCode.PROTOCOL_ERROR
+
+
+def test_a_deeply_nested_message_type_is_described_without_recursing() -> None:
+    """A hostile value nested near the parser's depth limit must not reach repr(), which
+    raises RecursionError at about a thousand levels."""
+    depth = 1000
+    error = frame_error("[" + "[" * depth + "]" * depth + ', "7", "Heartbeat", {}]')
+    assert error.code is ErrorCode.PROTOCOL_ERROR
+    assert len(error.description) < 100
+
+
+def test_a_huge_message_type_is_described_in_a_few_characters() -> None:
+    error = frame_error(orjson.dumps(["x" * 100_000, "7", "Heartbeat", {}]))
+    assert error.code is ErrorCode.PROTOCOL_ERROR
+    assert len(error.description) < 100
+
+
+def test_json_nested_beyond_the_parser_limit_is_a_formation_violation() -> None:
+    """OCPP-J 4.1.2: a message the receiver cannot read as JSON has no usable id."""
+    depth = 2000
+    error = frame_error('[2, "7", "DataTransfer", ' + "[" * depth + "]" * depth + "]")
+    assert error.code is ErrorCode.FORMATION_VIOLATION
+    assert error.message_id is None
+
+
+def test_a_call_error_whose_description_is_not_a_string_reads_as_empty() -> None:
+    """OCPP-J 4.2.3: the answer still fails its CALL with the code; a nested description is
+    never turned into text (str() of a deep list recurses)."""
+    depth = 1000
+    frame = parse('[4, "7", "GenericError", ' + "[" * depth + "]" * depth + ", {}]")
+    assert frame == CallError("7", "GenericError", "", {})
 
 
 # -- error codes -------------------------------------------------------------------------------

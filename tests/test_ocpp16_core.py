@@ -551,3 +551,69 @@ async def test_remote_start_on_a_reserved_connector_only_for_the_reserved_id_tag
         await eventually(
             lambda: statuses(csms, station, 1)[-3:] == ["Reserved", "Preparing", "Charging"], 5
         )
+
+
+# -- ResetRetries (section 9.1.22) --------------------------------------------------------------
+
+
+def status_notifications(csms: CentralSystem, station: ChargingStation) -> list[dict[str, Any]]:
+    return [m.payload for m in csms.received(station.spec.station_id, "StatusNotification")]
+
+
+async def test_a_reset_failing_more_often_than_reset_retries_allow_is_reported_as_reset_failure(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Sections 5.14, 9.1.22 and 7.6 (ResetFailure): the first attempt and ResetRetries more
+    fail (template resetFailedAttempts 3, ResetRetries 2); the station stays online and
+    tells the CSMS with errorCode ResetFailure on connector 0, its status unchanged."""
+    station, _ = make_station(
+        tmp_path, csms.url, resetTime=0, resetFailedAttempts=3, Configuration=keys(ResetRetries="2")
+    )
+    async with booted(station, csms):
+        sid = station.spec.station_id
+        await csms.wait_received(sid, "StatusNotification", TIMEOUT, 3)
+        assert (await csms.call(sid, call.Reset(type="Soft"))).status == "Accepted"
+        await csms.wait_received(sid, "StatusNotification", TIMEOUT, 4)
+        failure = status_notifications(csms, station)[-1]
+        assert failure["connectorId"] == 0 and failure["errorCode"] == "ResetFailure"
+        assert failure["status"] == "Available"
+        assert failure["info"] == "Soft reset failed 3 times"
+        assert sid in csms.connected and station.connections == 1
+        assert len(csms.received(sid, "BootNotification")) == 1
+
+
+async def test_a_reset_failing_fewer_times_than_reset_retries_allow_succeeds(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 9.1.22: two failed attempts, two retries: the third attempt resets the station
+    (it boots again) and no ResetFailure is reported."""
+    station, _ = make_station(
+        tmp_path, csms.url, resetTime=0, resetFailedAttempts=2, Configuration=keys(ResetRetries="2")
+    )
+    async with booted(station, csms):
+        sid = station.spec.station_id
+        await csms.call(sid, call.Reset(type="Hard"))
+        await csms.wait_received(sid, "BootNotification", TIMEOUT, 2)
+        assert station.connections == 2
+        assert all(s["errorCode"] == "NoError" for s in status_notifications(csms, station))
+
+
+async def test_a_failing_reset_still_stops_the_transactions_first(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 5.14: StopTransaction precedes the reset attempt, whether it then fails."""
+    station, _ = make_station(tmp_path, csms.url, resetFailedAttempts=1)
+    async with booted(station, csms):
+        sid = station.spec.station_id
+        await remote_start(csms, station, 1)
+        await csms.call(sid, call.Reset(type="Soft"))
+        stop = (await csms.wait_received(sid, "StopTransaction", TIMEOUT))[0].payload
+        assert stop["reason"] == "SoftReset"
+        await csms.wait_until(
+            lambda: any(
+                s["errorCode"] == "ResetFailure" for s in status_notifications(csms, station)
+            ),
+            TIMEOUT,
+            "ResetFailure reported",
+        )
+        assert station.connections == 1

@@ -201,6 +201,21 @@ async def test_offline_the_local_list_authorizes(tmp_path: Path, csms: CentralSy
         assert await station.transactions.authorize("TAG-NEW")
 
 
+async def test_a_disabled_local_list_is_not_consulted(tmp_path: Path, csms: CentralSystem) -> None:
+    """Section 9.2.1 LocalAuthListEnabled false: the list is kept but does not authorize; a
+    listed idTag offline is as unknown as any other."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        await csms.call(station_id, send_list(1, "Full", entry("TAG-L")))
+        station.configuration.set("LocalAuthListEnabled", "false")
+        await station.close_connection()
+        with pytest.raises(ConnectionLost):
+            await station.transactions.authorize("TAG-L")
+        station.configuration.set("LocalAuthListEnabled", "true")
+        assert await station.transactions.authorize("TAG-L")
+
+
 # --- the list and cache as data --------------------------------------------------------------
 
 
@@ -239,3 +254,86 @@ def test_the_list_and_cache_survive_as_data() -> None:
     state.remember("B", {"status": "Blocked"})
     restored = LocalAuthorization.from_data(state.as_data())
     assert restored == state
+
+
+# -- LocalListConflict (section 3.5.2) ----------------------------------------------------------
+
+
+def conflicts(csms: CentralSystem, station: ChargingStation) -> list[dict[str, Any]]:
+    return [
+        m.payload
+        for m in csms.received(station.spec.station_id, "StatusNotification")
+        if m.payload["errorCode"] == "LocalListConflict"
+    ]
+
+
+async def test_an_authorize_answer_contradicting_the_list_is_reported_as_local_list_conflict(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 3.5.2: the list says Accepted, Authorize.conf says Invalid: StatusNotification
+    with connectorId 0 and errorCode LocalListConflict; the list stays as it was (only
+    SendLocalList changes it)."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        await csms.call(station_id, send_list(1, "Full", entry("TAG-BAD")))
+        assert not await station.transactions.authorize("TAG-BAD")
+        await csms.wait_until(lambda: bool(conflicts(csms, station)), 10, "conflict reported")
+        (conflict,) = conflicts(csms, station)
+        assert conflict["connectorId"] == 0 and conflict["status"] == "Available"
+        assert station.authorization.state.local_list == {"TAG-BAD": {"status": "Accepted"}}
+
+
+async def test_a_start_transaction_answer_contradicting_the_list_is_a_local_list_conflict(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 3.5.2: the list says Blocked, StartTransaction.conf says Accepted."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        await csms.call(station_id, send_list(1, "Full", entry("TAG-L", "Blocked")))
+        await station.transactions.start(1, "TAG-L")
+        await csms.wait_until(lambda: bool(conflicts(csms, station)), 10, "conflict reported")
+        assert conflicts(csms, station)[0]["info"] == "TAG-L is Accepted for the CSMS"
+
+
+async def test_a_start_transaction_answer_contradicting_the_list_is_reported_once(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 3.5.2, "for instance, a StartTransaction.conf": the list says Blocked, the
+    CSMS accepts; the Authorize.conf before it told the same conflict, reported once."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        await csms.call(station_id, send_list(1, "Full", entry("TAG-L", "Blocked")))
+        assert await station.transactions.authorize("TAG-L")
+        await station.transactions.start(1, "TAG-L")
+        await csms.wait_until(lambda: bool(conflicts(csms, station)), 10, "conflict reported")
+        await station.heartbeat()  # anything spawned by the start has been sent before it
+        assert len(conflicts(csms, station)) == 1
+
+
+async def test_an_answer_agreeing_with_the_list_is_no_conflict(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 3.5.2: only a contradiction is reported."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        await csms.call(
+            station_id, send_list(1, "Full", entry("TAG-L"), entry("TAG-BAD", "Invalid"))
+        )
+        await station.transactions.start(1, "TAG-L")
+        assert not await station.transactions.authorize("TAG-BAD")
+        await station.heartbeat()
+        assert conflicts(csms, station) == []
+
+
+def test_an_expired_list_entry_conflicts_with_an_accepting_csms() -> None:
+    """Section 3.5.1: an entry past its expiryDate stands as Expired."""
+    state = LocalAuthorization()
+    info = {"status": "Accepted", "expiryDate": "2025-01-01T00:00:00Z"}
+    state.update(1, "Full", [{"idTag": "A", "idTagInfo": info}], max_length=10, send_max_length=10)
+    assert state.conflicts("A", {"status": "Accepted"}, NOW)
+    assert not state.conflicts("A", {"status": "Expired"}, NOW)
+    assert not state.conflicts("UNLISTED", {"status": "Invalid"}, NOW)

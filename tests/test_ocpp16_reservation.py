@@ -12,6 +12,7 @@ from ocpp.v16 import call
 
 from simulator.csms import CentralSystem
 from simulator.station.clock import iso_timestamp
+from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.station import ChargingStation
 from simulator.station.transactions import TransactionError
 from tests.test_station import booted, make_station
@@ -233,3 +234,36 @@ async def test_a_reservation_with_a_known_id_is_replaced(
         result = await csms.call(station_id, reserve(station, 1, id_tag="TAG-N", reservation_id=5))
         assert result.status == "Accepted"
         assert [r.id_tag for r in station.reservations.active.values()] == ["TAG-N"]
+
+
+async def test_a_local_start_on_a_reserved_connector_goes_through_preparing(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 4.9: Reserved -> Preparing (E2, the reserved idTag presented) -> Charging (B3);
+    Reserved -> Charging is no transition. The UI's startTransaction takes the remote
+    start's path."""
+    station, _ = make_station(tmp_path, csms.url)
+    async with booted(station, csms):
+        await statuses(csms, station, 3)
+        await csms.call(station.spec.station_id, reserve(station, 1))
+        await statuses(csms, station, 4)
+        response = await start_on_connector(station, 1, "TAG-R", authorize=True)
+        assert response is not None and response["idTagInfo"]["status"] == "Accepted"
+        reported = [s for c, s in await statuses(csms, station, 6) if c == 1]
+        assert reported == ["Available", "Reserved", "Preparing", "Charging"]
+
+
+async def test_a_local_start_for_another_id_tag_leaves_the_connector_reserved(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Section 5.13: refused before the connector leaves Reserved (Preparing -> Reserved
+    would be no section 4.9 transition)."""
+    station, _ = make_station(tmp_path, csms.url)
+    async with booted(station, csms):
+        await statuses(csms, station, 3)
+        await csms.call(station.spec.station_id, reserve(station, 1))
+        await statuses(csms, station, 4)
+        with pytest.raises(TransactionError):
+            await start_on_connector(station, 1, "TAG-OTHER", authorize=True)
+        assert station.connectors[1].status == "Reserved"
+        assert len(csms.received(station.spec.station_id, "StatusNotification")) == 4

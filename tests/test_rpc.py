@@ -11,7 +11,13 @@ import orjson
 import pytest
 
 from simulator.station.frames import ErrorCode, OcppError
-from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
+from simulator.station.rpc import (
+    MAX_CALLS_ANSWERED,
+    MAX_DESCRIPTION_LENGTH,
+    CallFailed,
+    ConnectionLost,
+    RpcSession,
+)
 from simulator.stats import Statistics
 
 WAIT = 2.0  # seconds: every wait is bounded; a passing test never comes near it
@@ -481,3 +487,116 @@ async def test_an_incoming_call_is_answered_while_an_outgoing_call_waits(
     assert await peer.csms.received() == [3, "csms-1", {"status": "Accepted"}]
     peer.csms.deliver([3, call_id, {"currentTime": "2024-01-01T00:00:00Z"}])
     assert await outcome(call) == {"currentTime": "2024-01-01T00:00:00Z"}
+
+
+# -- hostile CSMS: duplicates, floods, stray actions ---------------------------------------------
+
+
+class Gate:
+    """A handler that holds every CALL until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.opened = asyncio.Event()
+        self.entered = 0
+
+    async def __call__(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.entered += 1
+        await self.opened.wait()
+        return {"status": "Accepted"}
+
+
+async def test_a_call_reusing_the_id_of_one_being_answered_gets_generic_error(
+    make_peer: PeerFactory,
+) -> None:
+    """OCPP-J 4.2.3: "an existing call with the same unique identifier is being handled
+    already" is answered with a CallError; the first CALL is still answered, once."""
+    gate = Gate()
+    peer = await make_peer(router({"ClearCache": gate}))
+    peer.csms.deliver([2, "csms-1", "ClearCache", {}])
+    peer.csms.deliver([2, "csms-1", "ClearCache", {}])
+    _, message_id, code, _, _ = await peer.csms.received()
+    assert (message_id, code) == ("csms-1", "GenericError")
+    assert gate.entered == 1
+    gate.opened.set()
+    assert await peer.csms.received() == [3, "csms-1", {"status": "Accepted"}]
+    assert await peer.csms.quiet()
+
+
+async def test_the_id_of_an_answered_call_may_come_again(make_peer: PeerFactory) -> None:
+    """Only ids of CALLs in flight are remembered: the set stays bounded."""
+    gate = Gate()
+    gate.opened.set()
+    peer = await make_peer(router({"ClearCache": gate}))
+    for _ in range(2):
+        peer.csms.deliver([2, "csms-1", "ClearCache", {}])
+        assert await peer.csms.received() == [3, "csms-1", {"status": "Accepted"}]
+
+
+async def test_calls_beyond_the_in_flight_limit_get_generic_error(
+    make_peer: PeerFactory,
+) -> None:
+    """OCPP-J 4.1.1: the CSMS should have one CALL in flight; the station answers a few at
+    once and refuses the rest instead of holding a task for each."""
+    gate = Gate()
+    peer = await make_peer(router({"ClearCache": gate}))
+    extra = 3
+    for number in range(MAX_CALLS_ANSWERED + extra):
+        peer.csms.deliver([2, f"csms-{number}", "ClearCache", {}])
+    refused = [await peer.csms.received() for _ in range(extra)]
+    assert [frame[1] for frame in refused] == [
+        f"csms-{number}" for number in range(MAX_CALLS_ANSWERED, MAX_CALLS_ANSWERED + extra)
+    ]
+    assert {frame[2] for frame in refused} == {"GenericError"}
+    assert gate.entered == MAX_CALLS_ANSWERED
+    gate.opened.set()
+    answered = [await peer.csms.received() for _ in range(MAX_CALLS_ANSWERED)]
+    assert sorted(frame[1] for frame in answered) == [
+        f"csms-{number}" for number in range(MAX_CALLS_ANSWERED)
+    ]
+    assert {frame[0] for frame in answered} == {3}
+
+
+async def test_a_csms_that_does_not_read_its_answers_stalls_its_own_stream(
+    make_peer: PeerFactory,
+) -> None:
+    """Refusals are sent by the reader: while the socket cannot take them, the station stops
+    reading instead of queueing a task per bad frame."""
+    peer = await make_peer(router({}))
+    sending = asyncio.Event()
+    blocked = asyncio.Event()
+
+    async def stuck_send(message: str) -> None:
+        sending.set()
+        await blocked.wait()
+
+    peer.csms.send = stuck_send  # type: ignore[method-assign]
+    flood = 100
+    for number in range(flood):
+        peer.csms.deliver_raw(f'[2, "csms-{number}", "Reset", []]')
+    await asyncio.wait_for(sending.wait(), WAIT)
+    tasks = len(asyncio.all_tasks())
+    assert await peer.csms.quiet()
+    assert peer.csms.inbox.qsize() == flood - 1
+    assert len(asyncio.all_tasks()) == tasks
+    blocked.set()
+
+
+async def test_an_action_named_like_a_response_schema_gets_not_implemented(
+    make_peer: PeerFactory,
+) -> None:
+    """OCPP-J 4.2.3: "ResetResponse" is no action of OCPP 1.6, so NotImplemented, not a
+    constraint violation of the response schema of that name."""
+    peer = await make_peer(router({}))
+    peer.csms.deliver([2, "csms-1", "ResetResponse", {}])
+    _, message_id, code, _, _ = await peer.csms.received()
+    assert (message_id, code) == ("csms-1", "NotImplemented")
+
+
+async def test_an_error_description_quoting_a_huge_action_is_shortened(
+    make_peer: PeerFactory,
+) -> None:
+    peer = await make_peer(router({}))
+    peer.csms.deliver([2, "csms-1", "A" * 100_000, {}])
+    _, message_id, code, description, _ = await peer.csms.received()
+    assert (message_id, code) == ("csms-1", "NotImplemented")
+    assert len(description) <= MAX_DESCRIPTION_LENGTH

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -289,6 +292,67 @@ def test_a_typescript_style_template_loads_and_warns_once_per_unknown_key(
         f"{path}: key 'supervisionUrl' read as 'supervisionUrls'",
         f"{path}: key 'idTagsFile' read as 'authorizationFile'",
     ]
+
+
+def test_a_key_without_behaviour_warns_once_when_set(tmp_path: Path, warnings: list[str]) -> None:
+    meter_values = [
+        {"measurand": "Voltage", "context": "Other", "format": "SignedData", "minimumValue": 1}
+    ]
+    path = write_json(
+        tmp_path / "t.json",
+        {
+            "Connectors": {"1": {"MeterValues": meter_values}, "2": {"MeterValues": meter_values}},
+        },
+    )
+    load_template(path)
+    assert warnings == [
+        f"{path}: key 'Connectors.1.MeterValues[0].context' has no behaviour in evsim: "
+        "a sample's context is the moment it is taken",
+        f"{path}: key 'Connectors.1.MeterValues[0].format' has no behaviour in evsim: "
+        "values are sent Raw, never signed",
+        f"{path}: key 'Connectors.1.MeterValues[0].minimumValue' has no behaviour in evsim: "
+        "not used yet",
+    ]
+
+
+def test_a_key_without_behaviour_left_out_gives_no_warning(
+    tmp_path: Path, warnings: list[str]
+) -> None:
+    path = write_json(tmp_path / "t.json", {"Connectors": {"1": {"MeterValues": [{}]}}})
+    load_template(path)
+    assert warnings == []
+
+
+@pytest.mark.timeout(60)
+def test_keys_of_newer_typescript_versions_do_not_stop_evsim(tmp_path: Path) -> None:
+    """`evsim templates` validates as `evsim run` starts: unknown and renamed keys, in
+    config.json and in a template, are warnings naming file and key, never a failed start."""
+    write_json(tmp_path / "templates" / "volta.json", TS_STYLE_TEMPLATE)
+    config = write_json(
+        tmp_path / "config" / "config.json",
+        {
+            "$schemaVersion": 2,
+            "supervisionUrls": ["ws://127.0.0.1:1"],
+            "log": {"level": "info", "enabled": True},
+            "persistState": True,
+            "stationTemplateUrls": [{"file": "volta.json", "numberOfStations": 2}],
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "simulator", "templates", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=50,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "volta.json\t2 stations" in done.stdout
+    assert f"{config}: unknown key 'persistState' ignored" in done.stderr
+    assert f"{config}: key 'log.level' read as 'logLevel'" in done.stderr
+    template = tmp_path / "templates" / "volta.json"
+    assert f"{template}: unknown key 'templateHash' not used by evsim" in done.stderr
+    assert f"{template}: key 'idTagsFile' read as 'authorizationFile'" in done.stderr
 
 
 def test_an_evse_grouped_template_gets_its_connectors(tmp_path: Path) -> None:

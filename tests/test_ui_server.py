@@ -389,3 +389,20 @@ async def test_metrics_count_station_reconnections(fleet: UiFleet) -> None:
     )
     _, body = await HttpClient(fleet.http_url).request("GET", "/metrics")
     assert "evsim_station_reconnects_total 2.0" in body.decode()
+
+
+async def test_metrics_sum_the_transaction_queues_of_the_stations(server: UiServer) -> None:
+    """Messages waiting in the stations' transaction queues (section 3.7), and the totals
+    dropped from full queues and skipped after TransactionMessageAttempts CALLERRORs."""
+    queues = {
+        "a": {"length": 3, "dropped": 1, "skipped": 0},
+        "b": {"length": 4, "dropped": 0, "skipped": 2},
+    }
+    server.supervisor._apply(
+        {"kind": "stations", "data": {h: {"transactionQueue": q} for h, q in queues.items()}}
+    )
+    _, body = await HttpClient(http_url(server)).request("GET", "/metrics")
+    text = body.decode()
+    assert "evsim_transaction_queue_messages 7.0" in text
+    assert "evsim_transaction_queue_dropped_total 1.0" in text
+    assert "evsim_transaction_queue_skipped_total 2.0" in text

@@ -49,6 +49,9 @@ class StationRecord:
     sent: dict[str, int] = field(default_factory=dict)
     connectors: dict[int, str] = field(default_factory=dict)
     anomalies: dict[str, int] = field(default_factory=dict)
+    # Messages received again after their answer was lost (OCPP 1.6 section 3.7: a station
+    # sends a transaction message again until it has the answer); not anomalies.
+    retransmissions: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> JsonObject:
         return {
@@ -61,6 +64,7 @@ class StationRecord:
             "sent": dict(self.sent),
             "connectors": {str(k): v for k, v in sorted(self.connectors.items())},
             "anomalies": dict(self.anomalies),
+            "retransmissions": dict(self.retransmissions),
         }
 
 
@@ -128,6 +132,9 @@ class Report:
         self._clock = clock
         self.stations: dict[str, StationRecord] = {}
         self.transactions: dict[int, TransactionRecord] = {}
+        # (station, connector, idTag, timestamp, meterStart) -> transaction id: a StartTransaction
+        # received again gets the id it got the first time.
+        self._starts: dict[tuple[str, int, str, str, int], int] = {}
         self.revision = 0
         self.messages = 0
         # Stations whose last boot was Accepted, kept as a count so waiting for thousands of
@@ -182,6 +189,11 @@ class Report:
         self.station(station_id).connectors[connector_id] = status
         self.revision += 1
 
+    def record_retransmission(self, station_id: str, action: str) -> None:
+        record = self.station(station_id)
+        record.retransmissions[action] = record.retransmissions.get(action, 0) + 1
+        self.revision += 1
+
     def start_transaction(
         self,
         station_id: str,
@@ -192,6 +204,11 @@ class Report:
         meter_start: int,
         timestamp: str,
     ) -> TransactionRecord:
+        key = (station_id, connector_id, id_tag, timestamp, meter_start)
+        known = self._starts.get(key)
+        if known is not None:
+            self.record_retransmission(station_id, "StartTransaction")
+            return self.transactions[known]
         # Ids are unique across the whole CSMS, and across restarts of one instance.
         self._last_transaction_id += 1
         record = TransactionRecord(
@@ -204,6 +221,7 @@ class Report:
             start_timestamp=timestamp,
         )
         self.transactions[record.id] = record
+        self._starts[key] = record.id
         self.revision += 1
         return record
 
@@ -224,7 +242,7 @@ class Report:
             return
         record.meter_values += 1
         if energy_wh is not None:
-            record.last_energy_wh = energy_wh
+            self._energy(record, energy_wh)
         self._transaction_json.pop(transaction_id, None)
         self.revision += 1
 
@@ -242,16 +260,25 @@ class Report:
         if record is None:
             return
         if record.stopped:
-            # A replayed stop (its answer was lost): the first one is the truth.
-            self.record_anomaly(station_id, "StopTransaction.alreadyStopped")
+            if (record.meter_stop, record.stop_timestamp) == (meter_stop, timestamp):
+                # The same stop again: its answer was lost.
+                self.record_retransmission(station_id, "StopTransaction")
+            else:
+                self.record_anomaly(station_id, "StopTransaction.alreadyStopped")
             return
         record.meter_stop = meter_stop
         record.stop_timestamp = timestamp
         record.stop_reason = reason or _DEFAULT_STOP_REASON
         if energy_wh is not None:
-            record.last_energy_wh = energy_wh
+            self._energy(record, energy_wh)
         self._transaction_json.pop(transaction_id, None)
         self.revision += 1
+
+    def _energy(self, record: TransactionRecord, energy_wh: float) -> None:
+        if record.last_energy_wh is not None and energy_wh < record.last_energy_wh:
+            # A register never goes back: a lost, reordered or invented reading.
+            self.record_anomaly(record.station_id, "MeterValues.energyDecreased")
+        record.last_energy_wh = energy_wh
 
     def _transaction_view(self, record: TransactionRecord) -> JsonObject:
         view = self._transaction_json.get(record.id)

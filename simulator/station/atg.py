@@ -88,6 +88,9 @@ class AutomaticTransactionGenerator:
     def running(self) -> bool:
         return any(status.start for status in self.statuses.values())
 
+    def running_connectors(self) -> list[int]:
+        return [cid for cid, status in self.statuses.items() if status.start]
+
     def data(self) -> dict[str, Any]:
         return {
             "automaticTransactionGenerator": self._config_data,
@@ -114,12 +117,14 @@ class AutomaticTransactionGenerator:
             if loop is None or loop.done():
                 self._loops[cid] = self.station.spawn(self._run(cid))
         self._changed()
+        self.station.persist()  # which loops run survives a restart
 
     def stop(self, connector_ids: Iterable[int] | None = None) -> None:
         """Ask the loops to end: a transaction in progress runs to its drawn end and stops."""
         for cid in self._select(connector_ids):
             self._end(cid)
         self._changed()
+        self.station.persist()
 
     def _select(self, connector_ids: Iterable[int] | None) -> list[int]:
         if connector_ids is None:
@@ -200,7 +205,8 @@ class AutomaticTransactionGenerator:
             if sent:
                 status.rejected_start_transaction_requests += 1
             return False
-        if response["idTagInfo"]["status"] != ACCEPTED:
+        # None: started offline, its StartTransaction queued (section 3.5.4).
+        if response is not None and response["idTagInfo"]["status"] != ACCEPTED:
             status.rejected_start_transaction_requests += 1
             return False
         status.accepted_start_transaction_requests += 1

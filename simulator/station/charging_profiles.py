@@ -365,6 +365,10 @@ class Rules:
     max_installed: int
     # connector -> id of its running transaction (None: starting, the CSMS has not given it yet)
     transactions: dict[int, int | None]
+    # ConnectorSwitch3to1PhaseSupported (section 9.4.4): False, a period may not ask for fewer
+    # phases than the station charges on.
+    phase_switching: bool = True
+    station_phases: int = DEFAULT_PHASES
 
 
 UNIT_BY_QUANTITY = {"current": "A", "power": "W"}
@@ -398,6 +402,7 @@ def install(
         or starts[0] != 0  # errata 3.45
         or any(later <= earlier for earlier, later in pairwise(starts))
         or (profile.kind == "Recurring" and profile.recurrency not in _RECURRENCE)
+        or (not rules.phase_switching and _fewer_phases(schedule, rules.station_phases))
     )
     if rejected:
         return ProfileStatus.REJECTED, list(installed)
@@ -411,6 +416,13 @@ def install(
     if len(kept) + 1 > rules.max_installed:
         return ProfileStatus.REJECTED, list(installed)
     return ProfileStatus.ACCEPTED, [*kept, profile]
+
+
+def _fewer_phases(schedule: Schedule, station_phases: int) -> bool:
+    return any(
+        period.number_phases is not None and period.number_phases < station_phases
+        for period in schedule.periods
+    )
 
 
 def _tx_target_running(profile: Profile, rules: Rules) -> bool:

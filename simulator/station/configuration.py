@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, get_args
 
+from simulator.config import check_ws_urls
 from simulator.templates import Measurand
 
 
@@ -49,6 +50,12 @@ INTEGER_KEYS = frozenset(
         "MaxEnergyOnInvalidId",
         "BlinkRepeat",
         "LightIntensity",
+        "MeterValuesSampledDataMaxLength",
+        "MeterValuesAlignedDataMaxLength",
+        "StopTxnSampledDataMaxLength",
+        "StopTxnAlignedDataMaxLength",
+        "ConnectorPhaseRotationMaxLength",
+        "SupportedFeatureProfilesMaxLength",
     }
 )
 
@@ -69,6 +76,22 @@ BOOLEAN_KEYS = frozenset(
 )
 
 
+# Section 9.1.29: the profiles SupportedFeatureProfiles may name.
+FEATURE_PROFILES = frozenset(
+    {
+        "Core",
+        "FirmwareManagement",
+        "LocalAuthListManagement",
+        "Reservation",
+        "SmartCharging",
+        "RemoteTrigger",
+    }
+)
+MEASURANDS = frozenset(get_args(Measurand))
+# Every measurand once: a list key bounded by its MaxLength never needs more.
+_ALL_MEASURANDS = str(len(MEASURANDS))
+
+
 def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
     return [
         ConfigurationKey("HeartbeatInterval", "0"),
@@ -85,6 +108,9 @@ def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
         ConfigurationKey("GetConfigurationMaxKeys", "100", readonly=True),
         ConfigurationKey("AuthorizeRemoteTxRequests", "true"),
         ConfigurationKey("StopTransactionOnInvalidId", "true"),
+        # Section 3.7.1: how often a transaction message the CSMS fails to process is sent.
+        ConfigurationKey("TransactionMessageAttempts", "3"),
+        ConfigurationKey("TransactionMessageRetryInterval", "60"),
         # Smart charging (section 9.4): what SetChargingProfile accepts.
         ConfigurationKey("ChargeProfileMaxStackLevel", "10", readonly=True),
         ConfigurationKey("ChargingScheduleAllowedChargingRateUnit", "Current,Power", readonly=True),
@@ -99,6 +125,29 @@ def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
         ConfigurationKey("LocalAuthListMaxLength", "100", readonly=True),
         ConfigurationKey("SendLocalListMaxLength", "20", readonly=True),
         ConfigurationKey("ReserveConnectorZeroSupported", "false", readonly=True),
+        # Section 9.1.23, 9.1.33 and 9.1.22: the values the station falls back to anyway.
+        ConfigurationKey("StopTransactionOnEVSideDisconnect", "true"),
+        ConfigurationKey("UnlockConnectorOnEVSideDisconnect", "true"),
+        ConfigurationKey("ResetRetries", "0"),
+        # Sections 9.1.4, 9.1.11: a simulated station has no lights; the keys only hold values.
+        ConfigurationKey("BlinkRepeat", "3"),
+        ConfigurationKey("LightIntensity", "100"),
+        # Section 9.1.14: none unless the operator allows some (Wh).
+        ConfigurationKey("MaxEnergyOnInvalidId", "0"),
+        # Section 9.4.4: schedules may ask for fewer phases than the station has.
+        ConfigurationKey("ConnectorSwitch3to1PhaseSupported", "true", readonly=True),
+        # Section 9.1 "...MaxLength": how many items ChangeConfiguration may put in each list.
+        ConfigurationKey("MeterValuesSampledDataMaxLength", _ALL_MEASURANDS, readonly=True),
+        ConfigurationKey("MeterValuesAlignedDataMaxLength", _ALL_MEASURANDS, readonly=True),
+        ConfigurationKey("StopTxnSampledDataMaxLength", _ALL_MEASURANDS, readonly=True),
+        ConfigurationKey("StopTxnAlignedDataMaxLength", _ALL_MEASURANDS, readonly=True),
+        # One rotation per connector and one for the grid connection (connector 0).
+        ConfigurationKey(
+            "ConnectorPhaseRotationMaxLength", str(number_of_connectors + 1), readonly=True
+        ),
+        ConfigurationKey(
+            "SupportedFeatureProfilesMaxLength", str(len(FEATURE_PROFILES)), readonly=True
+        ),
     ]
 
 
@@ -106,7 +155,6 @@ def default_keys(number_of_connectors: int) -> list[ConfigurationKey]:
 MEASURAND_LIST_KEYS = frozenset(
     {"MeterValuesAlignedData", "MeterValuesSampledData", "StopTxnAlignedData", "StopTxnSampledData"}
 )
-MEASURANDS = frozenset(get_args(Measurand))
 # ConnectorPhaseRotation entries: "<connectorId>.<rotation>" (section 9.1.7).
 PHASE_ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
 
@@ -136,11 +184,17 @@ def valid_value(key: str, value: str, max_items: int | None = None) -> bool:
         if name == "connectorphaserotation":
             return all(_valid_phase_rotation(item) for item in items)
         return all(item in MEASURANDS for item in items)
+    if name == "supportedfeatureprofiles":
+        items = csl_items(value)
+        within = max_items is None or len(items) <= max_items
+        return within and all(item in FEATURE_PROFILES for item in items)
     if name in _INTEGER_NAMES:
         try:
-            return int(value) >= 0
+            number = int(value)
         except ValueError:
             return False
+        # Section 9.1.11: LightIntensity is a percentage of the maximum intensity.
+        return number >= 0 and (name != "lightintensity" or number <= 100)
     if name in _BOOLEAN_NAMES:
         return value.lower() in ("true", "false")
     return True
@@ -150,15 +204,24 @@ class OcppConfiguration:
     """Keys are CiString50Type (OCPP 1.6 sections 6.9, 6.23): looked up case-insensitively, and
     reported as the template spells them."""
 
-    def __init__(self, keys: Iterable[ConfigurationKey]) -> None:
+    def __init__(self, keys: Iterable[ConfigurationKey], url_keys: Iterable[str] = ()) -> None:
         self._keys: dict[str, ConfigurationKey] = {}
         for item in keys:
             self._keys[item.key.lower()] = item
+        # Keys holding a CSMS URL: a ChangeConfiguration must give a ws:// or wss:// one.
+        self._url_keys = frozenset(key.lower() for key in url_keys)
 
     @classmethod
     def from_template(
-        cls, template_keys: Iterable[Any], number_of_connectors: int
+        cls,
+        template_keys: Iterable[Any],
+        number_of_connectors: int,
+        *,
+        supervision_url: tuple[str, str] | None = None,
     ) -> OcppConfiguration:
+        """`supervision_url`: (supervisionUrlOcppKey, the station's URL) when the template has
+        supervisionUrlOcppConfiguration; the key is added, unless the template has it, as the
+        TS simulator adds it: reboot required (the URL serves from the next connection)."""
         keys = default_keys(number_of_connectors)
         keys.extend(
             ConfigurationKey(
@@ -170,7 +233,12 @@ class OcppConfiguration:
             )
             for item in template_keys
         )
-        return cls(keys)
+        if supervision_url is None:
+            return cls(keys)
+        url_key, url = supervision_url
+        if all(item.key.lower() != url_key.lower() for item in keys):
+            keys.append(ConfigurationKey(url_key, url, reboot=True))
+        return cls(keys, url_keys=(url_key,))
 
     def get(self, key: str) -> str | None:
         item = self._keys.get(key.lower())
@@ -200,6 +268,8 @@ class OcppConfiguration:
         max_items = int(max_length) if max_length is not None and max_length.isdigit() else None
         if item.readonly or not valid_value(key, value, max_items):
             return ChangeStatus.REJECTED
+        if item.key.lower() in self._url_keys and not _is_ws_url(value):
+            return ChangeStatus.REJECTED
         item.value = value
         return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED
 
@@ -218,7 +288,17 @@ class OcppConfiguration:
                     selected.append(item)
         return [_as_wire(item) for item in selected], unknown
 
+    def restore(self, persisted: Iterable[dict[str, Any]]) -> None:
+        """Values a previous run persisted, over the template's: for the keys the template still
+        has and does not make readonly (an edited template's readonly value wins)."""
+        for entry in persisted:
+            item = self._keys.get(str(entry.get("key", "")).lower())
+            value = entry.get("value")
+            if item is not None and not item.readonly and isinstance(value, str):
+                item.value = value
+
     def as_list(self) -> list[dict[str, Any]]:
+        # Built on each call, not cached: a cached copy would cost every station ~9 KB.
         return [
             {
                 "key": item.key,
@@ -229,6 +309,14 @@ class OcppConfiguration:
             }
             for item in self._keys.values()
         ]
+
+
+def _is_ws_url(value: str) -> bool:
+    try:
+        check_ws_urls([value])
+    except ValueError:
+        return False
+    return True
 
 
 def _as_wire(item: ConfigurationKey) -> dict[str, Any]:

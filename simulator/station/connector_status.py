@@ -1,10 +1,18 @@
-"""The connector status state machine of OCPP 1.6 section 4.9 (with errata 3.20)."""
+"""The connector status state machine of OCPP 1.6 section 4.9 (with errata 3.20), and the
+station's reports of errors that leave the statuses as they are."""
 
 from __future__ import annotations
 
-from typing import Final, get_args
+from typing import TYPE_CHECKING, Final, get_args
 
+from simulator.station.clock import iso_timestamp
 from simulator.templates import ChargePointStatus
+
+if TYPE_CHECKING:
+    from simulator.station.station import ChargingStation
+
+# StatusNotification.req's info: CiString50Type (section 7.47).
+INFO_MAX_LENGTH = 50
 
 STATUSES: Final[tuple[str, ...]] = get_args(ChargePointStatus)
 
@@ -65,4 +73,22 @@ def allowed(from_status: str, to_status: str, connector_id: int = 1) -> bool:
     return to_status in _TRANSITIONS.get(from_status, frozenset())
 
 
-__all__ = ["STATION_STATUSES", "STATUSES", "allowed"]
+async def report_error(station: ChargingStation, error_code: str, info: str) -> None:
+    """A StatusNotification.req of connector 0 with `error_code` and `info`: an event the
+    CSMS must hear of (LocalListConflict, section 3.5.2; ResetFailure) while the station goes
+    on, so its status stays what it is (section 4.9: an errorCode with a status other than
+    Faulted is a warning) and the next notifications carry NoError again."""
+    station_connector = station.connectors.get(0)
+    await station.call(
+        "StatusNotification",
+        {
+            "connectorId": 0,
+            "errorCode": error_code,
+            "info": info[:INFO_MAX_LENGTH],
+            "status": station_connector.status if station_connector is not None else "Available",
+            "timestamp": iso_timestamp(station.clock.now()),
+        },
+    )
+
+
+__all__ = ["STATION_STATUSES", "STATUSES", "allowed", "report_error"]

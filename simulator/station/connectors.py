@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from simulator.station.meter_values import MeterState
@@ -17,8 +17,14 @@ class ConnectorState:
     scheduled_availability: str | None = None
     error_code: str = "NoError"
     locked: bool = False
+    # An EV cable plugged in (evsim's plug model, simulator/station/ev_plug.py); a transaction
+    # started without plugConnector counts as plugged (`EvPlugs.ev_plugged`).
+    plugged: bool = False
     # The running transaction; transaction_id is None until the CSMS gave one.
     transaction_started: bool = False
+    # The station's own reference of the transaction (transaction_queue.py): known from the
+    # start, when the CSMS's transactionId may still be waiting in the offline queue.
+    transaction_ref: int | None = None
     transaction_id: int | None = None
     transaction_id_tag: str | None = None
     meter_start: int = 0
@@ -42,4 +48,51 @@ class ConnectorState:
             "energyActiveImportRegisterValue": round(self.meter.register_wh, 2),
             "transactionEnergyActiveImportRegisterValue": round(self.meter.session_wh, 2),
             "locked": self.locked,  # set from the UI: lockConnector / unlockConnector
+            "plugged": self.plugged,  # evsim: plugConnector / unplugConnector
         }
+
+    def as_state(self) -> dict[str, Any]:
+        """What a restart must find again (persistence.py)."""
+        state: dict[str, Any] = {
+            "connectorId": self.connector_id,
+            "status": self.status,
+            "availability": self.availability,
+            "errorCode": self.error_code,
+            "locked": self.locked,
+            "meter": _meter_state(self.meter),
+        }
+        if self.transaction_started:
+            state["transaction"] = {
+                "ref": self.transaction_ref,
+                "id": self.transaction_id,
+                "idTag": self.transaction_id_tag,
+                "meterStart": self.meter_start,
+                "transactionData": self.transaction_data,
+            }
+        return state
+
+    def restore(self, state: dict[str, Any], now: float) -> None:
+        """A persisted state; `now` (clock.monotonic()) starts the meter again without the
+        energy of the time the station was down."""
+        self.availability = str(state.get("availability", self.availability))
+        self.locked = bool(state.get("locked", self.locked))
+        meter = state.get("meter")
+        if isinstance(meter, dict):
+            self.meter = MeterState(**{k: float(v) for k, v in meter.items()})
+        self.last_metered = now
+        transaction = state.get("transaction")
+        if isinstance(transaction, dict):
+            self.transaction_started = True
+            self.transaction_ref = transaction.get("ref")
+            self.transaction_id = transaction.get("id")
+            self.transaction_id_tag = transaction.get("idTag")
+            self.meter_start = int(transaction.get("meterStart", 0))
+            self.transaction_data = list(transaction.get("transactionData", []))
+
+
+_METER_FIELDS = tuple(f.name for f in fields(MeterState))
+
+
+def _meter_state(meter: MeterState) -> dict[str, float]:
+    # dataclasses.asdict deep-copies field by field: a tenth of a station's state write.
+    return {name: getattr(meter, name) for name in _METER_FIELDS}

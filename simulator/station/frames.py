@@ -17,6 +17,7 @@ CALLRESULT = 3
 CALLERROR = 4
 
 MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J 4.1.4
+_SUMMARY_LENGTH = 40
 
 
 class ErrorCode(StrEnum):
@@ -103,18 +104,31 @@ def encode_error(
 
 
 def parse(data: str | bytes) -> Frame:
-    """Parse one WebSocket message into a frame, or raise FrameError with the code to answer."""
+    """Parse one WebSocket message into a frame, or raise FrameError with the code to answer.
+
+    Nothing read off the wire is echoed into an error description or a log line beyond a short
+    summary (`_summary`): a hostile peer's values may be megabytes long or nested a thousand deep,
+    where `repr` itself fails.
+    """
     try:
         message = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise FrameError(ErrorCode.FORMATION_VIOLATION, f"invalid JSON: {exc}") from None
-    if not isinstance(message, list) or len(message) < 3:
-        raise FrameError(ErrorCode.FORMATION_VIOLATION, "a frame is a JSON array of 3 to 5 items")
-    kind, message_id = message[0], message[1]
-    if not isinstance(message_id, str):
+    if not isinstance(message, list) or not message:
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "a frame is a JSON array [type, id, ...]")
+    kind = message[0]
+    # OCPP-J 4.1.3: an unknown message type is ignored by the receiver, so it is not answered.
+    # A MessageTypeNumber is an integer: true (a Python int) and 2.0 (== 2) are not one.
+    if type(kind) is not int or kind not in (CALL, CALLRESULT, CALLERROR):
+        raise FrameError(ErrorCode.PROTOCOL_ERROR, f"unknown message type {_summary(kind)}")
+    if len(message) < 2 or not isinstance(message[1], str):
         raise FrameError(ErrorCode.FORMATION_VIOLATION, "message id must be a string")
+    message_id: str = message[1]
     # Only a CALL is answered with a CALLERROR; a broken answer is reported to nobody.
     answer_to = message_id if kind == CALL else None
+    if not message_id:
+        # OCPP-J 4.1.4: the id "serves to identify a request"; an empty one identifies none.
+        raise FrameError(ErrorCode.FORMATION_VIOLATION, "message id is empty", answer_to)
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise FrameError(
             ErrorCode.FORMATION_VIOLATION, "message id longer than 36 characters", answer_to
@@ -129,15 +143,21 @@ def parse(data: str | bytes) -> Frame:
         if len(message) != 3:
             raise FrameError(ErrorCode.FORMATION_VIOLATION, "CALLRESULT is [3, id, payload]")
         return CallResult(message_id, _payload(message[2], None))
-    if kind == CALLERROR:
-        if len(message) != 5 or not isinstance(message[2], str):
-            raise FrameError(
-                ErrorCode.FORMATION_VIOLATION, "CALLERROR is [4, id, code, description, details]"
-            )
-        details = message[4] if isinstance(message[4], dict) else {}
-        return CallError(message_id, message[2], str(message[3] or ""), details)
-    # OCPP-J 4.1.3: an unknown message type is ignored by the receiver; the caller decides.
-    raise FrameError(ErrorCode.PROTOCOL_ERROR, f"unknown message type {kind!r}")
+    if len(message) != 5 or not isinstance(message[2], str):
+        raise FrameError(
+            ErrorCode.FORMATION_VIOLATION, "CALLERROR is [4, id, code, description, details]"
+        )
+    # Lenient on the optional parts, so the CALL it answers still fails with its code.
+    description = message[3] if isinstance(message[3], str) else ""
+    details = message[4] if isinstance(message[4], dict) else {}
+    return CallError(message_id, message[2], description, details)
+
+
+def _summary(value: Any) -> str:
+    if isinstance(value, list | dict):
+        return f"<{type(value).__name__} of {len(value)}>"
+    text = repr(value)
+    return text if len(text) <= _SUMMARY_LENGTH else text[:_SUMMARY_LENGTH] + "..."
 
 
 def _payload(value: Any, answer_to: str | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,12 @@ from simulator.logs import configure_logging
 from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.commands import COMMANDS
+from simulator.station.connect_rate import ConnectRate
 from simulator.station.id_tags import IdTagsCache
+from simulator.station.ocpp16.core import start_on_connector
+from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
+from simulator.station.transactions import NotAuthorized
 from simulator.stats import Statistics
 from simulator.templates import StationSpec
 
@@ -39,7 +44,15 @@ class StationHost:
         if options.get("configure_logging", True):
             self._configure_logging(options)
         self._clock = SystemClock()
+        # One bucket for all the stations of this worker (DESIGN.md: no connection storms).
+        self._connect_rate = ConnectRate(
+            float(options.get("connection_rate", 0)), clock=self._clock
+        )
         self._id_tags = IdTagsCache()
+        _raise_open_file_limit()
+        state_dir = options.get("state_dir")
+        # Each station's state on disk, restored when it is added again (a restart, a respawn).
+        self._store = StateStore(Path(state_dir)) if state_dir else None
         self.stations: dict[str, ChargingStation] = {}
         self._dirty: dict[str, dict[str, Any]] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -54,6 +67,7 @@ class StationHost:
     async def add(self, element_id: str, spec: Any) -> None:
         if not isinstance(spec, StationSpec):
             raise TypeError(f"expected a StationSpec, got {type(spec).__name__}")
+        persisted = await self._store.load(spec.hash_id) if self._store is not None else None
         # One Statistics per station (None when its template disables them): the supervisor
         # keeps per-station records, so the worker sends each station's window as well.
         station = ChargingStation(
@@ -62,6 +76,9 @@ class StationHost:
             on_change=self._station_changed,
             statistics=Statistics(),
             id_tags=self._id_tags.get(spec.authorization_file) if spec.authorization_file else [],
+            connect_rate=self._connect_rate,
+            store=self._store,
+            persisted=persisted,
         )
         self.stations[element_id] = station
         self._dirty[element_id] = station.data()
@@ -72,6 +89,10 @@ class StationHost:
     async def remove(self, element_id: str) -> None:
         station = self.stations.pop(element_id)
         await station.stop()
+        if self._store is not None:
+            # Its last state written before the supervisor may delete the file.
+            await self._store.flushed(element_id)
+            self._store.forget(element_id)
         self._dirty.pop(element_id, None)
         # Its last window would be lost with it: sent before the removal.
         self._emit(self._statistics_event({element_id: station}))
@@ -79,11 +100,16 @@ class StationHost:
 
     def _configure_logging(self, options: Mapping[str, Any]) -> None:
         log_file = options.get("log_file")
+        error_file = options.get("log_error_file")
         configure_logging(
             level=str(options.get("log_level", "INFO")),
             console=bool(options.get("log_console", True)),
             log_file=Path(log_file) if log_file else None,
+            error_file=Path(error_file) if error_file else None,
             json_format=options.get("log_format") == "json",
+            # The supervisor rotates the files (logRotate, logMaxFiles) the workers share with
+            # it; a worker follows: it reopens the path the supervisor renamed.
+            follow=bool(options.get("log_rotate", False)),
             process=f"worker-{options.get('worker_label', '?')}",
         )
 
@@ -123,6 +149,8 @@ class StationHost:
         await asyncio.gather(
             *(station.stop() for station in self.stations.values()), return_exceptions=True
         )
+        if self._store is not None:
+            await self._store.close()
         self._flush()
         self._emit(self._statistics_event(self.stations))
 
@@ -188,11 +216,15 @@ async def _close(station: ChargingStation, payload: dict[str, Any]) -> None:
 
 
 async def _start_transaction(station: ChargingStation, payload: dict[str, Any]) -> None:
-    """A local start (OCPP 1.6 sections 4.1 and 4.8): Authorize, then StartTransaction."""
+    """A local start (OCPP 1.6 sections 4.1, 4.8, 4.9): Preparing, Authorize, then
+    StartTransaction, by the path remote starts take."""
     connector_id, id_tag = int(payload["connectorId"]), str(payload["idTag"])
-    if not await station.transactions.authorize(id_tag):
-        raise PermissionError(f"idTag {id_tag} not authorized")
-    response = await station.transactions.start(connector_id, id_tag)
+    try:
+        response = await start_on_connector(station, connector_id, id_tag, authorize=True)
+    except NotAuthorized as exc:
+        raise PermissionError(str(exc)) from None
+    if response is None:
+        return  # started offline: its StartTransaction waits in the queue
     status = response["idTagInfo"]["status"]
     if status != "Accepted":
         raise PermissionError(f"StartTransaction: {status}")
@@ -206,6 +238,24 @@ async def _stop_transaction(station: ChargingStation, payload: dict[str, Any]) -
         raise ValueError(f"no transaction {transaction_id} on this station")
     if await station.transactions.stop(connector_id, "Local") is None:
         raise ConnectionError(f"StopTransaction {transaction_id} not answered")
+
+
+async def _plug_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+    await station.plugs.plug(int(payload["connectorId"]))
+
+
+async def _unplug_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+    """The cable unplugged at the EV side (StopTransactionOnEVSideDisconnect & co)."""
+    await station.plugs.unplug(int(payload["connectorId"]))
+
+
+def _raise_open_file_limit() -> None:
+    """Each station holds a socket and its state file open: the soft limit (often 1,024)
+    would cap a worker far below what it can run, so it goes up to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _connector_ids(payload: dict[str, Any]) -> list[int] | None:
@@ -241,6 +291,9 @@ _PROCEDURES: dict[str, Callable[[ChargingStation, dict[str, Any]], Coroutine[Any
     # Transactions and the automatic transaction generator (issue 4).
     "startTransaction": _start_transaction,
     "stopTransaction": _stop_transaction,
+    # evsim's EV plug model: an EV plugged into / unplugged from a connector.
+    "plugConnector": _plug_connector,
+    "unplugConnector": _unplug_connector,
     "startAutomaticTransactionGenerator": _start_atg,
     "stopAutomaticTransactionGenerator": _stop_atg,
     # payload {"authorizationFile": resolved path, "idTags": [...]}.

@@ -2,7 +2,8 @@
 Authorization Cache of one station, and how they answer for an idTag.
 
 The list changes only by SendLocalList (section 5.15); the cache learns every IdTagInfo the
-CSMS sends (Authorize.conf, StartTransaction.conf). Both are plain data (`as_data`/`from_data`)
+CSMS sends (Authorize.conf, StartTransaction.conf), and one that contradicts the list is reported
+as a LocalListConflict (section 3.5.2). Both are plain data (`as_data`/`from_data`)
 so the station can persist them (issue 5). The decisions are methods without I/O; `authorize`
 is the one place that asks the CSMS.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from simulator.station.connector_status import report_error
 from simulator.station.rpc import ConnectionLost
 
 if TYPE_CHECKING:
@@ -114,6 +116,12 @@ class LocalAuthorization:
                 self.cache.popitem(last=False)
         self.cache[id_tag] = info
 
+    def conflicts(self, id_tag: str, info: dict[str, Any], now: datetime) -> bool:
+        """Section 3.5.2: the CSMS's IdTagInfo for the idTag says another status than the
+        list's entry does (as it stands now: an entry past its expiryDate is Expired)."""
+        entry = self.local_list.get(id_tag)
+        return entry is not None and effective(entry, now).get("status") != info.get("status")
+
     def clear_cache(self) -> None:
         self.cache.clear()
 
@@ -152,6 +160,9 @@ class Authorizer:
     def __init__(self, station: ChargingStation) -> None:
         self.station = station
         self.state = LocalAuthorization()
+        # Conflicts reported, (listVersion, idTag, the CSMS's status): an Authorize.conf and
+        # the StartTransaction.conf that follows tell the same conflict once.
+        self._conflicts: set[tuple[int, str, str]] = set()
 
     def _flag(self, key: str, default: bool) -> bool:
         value = self.station.configuration.get(key)
@@ -190,8 +201,24 @@ class Authorizer:
         return self.state.version() if self.supported() else -1
 
     def remember(self, id_tag: str, info: dict[str, Any]) -> None:
+        """An IdTagInfo from the CSMS: into the cache; one that contradicts the Local
+        Authorization List is reported (section 3.5.2) and leaves the list as it is, which
+        only SendLocalList changes."""
+        if self.list_enabled and self.state.conflicts(id_tag, info, self.station.clock.now()):
+            self._report_conflict(id_tag, str(info.get("status")))
         if self.cache_enabled:
             self.state.remember(id_tag, info)
+            self.station.persist()  # the cache survives a restart (issue 5)
+
+    def _report_conflict(self, id_tag: str, status: str) -> None:
+        conflict = (self.state.list_version, id_tag, status)
+        if conflict in self._conflicts:
+            return
+        self._conflicts.add(conflict)
+        self.station.log.info("Local list conflict: the CSMS says {} is {}", id_tag, status)
+        self.station.spawn(
+            report_error(self.station, "LocalListConflict", f"{id_tag} is {status} for the CSMS")
+        )
 
     def known(self, id_tag: str) -> dict[str, Any] | None:
         return self.state.lookup(

@@ -2,6 +2,28 @@
 
 This is evsim's own thin layer instead of the `ocpp` library's ChargePoint, whose dataclass
 conversion and jsonschema validation cost about 1.1 ms per message (DESIGN.md, data flow 4).
+
+What the CSMS may not do, and what the station answers (OCPP-J 1.6 sections 4.1-4.2):
+
+- A frame that cannot be read (bad JSON, not an array, bad shape) is answered with a CALLERROR
+  FormationViolation when it is a CALL with a usable message id, else only logged: a CALLERROR
+  answers a CALL, never an answer (4.2.3). An unknown message type is ignored (4.1.3).
+- A CALL whose id equals that of a CALL the station is still answering is refused with a
+  CALLERROR GenericError carrying that id; the first CALL is answered as usual. Section 4.2.3
+  names "an existing call with the same unique identifier is being handled already" as a case
+  for a CallError, and no code of its table fits better than GenericError ("any other error").
+  Ids of CALLs already answered are not remembered: that would grow without bound, and the
+  CSMS, not the station, owns the uniqueness of its ids (4.1.4).
+- The CSMS should have one CALL in flight (4.1.1). The station answers up to
+  MAX_CALLS_ANSWERED at once (a CSMS whose CALL timed out may send the next one while the
+  station still works on the first) and refuses any CALL beyond with a CALLERROR GenericError
+  instead of queueing it, so a flood of CALLs holds at most that many tasks.
+- Refusals are sent by the reader itself, not by a task per frame: a peer that floods the
+  station without reading its answers stalls its own stream (the socket's back-pressure)
+  instead of growing the station's memory.
+- A frame bigger than the connection's max_size (wsOptions maxPayload, websockets' 1 MiB by
+  default) is never read: websockets closes the connection with 1009 (RFC 6455 section 7.4.1)
+  and the station reconnects as after any close it did not ask for.
 """
 
 from __future__ import annotations
@@ -19,6 +41,10 @@ from simulator.station.frames import Call, CallError, CallResult, ErrorCode, Fra
 from simulator.stats import Statistics
 
 CallHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+MAX_CALLS_ANSWERED = 4
+# An error description may quote the wire (an action name of a megabyte): sent back shortened.
+MAX_DESCRIPTION_LENGTH = 200
 
 
 class Transport(Protocol):
@@ -68,7 +94,8 @@ class RpcSession:
         # One CALL in flight (OCPP-J 4.1.1): callers queue on the lock, in order.
         self._lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future[CallResult | CallError]] | None = None
-        self._answering: set[asyncio.Task[None]] = set()
+        # Incoming CALLs being answered, by message id: duplicates and floods are refused.
+        self._answering: dict[str, asyncio.Task[None]] = {}
         self._closed = False
 
     @property
@@ -130,7 +157,9 @@ class RpcSession:
         try:
             while True:
                 data = await self._transport.recv()
-                self._receive(data)
+                refusal = self._receive(data)
+                if refusal is not None:
+                    await self._send(refusal)
         finally:
             self._closed = True
             if self._pending is not None and not self._pending[1].done():
@@ -138,32 +167,47 @@ class RpcSession:
                 future.set_exception(ConnectionLost("connection closed"))
                 # The caller may have been cancelled meanwhile; nobody else needs the error.
                 future.exception()
-            for task in list(self._answering):
+            for task in list(self._answering.values()):
                 task.cancel()
 
-    def _receive(self, data: str | bytes) -> None:
+    def _receive(self, data: str | bytes) -> str | None:
+        """Route one frame; the CALLERROR to send at once, if the frame is refused."""
         try:
             frame = frames.parse(data)
         except FrameError as exc:
             self._log.warning("Bad frame from CSMS: {}", exc.description)
-            if exc.message_id is not None:
-                reply = frames.encode_error(exc.message_id, exc.code, exc.description)
-                self._spawn(self._send(reply))
-            return
+            if exc.message_id is None:
+                return None
+            return frames.encode_error(exc.message_id, exc.code, exc.description)
         if isinstance(frame, Call):
-            self._spawn(self._answer(frame))
-            return
+            return self._accept(frame)
         pending = self._pending
         if pending is None or pending[0] != frame.message_id:
             self._log.warning("Answer to an unknown message id {!r} ignored", frame.message_id)
-            return
+            return None
         if not pending[1].done():
             pending[1].set_result(frame)
+        return None
 
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._answering.add(task)
-        task.add_done_callback(self._answering.discard)
+    def _accept(self, call: Call) -> str | None:
+        if call.message_id in self._answering:
+            self._log.warning("CALL {} reuses the id of one being answered", call.action[:40])
+            return frames.encode_error(
+                call.message_id,
+                ErrorCode.GENERIC_ERROR,
+                "a CALL with this message id is being handled already",
+            )
+        if len(self._answering) >= MAX_CALLS_ANSWERED:
+            self._log.warning("CALL {} refused: too many CALLs in flight", call.action[:40])
+            return frames.encode_error(
+                call.message_id,
+                ErrorCode.GENERIC_ERROR,
+                f"more than {MAX_CALLS_ANSWERED} CALLs in flight (OCPP-J 4.1.1)",
+            )
+        task = asyncio.ensure_future(self._answer(call))
+        self._answering[call.message_id] = task
+        task.add_done_callback(lambda _: self._answering.pop(call.message_id, None))
+        return None
 
     async def _answer(self, call: Call) -> None:
         # Counted under the action's name with the station's handling time as its latency.
@@ -171,7 +215,10 @@ class RpcSession:
         started = time.perf_counter_ns()
         try:
             # Incoming CALLs are always validated: a station must not act on a malformed order.
-            schemas.validate(call.action, call.payload)
+            # Only an action's own schema applies: "ResetResponse" is no action, and its payload
+            # is not checked against the response schema of that name.
+            if schemas.is_known_action(call.action):
+                schemas.validate(call.action, call.payload)
             response = await self._handle_call(call.action, call.payload)
             if self._validate:
                 _validate_own_response(call.action, response)
@@ -179,7 +226,9 @@ class RpcSession:
             if statistics is not None:
                 _count_answer(statistics, call.action, started, error=True)
             await self._send(
-                frames.encode_error(call.message_id, exc.code, exc.description, exc.details)
+                frames.encode_error(
+                    call.message_id, exc.code, _shortened(exc.description), exc.details
+                )
             )
             return
         except Exception as exc:
@@ -187,7 +236,7 @@ class RpcSession:
             if statistics is not None:
                 _count_answer(statistics, call.action, started, error=True)
             await self._send(
-                frames.encode_error(call.message_id, ErrorCode.INTERNAL_ERROR, str(exc))
+                frames.encode_error(call.message_id, ErrorCode.INTERNAL_ERROR, _shortened(str(exc)))
             )
             return
         if statistics is not None:
@@ -199,6 +248,12 @@ class RpcSession:
             await self._transport.send(message)
         except Exception as exc:  # the connection is gone: the reader loop will notice
             self._log.debug("Send failed: {}", exc)
+
+
+def _shortened(description: str) -> str:
+    if len(description) <= MAX_DESCRIPTION_LENGTH:
+        return description
+    return description[: MAX_DESCRIPTION_LENGTH - 3] + "..."
 
 
 def _count_answer(statistics: Statistics, action: str, started_ns: int, *, error: bool) -> None:

@@ -20,6 +20,8 @@ FEATURE_PROFILE = "SmartCharging"
 DEFAULT_MAX_STACK_LEVEL = 10
 DEFAULT_MAX_PERIODS = 24
 DEFAULT_MAX_INSTALLED = 10
+# Section 9.4.4: "If defined and true": a station without the key does not switch phases.
+PHASE_SWITCHING_KEY = "ConnectorSwitch3to1PhaseSupported"
 
 
 class SmartCharging:
@@ -59,6 +61,8 @@ class SmartCharging:
                 "MaxChargingProfilesInstalled", DEFAULT_MAX_INSTALLED
             ),
             transactions=transactions,
+            phase_switching=(configuration.get(PHASE_SWITCHING_KEY) or "").lower() == "true",
+            station_phases=cp.phases_used(self.electrical(), None),
         )
 
     def context(self) -> cp.Context:
@@ -86,6 +90,8 @@ class SmartCharging:
     def _install(self, profile: cp.Profile, rules: cp.Rules) -> cp.ProfileStatus:
         status, self.profiles = cp.install(self.profiles, profile, rules)
         self.station.log.debug("Charging profile {} {}", profile.id, status.value)
+        if status == cp.ProfileStatus.ACCEPTED:
+            self.station.persist()  # section 3.13: installed profiles survive a restart
         return status
 
     def clear(
@@ -104,6 +110,8 @@ class SmartCharging:
             purpose=purpose,
             stack_level=stack_level,
         )
+        if cleared:
+            self.station.persist()
         return bool(cleared)
 
     # -- transactions ---------------------------------------------------------------------
@@ -115,7 +123,28 @@ class SmartCharging:
     def transaction_ended(self, connector_id: int) -> None:
         """A TxProfile ceases to be valid when its transaction ends (section 7.10)."""
         self._transaction_starts.pop(connector_id, None)
-        self.profiles, _ = cp.clear(self.profiles, connector_id=connector_id, purpose=cp.TX)
+        self.profiles, cleared = cp.clear(self.profiles, connector_id=connector_id, purpose=cp.TX)
+        if cleared:
+            self.station.persist()
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def as_data(self) -> list[dict[str, Any]]:
+        """The installed profiles as SetChargingProfile.req carries them."""
+        return [
+            {"connectorId": profile.connector_id, "csChargingProfiles": _wire(profile)}
+            for profile in self.profiles
+        ]
+
+    def restore(self, data: list[dict[str, Any]]) -> None:
+        """Profiles a previous run persisted, installed as they were (not checked again: the
+        station accepted them). A TxProfile's transaction ended with that run, so it goes."""
+        profiles = []
+        for entry in data:
+            profile = cp.Profile.from_wire(int(entry["connectorId"]), entry["csChargingProfiles"])
+            if profile.purpose != cp.TX:
+                profiles.append(profile)
+        self.profiles = profiles
 
     # -- limits ---------------------------------------------------------------------------
 
@@ -148,3 +177,44 @@ class SmartCharging:
             self.profiles, connector_id, start, duration, self.context(), unlimited_w=unlimited
         )
         return cp.composite_wire(periods, start, duration, unit, electrical)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _wire(profile: cp.Profile) -> dict[str, Any]:
+    """The csChargingProfiles of section 7.8 that Profile.from_wire reads back."""
+    schedule = profile.schedule
+    wire_schedule: dict[str, Any] = {
+        "chargingRateUnit": schedule.unit,
+        "chargingSchedulePeriod": [
+            {
+                "startPeriod": period.start,
+                "limit": period.limit,
+                **({"numberPhases": period.number_phases} if period.number_phases else {}),
+            }
+            for period in schedule.periods
+        ],
+    }
+    optional_schedule = {
+        "duration": schedule.duration,
+        "startSchedule": _time(schedule.start),
+        "minChargingRate": schedule.min_charging_rate,
+    }
+    wire_schedule.update({k: v for k, v in optional_schedule.items() if v is not None})
+    wire: dict[str, Any] = {
+        "chargingProfileId": profile.id,
+        "stackLevel": profile.stack_level,
+        "chargingProfilePurpose": profile.purpose,
+        "chargingProfileKind": profile.kind,
+        "chargingSchedule": wire_schedule,
+    }
+    optional = {
+        "recurrencyKind": profile.recurrency,
+        "validFrom": _time(profile.valid_from),
+        "validTo": _time(profile.valid_to),
+        "transactionId": profile.transaction_id,
+    }
+    wire.update({k: v for k, v in optional.items() if v is not None})
+    return wire

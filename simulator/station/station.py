@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import random
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -17,19 +19,27 @@ from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.configuration import OcppConfiguration
-from simulator.station.connection import FatalConnectError, connect_options, open_connection
+from simulator.station.connect_rate import ConnectRate
+from simulator.station.connection import (
+    FatalConnectError,
+    TlsConnectError,
+    connect_options,
+    open_connection,
+)
 from simulator.station.connector_status import allowed
 from simulator.station.connectors import ConnectorState
+from simulator.station.ev_plug import EvPlugs
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
-from simulator.station.local_auth import Authorizer
+from simulator.station.local_auth import Authorizer, LocalAuthorization
 from simulator.station.ocpp16 import HANDLERS
+from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
-from simulator.templates import StationSpec, station_ws_url
+from simulator.templates import StationSpec, station_ws_url, template_hash
 
 # WebSocket readyState values, as the seed's UI protocol reports them.
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
@@ -37,8 +47,14 @@ CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 DEFAULT_RESPONSE_TIMEOUT = 30.0
 DEFAULT_BOOT_RETRY_SECONDS = 30
 DEFAULT_HEARTBEAT_SECONDS = 60
+DEFAULT_MESSAGE_ATTEMPTS = 3
+DEFAULT_RETRY_SECONDS = 60
+# OCPP 1.6 section 4.2: what a CSMS may not ask while the station is Pending.
+NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
 
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
+# The changes of what the UI sees that are persisted as well (persisted_state).
+_PERSISTED_DELTAS = frozenset({"ocppConfiguration", "stationInfo", "supervisionUrl"})
 
 
 class RegistrationRefused(Exception):
@@ -54,9 +70,15 @@ class ChargingStation:
         on_change: ChangeListener,
         statistics: Statistics | None = None,
         id_tags: Sequence[str] | None = None,
+        connect_rate: ConnectRate | None = None,
+        store: StateStore | None = None,
+        persisted: dict[str, Any] | None = None,
     ) -> None:
         """`id_tags`: the authorizationFile's tags when the caller loaded them already (the
-        host reads each file once for all its stations); else read here."""
+        host reads each file once for all its stations); else read here. `connect_rate`: the
+        worker's bucket on new connections, shared by its stations; None for no limit.
+        `store`: where the station's state is persisted (None: not persisted); `persisted`:
+        the state a previous run left there, resumed here."""
         self.spec = spec
         self.template = spec.template
         self.clock = clock
@@ -72,6 +94,11 @@ class ChargingStation:
         self.configuration = OcppConfiguration.from_template(
             self.template.configuration.configuration_key if self.template.configuration else (),
             physical,
+            supervision_url=(
+                (self.template.supervision_url_ocpp_key, spec.supervision_url)
+                if self.template.supervision_url_ocpp_configuration
+                else None
+            ),
         )
         self.supervision_url = spec.supervision_url
         # Replaced by an UpdateFirmware (section 5.19); the next boot reports it.
@@ -86,6 +113,7 @@ class ChargingStation:
         self.connections = 0
         """WebSocket connections opened; all but the first are reconnections."""
         self._message_ids = itertools.count(1)
+        self._connect_rate = connect_rate
         self._session: RpcSession | None = None
         self._websocket: ClientConnection | None = None
         self._lifecycle: asyncio.Task[None] | None = None
@@ -94,6 +122,8 @@ class ChargingStation:
         self._reloaded_spec: StationSpec | None = None
         # Set while the CSMS has accepted the station on the open connection.
         self._accepted = asyncio.Event()
+        # The same from the BootNotification.conf on, before the statuses that follow it.
+        self._boot_accepted = False
         # The status last reported per connector: what a next one must be a transition from.
         self._reported: dict[int, str] = {}
         # Per connector, the report waiting out MinimumStatusDuration.
@@ -107,7 +137,13 @@ class ChargingStation:
         self.authorization = Authorizer(self)
         self.reservations = Reservations(self)
         self.transactions = Transactions(self)
+        self.plugs = EvPlugs(self)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags)
+        self._store = store
+        # ATG loops a previous run had running: started again at the next accepted boot.
+        self._resume_atg: list[int] = []
+        if persisted is not None:
+            self._restore(persisted)
 
     # -- what the UI sees -------------------------------------------------------------------
 
@@ -117,12 +153,23 @@ class ChargingStation:
 
     @property
     def ws_url(self) -> str:
-        # From supervision_url, not the spec: setSupervisionUrl changes it at run time.
-        return station_ws_url(self.supervision_url, self.spec.station_id)
+        # From supervision_url, not the spec: setSupervisionUrl changes it at run time; with
+        # supervisionUrlOcppConfiguration, the OCPP key (a ChangeConfiguration) does.
+        url = self._ocpp_supervision_url() or self.supervision_url
+        return station_ws_url(url, self.spec.station_id)
+
+    def _ocpp_supervision_url(self) -> str | None:
+        """The supervisionUrlOcppKey's value, when the template makes the URL an OCPP key."""
+        if not self.template.supervision_url_ocpp_configuration:
+            return None
+        return self.configuration.get(self.template.supervision_url_ocpp_key) or None
 
     @property
     def booted(self) -> bool:
-        return self.boot_response is not None and self.boot_response.get("status") == "Accepted"
+        """Accepted by the CSMS; with autoRegister, as soon as the CSMS answered its boot."""
+        if self.boot_response is None:
+            return False
+        return self.template.auto_register or self.boot_response.get("status") == "Accepted"
 
     def station_info(self) -> dict[str, Any]:
         template = self.template
@@ -154,6 +201,11 @@ class ChargingStation:
             "bootNotificationResponse": self.boot_response,
             "supervisionUrl": self.supervision_url,
             "reconnects": max(self.connections - 1, 0),
+            "transactionQueue": {
+                "length": len(self.transactions.queue),
+                "dropped": self.transactions.queue.dropped,
+                "skipped": self.transactions.queue.skipped,
+            },
             "connectors": self.connectors_data(),
             "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
             "automaticTransactionGenerator": self.atg.data(),
@@ -164,9 +216,157 @@ class ChargingStation:
 
     def _changed(self, **delta: Any) -> None:
         self._on_change(self, delta)
+        if not _PERSISTED_DELTAS.isdisjoint(delta):
+            self.persist()
+
+    # -- persistence (persistence.py) -------------------------------------------------------
+
+    def persist(self, *, urgent: bool = False) -> None:
+        """The state changed: written to disk soon, off the loop; `urgent` (a transaction
+        message waits to be sent until it is on disk) sooner. Meter readings alone do not ask
+        for a write: what the CSMS learns of them passes through the queue, which does."""
+        if self._store is not None:
+            self._store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent)
+
+    def persisted_state(self) -> dict[str, Any]:
+        """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
+        connectorsStatus, automaticTransactionGenerator) and evsim's (templateHash,
+        transactionQueue, localAuthorization, chargingProfiles)."""
+        template = self.template
+        state: dict[str, Any] = {
+            "templateHash": template_hash(template),
+            "connectorsStatus": [self.connectors[i].as_state() for i in sorted(self.connectors)],
+            "transactionQueue": self.transactions.queue.as_data(),
+            "localAuthorization": self.authorization.state.as_data(),
+            "chargingProfiles": self.smart_charging.as_data(),
+            "automaticTransactionGenerator": {"running": self.atg.running_connectors()},
+        }
+        if template.station_info_persistent_configuration:
+            state["stationInfo"] = {
+                **self.station_info(),
+                "meterSerialNumber": self.spec.meter_serial_number,
+                "supervisionUrl": self.supervision_url,
+                "templateFirmwareVersion": template.firmware_version,
+            }
+        if template.ocpp_persistent_configuration:
+            state["configurationKey"] = self.configuration.as_list()
+        return state
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        template = self.template
+        if state.get("templateHash") != template_hash(template):
+            # Issue 9: regenerated partially. The configuration comes from the edited template,
+            # persisted values kept only for keys it still has writable (restore below).
+            self.log.info("Template edited since the state was saved: configuration regenerated")
+        if template.ocpp_persistent_configuration:
+            self.configuration.restore(state.get("configurationKey") or [])
+        info = state.get("stationInfo")
+        if template.station_info_persistent_configuration and isinstance(info, dict):
+            self._restore_serial_numbers(info)
+        # An UpdateFirmware installed it, unless the template has changed version since.
+        if (
+            template.station_info_persistent_configuration
+            and isinstance(info, dict)
+            and info.get("templateFirmwareVersion") == template.firmware_version
+        ):
+            self.firmware_version = info.get("firmwareVersion") or self.firmware_version
+        now = self.clock.monotonic()
+        for connector_state in state.get("connectorsStatus") or []:
+            connector = self.connectors.get(int(connector_state.get("connectorId", -1)))
+            if connector is not None:
+                connector.restore(connector_state, now)
+                if connector.availability != "Operative":
+                    connector.status = "Unavailable"
+        queue = state.get("transactionQueue")
+        if isinstance(queue, dict):
+            self.transactions.queue.restore(queue)
+        local = state.get("localAuthorization")
+        if isinstance(local, dict):
+            self.authorization.state = LocalAuthorization.from_data(local)
+        profiles = state.get("chargingProfiles")
+        if isinstance(profiles, list):
+            self.smart_charging.restore(profiles)
+        atg = state.get("automaticTransactionGenerator")
+        if isinstance(atg, dict):
+            self._resume_atg = [int(c) for c in atg.get("running", []) if int(c) in self.connectors]
+        self.log.debug("State of a previous run restored")
+
+    def _restore_serial_numbers(self, info: dict[str, Any]) -> None:
+        """The serial numbers the station had, kept while they carry the template's prefixes:
+        they derive from config.json's seed too, which may have changed since."""
+        template, spec = self.template, self.spec
+
+        def kept(key: str, prefix: str, current: str | None) -> str | None:
+            value = info.get(key)
+            if current and isinstance(value, str) and value.startswith(prefix):
+                return value
+            return current
+
+        self.spec = dataclasses.replace(
+            spec,
+            charge_point_serial_number=kept(
+                "chargePointSerialNumber",
+                template.charge_point_serial_number_prefix,
+                spec.charge_point_serial_number,
+            ),
+            charge_box_serial_number=kept(
+                "chargeBoxSerialNumber",
+                template.charge_box_serial_number_prefix,
+                spec.charge_box_serial_number,
+            ),
+            meter_serial_number=kept(
+                "meterSerialNumber", template.meter_serial_number_prefix, spec.meter_serial_number
+            ),
+        )
+
+    async def _end_interrupted_transactions(self) -> None:
+        """Transactions a previous run left open: it ended without stopping them (killed, power
+        cut), so they stop now with reason PowerLoss (section 7.40) at the last meter reading
+        it persisted; their StopTransaction waits in the queue like any other."""
+        for connector_id in sorted(self.connectors):
+            connector = self.connectors[connector_id]
+            if connector_id > 0 and connector.transaction_started:
+                await self.transactions.stop(connector_id, "PowerLoss")
+
+    # -- what the transaction queue needs (transaction_queue.QueueHost) -----------------------
+
+    def link_up(self) -> bool:
+        """Transaction messages may be sent: connected, and accepted on this connection."""
+        return self._boot_accepted
+
+    async def sleep(self, seconds: float) -> None:
+        await self.clock.sleep(seconds)
+
+    def retry_policy(self) -> tuple[int, int]:
+        """(TransactionMessageAttempts, TransactionMessageRetryInterval), section 3.7.1."""
+        return (
+            self.configuration.get_int("TransactionMessageAttempts", DEFAULT_MESSAGE_ATTEMPTS),
+            self.configuration.get_int("TransactionMessageRetryInterval", DEFAULT_RETRY_SECONDS),
+        )
+
+    async def persisted(self) -> None:
+        if self._store is not None:
+            await self._store.flushed(self.spec.hash_id)
+
+    def queue_changed(self, *, grew: bool) -> None:
+        queue = self.transactions.queue
+        # Written ahead when a message joins (the queue waits for it); a delivered one leaving
+        # can wait: sent again after a kill, the CSMS knows it as a retransmission.
+        self.persist(urgent=grew)
+        self._changed(
+            transactionQueue={
+                "length": len(queue),
+                "dropped": queue.dropped,
+                "skipped": queue.skipped,
+            }
+        )
 
     def configuration_changed(self, key: str) -> None:
         self._changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
+        url = self._ocpp_supervision_url()
+        if url is not None and key.lower() == self.template.supervision_url_ocpp_key.lower():
+            self.supervision_url = url
+            self._changed(supervisionUrl=url)
 
     def connectors_changed(self) -> None:
         self._changed(connectors=self.connectors_data())
@@ -183,8 +383,12 @@ class ChargingStation:
         ATG starts when the template enables it (on every accepted boot, as in the TS
         simulator)."""
         self._accepted.set()
+        self.transactions.queue.resume()
         if self.template.automatic_transaction_generator.enable:
             self.atg.start()
+        elif self._resume_atg:
+            self.atg.start(self._resume_atg)
+        self._resume_atg = []
 
     async def wait_accepted(self) -> None:
         """Until the CSMS has accepted the station on an open connection."""
@@ -194,7 +398,10 @@ class ChargingStation:
 
     def set_supervision_url(self, url: str) -> None:
         """The CSMS of the next connection (the TS simulator's setSupervisionUrl: the open
-        connection, if any, stays where it is)."""
+        connection, if any, stays where it is). With supervisionUrlOcppConfiguration the OCPP
+        key holds it, so GetConfiguration shows the change."""
+        if self.template.supervision_url_ocpp_configuration:
+            self.configuration.set(self.template.supervision_url_ocpp_key, url)
         self.supervision_url = url
         self._changed(supervisionUrl=url)
 
@@ -204,6 +411,7 @@ class ChargingStation:
             raise ValueError(f"no connector {connector_id}")
         connector.locked = locked
         self._changed(connectors=self.connectors_data())
+        self.persist()
 
     def set_connector_status(
         self, connector_id: int, status: str | None, error_code: str | None
@@ -230,6 +438,8 @@ class ChargingStation:
         if self.started:
             return
         self.started = True
+        self.persist()  # the file exists from the start, as the seed's does
+        await self._end_interrupted_transactions()
         self._connection_wanted.set()
         self._lifecycle = asyncio.create_task(self._run(), name=f"station {self.spec.station_id}")
         self._changed(started=True)
@@ -244,6 +454,7 @@ class ChargingStation:
         # stopped while the connection is still open, so the CSMS closes them too.
         self.atg.stop()
         await self.transactions.stop_all("Local")
+        await self._flush_transaction_messages()
         await self._close_websocket()
         for task in [self._lifecycle, *self._tasks]:
             if task is not None:
@@ -254,6 +465,17 @@ class ChargingStation:
         self._lifecycle = None
         self._set_ws_state(CLOSED)
         self._changed(started=False)
+        # The meters as they stopped; urgent, so that a removal can wait for it.
+        self.persist(urgent=True)
+
+    async def _flush_transaction_messages(self) -> None:
+        """Before a close on purpose: what the queue holds leaves now, or (offline, a retry
+        due later, no answer in time) stays queued and persisted for the next connection."""
+        try:
+            async with asyncio.timeout(DEFAULT_RESPONSE_TIMEOUT):
+                await self.transactions.queue.flush()
+        except TimeoutError:
+            self.log.warning("Transaction messages still queued at close: sent at the next start")
 
     async def open_connection(self) -> None:
         if not self.started:
@@ -298,6 +520,8 @@ class ChargingStation:
             await self._connection_wanted.wait()
             self._apply_reloaded_spec()
             self._set_ws_state(CONNECTING)
+            if self._connect_rate is not None:
+                await self._connect_rate.acquire()
             try:
                 websocket = await open_connection(self.ws_url, self._connect_options())
             except FatalConnectError as exc:
@@ -306,6 +530,13 @@ class ChargingStation:
                 self.started = False
                 self._changed(started=False)
                 return
+            except TlsConnectError as exc:
+                # A user's mistake (wsOptions' certificates) that retrying rarely fixes: said
+                # once, at the first failure in a row, then retried quietly.
+                self._set_ws_state(CLOSED)
+                failures += 1
+                log = self.log.error if failures == 1 else self.log.debug
+                log("Cannot connect to {}: {}", self.ws_url, exc)
             except (OSError, TimeoutError, InvalidHandshake) as exc:
                 self._set_ws_state(CLOSED)
                 failures += 1
@@ -366,6 +597,7 @@ class ChargingStation:
             password=self.spec.supervision_password,
             ws_options=self.template.ws_options,
             ping_interval=self.configuration.get_int("WebSocketPingInterval", 0),
+            base_dir=Path(self.spec.config_dir) if self.spec.config_dir else None,
         )
 
     async def _online(self, websocket: ClientConnection) -> bool:
@@ -376,7 +608,10 @@ class ChargingStation:
             self._handle_call,
             message_ids=self._message_ids,
             response_timeout=DEFAULT_RESPONSE_TIMEOUT,
-            validate_payloads=self.template.payload_schema_validation,
+            # ocppStrictCompliance validates whatever payloadSchemaValidation says.
+            validate_payloads=(
+                self.template.payload_schema_validation or self.template.ocpp_strict_compliance
+            ),
             statistics=self.statistics,
             log=self.log,
         )
@@ -393,6 +628,7 @@ class ChargingStation:
                 keep_running = False
         finally:
             self._accepted.clear()
+            self._boot_accepted = False
             if self.template.automatic_transaction_generator.stop_on_connection_failure:
                 self.atg.stop()
             dialogue.cancel()
@@ -422,14 +658,21 @@ class ChargingStation:
             raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {action}")
         if not self._incoming_supported(action):
             raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is disabled by commandsSupport")
+        if self.template.ocpp_strict_compliance and action in NOT_WHILE_PENDING and self.pending:
+            raise OcppError(ErrorCode.SECURITY_ERROR, f"{action} is not allowed while Pending")
         return await handler(self, payload)
+
+    @property
+    def pending(self) -> bool:
+        """The CSMS's last answer to the boot was Pending (section 4.2)."""
+        return self.boot_response is not None and self.boot_response.get("status") == "Pending"
 
     def _incoming_supported(self, action: str) -> bool:
         support = self.template.commands_support
         incoming = support.incoming_commands if support is not None else None
         return not incoming or bool(incoming.get(action, False))
 
-    def _outgoing_supported(self, action: str) -> bool:
+    def outgoing_supported(self, action: str) -> bool:
         support = self.template.commands_support
         outgoing = support.outgoing_commands if support is not None else None
         return not outgoing or bool(outgoing.get(action, False))
@@ -437,7 +680,7 @@ class ChargingStation:
     # -- the dialogue with the CSMS ---------------------------------------------------------
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if not self._outgoing_supported(action):
+        if not self.outgoing_supported(action):
             # Not sent: the caller sees what a CSMS refusing it would cause, which every
             # station path already handles.
             disabled = CallError("", ErrorCode.NOT_SUPPORTED, "disabled by commandsSupport")
@@ -449,6 +692,8 @@ class ChargingStation:
 
     async def _dialogue(self, session: RpcSession) -> None:
         await self._boot()
+        self._boot_accepted = True
+        self.transactions.queue.resume()
         await self._send_all_statuses()
         self.registration_accepted()
         await asyncio.gather(self._heartbeats(), self.transactions.sample_clock_aligned())
@@ -463,7 +708,10 @@ class ChargingStation:
             "chargePointSerialNumber": self.spec.charge_point_serial_number,
             "chargeBoxSerialNumber": self.spec.charge_box_serial_number,
             "meterSerialNumber": self.spec.meter_serial_number,
+            "meterType": template.meter_type,
             "firmwareVersion": self.firmware_version,
+            "iccid": template.iccid,
+            "imsi": template.imsi,
         }
         payload.update({key: value for key, value in optional.items() if value})
         return payload
@@ -487,6 +735,11 @@ class ChargingStation:
                     if interval > 0:
                         self.configuration.set("HeartbeatInterval", str(interval))
                     self.log.debug("Booted, heartbeat interval {} s", interval)
+                    return
+                if self.template.auto_register:
+                    # "registered at boot notification for testing purpose" (the seed): the
+                    # CSMS's answer is kept for the UI, the station carries on as accepted.
+                    self.log.info("Boot {}; autoRegister: going on as accepted", response["status"])
                     return
                 wait = int(response.get("interval") or 0) or DEFAULT_BOOT_RETRY_SECONDS
             else:
@@ -513,7 +766,7 @@ class ChargingStation:
         the report waits that long and then carries the status in force (`deferred`): the
         statuses that came and went meanwhile are omitted, as section 4.9 allows, so the
         change reported may span several transitions."""
-        if not self._outgoing_supported("StatusNotification"):
+        if not self.outgoing_supported("StatusNotification"):
             return
         minimum = self.configuration.get_int("MinimumStatusDuration", 0)
         if minimum > 0 and not report and not deferred:
@@ -607,6 +860,7 @@ class ChargingStation:
         self.log.info("{} reset", kind)
         self.atg.stop()
         await self.transactions.stop_all(f"{kind}Reset")
+        await self._flush_transaction_messages()
         self._connection_wanted.clear()
         await self._close_websocket()
         await self.clock.sleep(self.template.reset_time)

@@ -33,6 +33,13 @@ from simulator.station.meter_values import (
     station_power_w,
 )
 from simulator.station.rpc import CallFailed, ConnectionLost
+from simulator.station.transaction_queue import (
+    METER_VALUES,
+    START,
+    STOP,
+    QueuedMessage,
+    TransactionQueue,
+)
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
@@ -48,6 +55,10 @@ _SEND_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
 
 class TransactionError(Exception):
     """A start or stop the connector's state does not allow."""
+
+
+class NotAuthorized(TransactionError):
+    """The idTag may not start a transaction (Authorize.conf, the local list or cache)."""
 
 
 def connector_rng(seed: int, purpose: str, connector_id: int) -> random.Random:
@@ -73,6 +84,10 @@ class Transactions:
         self._stopping: set[int] = set()
         # Transactions kept open for an invalid idTag (StopTransactionOnInvalidId false).
         self._suspended: set[int] = set()
+        # connector -> (transaction ref, its session Wh when its idTag was invalidated)
+        self._invalidated_at_wh: dict[int, tuple[int | None, float]] = {}
+        self.queue = TransactionQueue(station, max_length=template.transaction_queue_max_length)
+        self.queue.on_late_start = self._late_start
 
     # -- the meter ------------------------------------------------------------------------
 
@@ -112,19 +127,50 @@ class Transactions:
         model = self.models[connector_id]
         now = self.station.clock.monotonic()
         limit = self.limit_w(connector_id)
+        seconds = now - connector.last_metered
         # A connector being stopped has drawn its last Wh at meterStop.
-        charging = (
-            connector.transaction_id is not None
-            and connector_id not in self._stopping
-            and connector_id not in self._suspended
-        )
-        if charging:
+        charging = connector.transaction_started and connector_id not in self._stopping
+        if charging and connector_id in self._suspended:
+            reading = self._advance_suspended(connector, seconds, limit)
+        elif charging:
             connector.meter, reading = model.advance(
-                connector.meter, now - connector.last_metered, limit, self._rng(connector_id)
+                connector.meter, seconds, limit, self._rng(connector_id)
             )
         else:
             reading = model.idle_reading(connector.meter, limit)
         connector.last_metered = now
+        return reading
+
+    def _advance_suspended(
+        self, connector: ConnectorState, seconds: float, limit: float
+    ) -> Reading:
+        """A suspended transaction: one kept open for an invalid idTag (SuspendedEVSE) draws
+        up to MaxEnergyOnInvalidId Wh from its invalidation (sections 3.5.4, 9.1.14), then
+        nothing; one whose EV left draws nothing."""
+        cid = connector.connector_id
+        model = self.models[cid]
+        if connector.status != "SuspendedEVSE" or seconds <= 0:
+            return model.idle_reading(connector.meter, limit)
+        ref = connector.transaction_ref
+        invalidated = self._invalidated_at_wh.get(cid)
+        if invalidated is None or invalidated[0] != ref:
+            # The first reading since the invalidation: what was drawn before it does not count.
+            invalidated = self._invalidated_at_wh[cid] = (ref, connector.meter.session_wh)
+        allowance_wh = self.station.configuration.get_int("MaxEnergyOnInvalidId", 0)
+        left_wh = allowance_wh - (connector.meter.session_wh - invalidated[1])
+        if left_wh <= 0:
+            return model.idle_reading(connector.meter, limit)
+        rng = self._rng(cid)
+        draws = rng.getstate()
+        meter, reading = model.advance(connector.meter, seconds, limit, rng)
+        drawn_wh = meter.session_wh - connector.meter.session_wh
+        if drawn_wh > left_wh:
+            # The EV charged until the allowance ran out: the same draws over less time.
+            rng.setstate(draws)
+            meter, reading = model.advance(
+                connector.meter, seconds * left_wh / drawn_wh, limit, rng
+            )
+        connector.meter = meter
         return reading
 
     def _advance_charging(self) -> None:
@@ -141,45 +187,32 @@ class Transactions:
         the idTag may charge."""
         return await self.station.authorization.authorize(id_tag)
 
-    async def start(self, connector_id: int, id_tag: str) -> dict[str, Any]:
-        """StartTransaction.req; the response. Raises TransactionError when the connector is
-        not free, and the call's errors (the connector is then free again)."""
+    async def start(self, connector_id: int, id_tag: str) -> dict[str, Any] | None:
+        """StartTransaction.req; the response, or None when the station is offline or the
+        CSMS did not answer in time: the transaction then runs offline (section 3.5.4) and
+        its start waits in the queue (section 3.7). Raises TransactionError when the
+        connector is not free, and CallFailed when the CSMS kept refusing the start (the
+        connector is then free again)."""
         connector = self._connector(connector_id)
         if connector.transaction_started:
             raise TransactionError(f"connector {connector_id} already has a transaction")
         if connector.availability != "Operative":
             raise TransactionError(f"connector {connector_id} is {connector.availability}")
         station = self.station
+        if not station.outgoing_supported("StartTransaction"):
+            raise TransactionError("StartTransaction is disabled by commandsSupport")
         reservation = station.reservations.for_start(connector_id, id_tag)
         model = self.models[connector_id]
         self._advance_charging()
+        ref = self.queue.new_ref()
         connector.transaction_started = True
+        connector.transaction_ref = ref
         connector.transaction_id_tag = id_tag
         connector.meter = model.begin_session(connector.meter, self._rng(connector_id))
         connector.last_metered = station.clock.monotonic()
         meter_start = model.energy_wh(connector.meter)
-        timestamp = iso_timestamp(station.clock.now())
-        try:
-            response = await station.call(
-                "StartTransaction",
-                {
-                    "connectorId": connector_id,
-                    "idTag": id_tag,
-                    "meterStart": meter_start,
-                    "timestamp": timestamp,
-                    # Section 5.13: the reservation this transaction ends.
-                    **({"reservationId": reservation.id} if reservation is not None else {}),
-                },
-            )
-        except BaseException:
-            self._clear(connector)
-            raise
-        connector.transaction_id = int(response["transactionId"])
-        if reservation is not None:
-            station.reservations.used(reservation)
-        station.authorization.remember(id_tag, response["idTagInfo"])
-        station.smart_charging.transaction_started(connector_id)
         connector.meter_start = meter_start
+        timestamp = iso_timestamp(station.clock.now())
         begin = meter_value(
             timestamp,
             model.sampled_values(
@@ -189,34 +222,99 @@ class Transactions:
         connector.transaction_data = (
             [begin] if station.template.transaction_data_meter_values else []
         )
-        if response["idTagInfo"]["status"] != ACCEPTED:
-            station.log.info(
-                "Transaction {} not accepted for {}: stopping it", connector.transaction_id, id_tag
+        if reservation is not None:
+            station.reservations.used(reservation)
+        station.smart_charging.transaction_started(connector_id)
+        try:
+            response = await self.queue.submit(
+                START,
+                {
+                    "connectorId": connector_id,
+                    "idTag": id_tag,
+                    "meterStart": meter_start,
+                    "timestamp": timestamp,
+                    # Section 5.13: the reservation this transaction ends.
+                    **({"reservationId": reservation.id} if reservation is not None else {}),
+                },
+                ref,
+                boundary=True,
             )
-            if (station.configuration.get("StopTransactionOnInvalidId") or "").lower() != "false":
-                await self.stop(connector_id, "DeAuthorized")
+        except BaseException:
+            if connector.transaction_ref == ref:
+                self._clear(connector)
+                station.smart_charging.transaction_ended(connector_id)
+                station.connectors_changed()
+            raise
+        if response is not None:
+            self._answered(connector, response)
+            if response["idTagInfo"]["status"] != ACCEPTED:
+                await self._not_accepted(connector_id)
                 return response
-            self._suspended.add(connector_id)
-            connector.status = "SuspendedEVSE"
-            station.connectors_changed()
-            await self._send_status(connector_id)
-            return response
         connector.status = "Charging"
         station.connectors_changed()
         await self._send_status(connector_id)
         if station.template.begin_end_meter_values:
-            await self._send_meter_values(connector_id, connector.transaction_id, [begin])
-        self._samplers[connector_id] = station.spawn(
-            self._sample_periodically(connector_id, connector.transaction_id)
-        )
+            await self._send_meter_values(connector_id, ref, [begin], boundary=True)
+        self._samplers[connector_id] = station.spawn(self._sample_periodically(connector_id, ref))
         return response
 
+    def _answered(self, connector: ConnectorState, response: dict[str, Any]) -> None:
+        connector.transaction_id = int(response["transactionId"])
+        if connector.transaction_id_tag is not None:
+            self.station.authorization.remember(connector.transaction_id_tag, response["idTagInfo"])
+        self.station.connectors_changed()
+
+    async def _not_accepted(self, connector_id: int) -> None:
+        """Section 3.5.4: the CSMS did not accept the idTag of a running transaction."""
+        station = self.station
+        connector = station.connectors[connector_id]
+        station.log.info(
+            "Transaction {} not accepted for {}: stopping it",
+            connector.transaction_id,
+            connector.transaction_id_tag,
+        )
+        if (station.configuration.get("StopTransactionOnInvalidId") or "").lower() != "false":
+            await self.stop(connector_id, "DeAuthorized")
+            return
+        self.advance(connector_id)
+        self._suspended.add(connector_id)
+        connector.status = "SuspendedEVSE"
+        station.connectors_changed()
+        await self._send_status(connector_id)
+
+    async def _late_start(self, ref: int, response: dict[str, Any] | None) -> None:
+        """A StartTransaction.conf that came after the station carried on without it (offline,
+        no answer in time), or None: the CSMS kept refusing the start and it was skipped."""
+        connector_id = self._connector_of(ref)
+        if connector_id is None:
+            return  # already stopped: its stop follows in the queue
+        connector = self.station.connectors[connector_id]
+        if response is None:
+            self.station.log.warning(
+                "StartTransaction on connector {} skipped after repeated CALLERRORs; the "
+                "transaction ends here",
+                connector_id,
+            )
+            await self.stop(connector_id, "Other")
+            return
+        self._answered(connector, response)
+        if response["idTagInfo"]["status"] != ACCEPTED:
+            await self._not_accepted(connector_id)
+
+    def _connector_of(self, ref: int) -> int | None:
+        for cid in self.models:
+            connector = self.station.connectors[cid]
+            if connector.transaction_started and connector.transaction_ref == ref:
+                return cid
+        return None
+
     async def stop(self, connector_id: int, reason: str = "Local") -> dict[str, Any] | None:
-        """StopTransaction.req of the connector's transaction; its response (None when the CSMS
-        did not answer: the connector is free either way)."""
+        """StopTransaction.req of the connector's transaction; its response (None when the
+        station is offline or the CSMS did not answer: the stop waits in the queue, and the
+        connector is free either way)."""
         connector = self._connector(connector_id)
-        transaction_id = connector.transaction_id
-        if transaction_id is None or connector_id in self._stopping:
+        ref = connector.transaction_ref
+        if not connector.transaction_started or ref is None or connector_id in self._stopping:
             raise TransactionError(f"no transaction to stop on connector {connector_id}")
         station = self.station
         template = station.template
@@ -231,47 +329,46 @@ class Transactions:
         timestamp = iso_timestamp(station.clock.now())
         end = meter_value(timestamp, model.sampled_values(ENERGY, reading, "Transaction.End"))
         payload: dict[str, Any] = {
-            "transactionId": transaction_id,
             "meterStop": meter_stop,
             "timestamp": timestamp,
             "reason": reason,
         }
-        if connector.transaction_id_tag is not None:
-            payload["idTag"] = connector.transaction_id_tag
+        id_tag = connector.transaction_id_tag
+        if id_tag is not None:
+            payload["idTag"] = id_tag
         if template.transaction_data_meter_values:
             payload["transactionData"] = [*connector.transaction_data, end]
         end_out_of_order = template.out_of_order_end_meter_values
+        self._clear(connector)
+        station.smart_charging.transaction_ended(connector_id)
+        if connector.scheduled_availability is not None:
+            connector.availability = connector.scheduled_availability
+            connector.scheduled_availability = None
+        connector.status = "Available" if connector.availability == "Operative" else "Unavailable"
+        self._stopping.discard(connector_id)
+        self._suspended.discard(connector_id)
+        station.connectors_changed()
+        # Queued together, in their order, before anything may await.
+        queue = self.queue
+        if template.begin_end_meter_values and not end_out_of_order:
+            self._queue_meter_values(connector_id, ref, [end], boundary=True)
+        stop = queue.put(STOP, payload, ref, boundary=True, wait=True)
+        if template.begin_end_meter_values and end_out_of_order:
+            self._queue_meter_values(connector_id, ref, [end], boundary=True)
         response: dict[str, Any] | None = None
         try:
-            if template.begin_end_meter_values and not end_out_of_order:
-                await self._send_meter_values(connector_id, transaction_id, [end])
-            try:
-                response = await station.call("StopTransaction", payload)
-                if "idTag" in payload and "idTagInfo" in response:
-                    station.authorization.remember(payload["idTag"], response["idTagInfo"])
-            except _SEND_ERRORS as exc:
-                station.log.warning("StopTransaction {} failed: {}", transaction_id, exc)
-            if template.begin_end_meter_values and end_out_of_order:
-                await self._send_meter_values(connector_id, transaction_id, [end])
-        finally:
-            self._clear(connector)
-            station.smart_charging.transaction_ended(connector_id)
-            if connector.scheduled_availability is not None:
-                connector.availability = connector.scheduled_availability
-                connector.scheduled_availability = None
-            connector.status = (
-                "Available" if connector.availability == "Operative" else ("Unavailable")
-            )
-            self._stopping.discard(connector_id)
-            self._suspended.discard(connector_id)
-            station.connectors_changed()
+            response = await queue.deliver(stop)
+        except CallFailed as exc:
+            station.log.warning("StopTransaction on connector {} failed: {}", connector_id, exc)
+        if response is not None and id_tag is not None and "idTagInfo" in response:
+            station.authorization.remember(id_tag, response["idTagInfo"])
         await self._send_status(connector_id)
         return response
 
     async def stop_all(self, reason: str = "Local") -> None:
         for cid in self.models:
             connector = self.station.connectors[cid]
-            if connector.transaction_id is not None and cid not in self._stopping:
+            if connector.transaction_started and cid not in self._stopping:
                 with contextlib.suppress(TransactionError):
                     await self.stop(cid, reason)
 
@@ -288,15 +385,28 @@ class Transactions:
 
     def _clear(self, connector: ConnectorState) -> None:
         connector.transaction_started = False
+        connector.transaction_ref = None
         connector.transaction_id = None
         connector.transaction_id_tag = None
         connector.meter_start = 0
         connector.transaction_data = []
         connector.meter = replace(connector.meter, session_wh=0.0)
 
+    def suspend(self, connector_id: int) -> None:
+        """The EV left with its transaction kept open (StopTransactionOnEVSideDisconnect
+        false, section 9.1.23): what it drew so far is metered, nothing from now on."""
+        self.advance(connector_id)
+        self._suspended.add(connector_id)
+
+    def resume(self, connector_id: int) -> None:
+        """The EV is back (section 4.10): energy flows again from now, none for the time it
+        was away."""
+        self.advance(connector_id)
+        self._suspended.discard(connector_id)
+
     # -- sampling -------------------------------------------------------------------------
 
-    async def _sample_periodically(self, connector_id: int, transaction_id: int) -> None:
+    async def _sample_periodically(self, connector_id: int, ref: int) -> None:
         """MeterValues every MeterValueSampleInterval from the start of the transaction."""
         station = self.station
         configuration = station.configuration
@@ -307,7 +417,7 @@ class Transactions:
             if interval <= 0:
                 return
             await station.clock.sleep(interval)
-            if connector.transaction_id != transaction_id or connector_id in self._stopping:
+            if connector.transaction_ref != ref or connector_id in self._stopping:
                 return
             reading = self.advance(connector_id)
             timestamp = iso_timestamp(station.clock.now())
@@ -323,9 +433,7 @@ class Transactions:
             measurands = configuration.get("MeterValuesSampledData") or ENERGY
             sampled = model.sampled_values(measurands, reading, "Sample.Periodic")
             if sampled:
-                await self._send_meter_values(
-                    connector_id, transaction_id, [meter_value(timestamp, sampled)]
-                )
+                await self._send_meter_values(connector_id, ref, [meter_value(timestamp, sampled)])
 
     async def sample_clock_aligned(self) -> None:
         """MeterValues of every connector at each ClockAlignedDataInterval boundary counted
@@ -347,9 +455,9 @@ class Transactions:
             for cid, model in self.models.items():
                 connector = station.connectors[cid]
                 reading = self.advance(cid)
-                transaction_id = connector.transaction_id
+                ref = connector.transaction_ref if connector.transaction_started else None
                 if (
-                    transaction_id is not None
+                    ref is not None
                     and stop_measurands
                     and station.template.transaction_data_meter_values
                 ):
@@ -362,25 +470,40 @@ class Transactions:
                     )
                 sampled = model.sampled_values(measurands, reading, "Sample.Clock")
                 if sampled:
-                    await self._send_meter_values(
-                        cid, transaction_id, [meter_value(timestamp, sampled)]
-                    )
+                    await self._send_meter_values(cid, ref, [meter_value(timestamp, sampled)])
 
     def _keep_transaction_data(self, connector: ConnectorState, value: dict[str, Any]) -> None:
         if value["sampledValue"] and len(connector.transaction_data) < MAX_TRANSACTION_DATA:
             connector.transaction_data.append(value)
 
     async def _send_meter_values(
-        self, connector_id: int, transaction_id: int | None, values: list[dict[str, Any]]
+        self,
+        connector_id: int,
+        ref: int | None,
+        values: list[dict[str, Any]],
+        *,
+        boundary: bool = False,
     ) -> None:
+        """MeterValues.req: of a transaction (`ref`) through the queue, never lost; without
+        one, sent now or not at all (not transaction-related, section 3.7)."""
+        if ref is not None:
+            entry = self._queue_meter_values(connector_id, ref, values, boundary=boundary)
+            if entry is not None:
+                await self.queue.deliver(entry)
+            return
         payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
-        if transaction_id is not None:
-            payload["transactionId"] = transaction_id
         try:
-            await self.station.call("MeterValues", payload)
+            await self.station.call(METER_VALUES, payload)
         except _SEND_ERRORS as exc:
-            # Kept for replay once issue 5's transaction queue lands; dropped until then.
             self.station.log.debug("MeterValues of connector {} not sent: {}", connector_id, exc)
+
+    def _queue_meter_values(
+        self, connector_id: int, ref: int, values: list[dict[str, Any]], *, boundary: bool
+    ) -> QueuedMessage | None:
+        if not self.station.outgoing_supported(METER_VALUES):
+            return None
+        payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
+        return self.queue.put(METER_VALUES, payload, ref, boundary=boundary)
 
     async def _send_status(self, connector_id: int) -> None:
         try:

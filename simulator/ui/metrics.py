@@ -72,9 +72,13 @@ class FleetCollector(Collector):
         yield stations
 
         statuses: Counter[str] = Counter()
-        transactions = reconnects = 0
+        transactions = reconnects = queued = dropped = skipped = 0
         for data in supervisor.stations.values():
             reconnects += int(data.get("reconnects") or 0)
+            queue = data.get("transactionQueue") or {}
+            queued += int(queue.get("length") or 0)
+            dropped += int(queue.get("dropped") or 0)
+            skipped += int(queue.get("skipped") or 0)
             for connector in data.get("connectors") or ():
                 if connector.get("connectorId") == 0:
                     continue
@@ -93,6 +97,23 @@ class FleetCollector(Collector):
             "evsim_station_reconnects",
             "WebSocket connections the stations opened again after their first",
             value=reconnects,
+        )
+        yield GaugeMetricFamily(
+            "evsim_transaction_queue_messages",
+            "Transaction messages waiting in the stations' queues (offline, or retried)",
+            value=queued,
+        )
+        # Counters of the stations' lifetime (a restarted worker's stations count from their
+        # persisted totals).
+        yield CounterMetricFamily(
+            "evsim_transaction_queue_dropped",
+            "MeterValues dropped from a full transaction queue (never a start or a stop)",
+            value=dropped,
+        )
+        yield CounterMetricFamily(
+            "evsim_transaction_queue_skipped",
+            "Transaction messages given up after TransactionMessageAttempts CALLERRORs",
+            value=skipped,
         )
 
         pool = supervisor.pool

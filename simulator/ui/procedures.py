@@ -354,6 +354,9 @@ PROCEDURES: dict[str, Procedure] = {
     "changeConfiguration": on_stations("changeConfiguration", ChangeConfiguration),
     "lockConnector": on_stations("lockConnector", ConnectorRequest),
     "unlockConnector": on_stations("unlockConnector", ConnectorRequest),
+    # evsim extensions: an EV plugged into / unplugged (at the EV side) from a connector.
+    "plugConnector": on_stations("plugConnector", ConnectorRequest),
+    "unplugConnector": on_stations("unplugConnector", ConnectorRequest),
     # OCPP requests the stations send on demand.
     "authorize": on_stations("authorize", Authorize),
     "bootNotification": on_stations("bootNotification", BootNotification),

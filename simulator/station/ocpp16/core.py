@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from simulator.station.connector_status import report_error
 from simulator.station.connectors import ConnectorState
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16.routing import on
 from simulator.station.rpc import CallFailed, ConnectionLost
-from simulator.station.transactions import TransactionError
+from simulator.station.transactions import NotAuthorized, TransactionError
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
@@ -128,6 +129,7 @@ async def change_configuration(station: ChargingStation, payload: dict[str, Any]
 async def clear_cache(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.4: the Authorization Cache is emptied (the local list stays)."""
     station.authorization.state.clear_cache()
+    station.persist()
     return {"status": "Accepted"}
 
 
@@ -167,6 +169,7 @@ async def change_availability(station: ChargingStation, payload: dict[str, Any])
             connector.availability = wanted
             changed.append(cid)
     station.connectors_changed()
+    station.persist()  # section 5.2: availability survives a reboot
     if changed:
         station.spawn(_report_availability(station, changed, wanted))
     return {"status": answer}
@@ -215,19 +218,13 @@ def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str
 
 
 async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str) -> None:
+    authorize = remote_start_authorizes(
+        (station.configuration.get("AuthorizeRemoteTxRequests") or "").lower() == "true",
+        station.template.must_authorize_at_remote_start,
+    )
     started = False
     try:
-        await station.change_status(connector_id, "Preparing")
-        authorize = remote_start_authorizes(
-            (station.configuration.get("AuthorizeRemoteTxRequests") or "").lower() == "true",
-            station.template.must_authorize_at_remote_start,
-        )
-        if authorize and not await station.transactions.authorize(id_tag):
-            station.log.info(
-                "Remote start on connector {}: {} not authorized", connector_id, id_tag
-            )
-            return
-        await station.transactions.start(connector_id, id_tag)
+        await start_on_connector(station, connector_id, id_tag, authorize=authorize)
         started = True
     except FAILURES as exc:
         station.log.info("Remote start on connector {} failed: {}", connector_id, exc)
@@ -235,13 +232,37 @@ async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str
         if not started:
             # The installed TxProfile belonged to the transaction that did not start.
             station.smart_charging.transaction_ended(connector_id)
-            connector = station.connectors[connector_id]
-            if connector.status == "Preparing":
-                await station.change_status(connector_id, "Available")
-                if connector.availability != "Operative":
-                    # Made Inoperative meanwhile: Preparing -> Unavailable is no section 4.9
-                    # transition, Available -> Unavailable (A8) is.
-                    await station.change_status(connector_id, "Unavailable")
+
+
+async def start_on_connector(
+    station: ChargingStation, connector_id: int, id_tag: str, *, authorize: bool
+) -> dict[str, Any] | None:
+    """A start on the station (a remote start, the UI's startTransaction): the connector goes
+    Preparing (section 4.9: Available or Reserved -> Preparing -> Charging, never Reserved ->
+    Charging), Authorize.req when `authorize`, then StartTransaction.req; its response (None:
+    started offline, see Transactions.start). Raises NotAuthorized for an idTag that may not
+    start, and FAILURES; a start that did not happen leaves the connector to
+    `EvPlugs.start_abandoned`."""
+    connector = station.connectors.get(connector_id)
+    if connector is None or connector_id == 0:
+        raise TransactionError(f"no connector {connector_id}")
+    if connector.transaction_started:
+        raise TransactionError(f"connector {connector_id} already has a transaction")
+    # Before Preparing: a connector held for another idTag stays Reserved (Preparing ->
+    # Reserved is no section 4.9 transition).
+    station.reservations.for_start(connector_id, id_tag)
+    station.plugs.disarm_preparing_timeout(connector_id)  # a start is under way
+    started = False
+    try:
+        await station.change_status(connector_id, "Preparing")
+        if authorize and not await station.transactions.authorize(id_tag):
+            raise NotAuthorized(f"idTag {id_tag} not authorized")
+        response = await station.transactions.start(connector_id, id_tag)
+        started = True
+        return response
+    finally:
+        if not started:
+            await station.plugs.start_abandoned(connector_id)
 
 
 @on("RemoteStopTransaction")
@@ -269,10 +290,31 @@ async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
 
 @on("Reset")
 async def reset(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
-    """Section 5.14: always Accepted (a simulated reset cannot fail, so ResetRetries never
-    comes into play); `ChargingStation.reset` follows the answer."""
-    station.spawn(station.reset(payload["type"]))
+    """Section 5.14: Accepted (the station will attempt the reset); `reset_with_retries`
+    follows the answer."""
+    station.spawn(reset_with_retries(station, payload["type"]))
     return {"status": "Accepted"}
+
+
+async def reset_with_retries(station: ChargingStation, kind: str) -> None:
+    """Section 5.14: the transactions stop first (reason SoftReset / HardReset); then the
+    reset, retried up to ResetRetries times when it fails (section 9.1.22). The template's
+    resetFailedAttempts makes its first attempts fail (failure injection: a simulated reset
+    cannot fail otherwise). A reset that never succeeds is reported as errorCode ResetFailure
+    on connector 0, and the station goes on online."""
+    station.atg.stop()
+    await station.transactions.stop_all(f"{kind}Reset")
+    attempts = 1 + max(station.configuration.get_int("ResetRetries", 0), 0)
+    failing = station.template.reset_failed_attempts
+    for attempt in range(1, attempts + 1):
+        if attempt > failing:
+            await station.reset(kind)
+            return
+        station.log.warning("{} reset attempt {} of {} failed", kind, attempt, attempts)
+    try:
+        await report_error(station, "ResetFailure", f"{kind} reset failed {attempts} times")
+    except FAILURES as exc:
+        station.log.debug("ResetFailure not reported: {}", exc)
 
 
 @on("UnlockConnector")
@@ -292,5 +334,6 @@ async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) ->
             station.log.debug("Unlock of connector {}: {}", connector_id, exc)
     if answer == "Unlocked":
         connector.locked = False
+        station.persist()
         station.connectors_changed()
     return {"status": answer}

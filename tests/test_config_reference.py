@@ -1,0 +1,159 @@
+"""docs/configuration.md: generated from the models, one row per key, every named test real,
+every key of the TypeScript simulator's configuration (docs/ts-simulator-keys.json) present."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from simulator import config, config_reference, templates
+from simulator.config_reference import REFERENCE_PATH, REPO, ROOTS, model_fields, render
+from simulator.seed_keys import KEYS_PATH, SEED_README, load_seed_rows, seed_rows, to_json
+
+
+@cache
+def reference_keys() -> dict[str, str]:
+    """Key -> meaning cell, as docs/configuration.md states them."""
+    rows: dict[str, str] = {}
+    for line in REFERENCE_PATH.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| `([^`]+)` \| .*? \| `[^`]*` \| (.*?) \| ", line)
+        if match:
+            rows[match.group(1)] = match.group(2)
+    return rows
+
+
+def model_classes() -> list[type[BaseModel]]:
+    """Every model with fields that config.py and templates.py define."""
+    return [
+        cls
+        for module in (config, templates)
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls.model_fields
+    ]
+
+
+def test_the_reference_is_what_the_generator_writes_now() -> None:
+    """Run `python -m simulator.config_reference` after changing a model."""
+    assert REFERENCE_PATH.read_text(encoding="utf-8") == render()
+
+
+def test_every_field_of_every_model_has_a_row_with_a_meaning() -> None:
+    keys = reference_keys()
+    reached = {(model, name) for *_, root in ROOTS for _, model, name, _info in model_fields(root)}
+    missing = [
+        f"{cls.__name__}.{name}"
+        for cls in model_classes()
+        for name in cls.model_fields
+        if (cls, name) not in reached
+    ]
+    assert missing == [], "models the reference does not reach"
+    for _title, _file, _section, root in ROOTS:
+        for key, model, name, _info in model_fields(root):
+            assert key in keys, f"no row for {model.__name__}.{name}"
+            assert keys[key].strip(), f"no meaning for {key}: add it to MEANINGS"
+
+
+@cache
+def functions_in(path: Path) -> frozenset[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return frozenset(
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    )
+
+
+def test_every_test_the_reference_names_exists() -> None:
+    for key, node_ids in config_reference.TESTS.items():
+        for node_id in node_ids:
+            file, _, name = node_id.partition("::")
+            path = REPO / file
+            assert path.is_file(), f"{key}: {file} does not exist"
+            assert name in functions_in(path), f"{key}: {node_id} does not exist"
+
+
+def test_every_key_named_in_the_mappings_is_a_model_key() -> None:
+    """A renamed or removed field must not leave a stale meaning or test behind."""
+    keys = {key for *_, root in ROOTS for key, *_ in model_fields(root)}
+    stale = [
+        key
+        for mapping in (config_reference.MEANINGS, config_reference.TESTS)
+        for key in mapping
+        if key not in keys
+    ]
+    assert stale == []
+
+
+def test_every_key_of_the_typescript_readme_tables_has_a_row() -> None:
+    rows = load_seed_rows()
+    sections = {row.section for row in rows}
+    assert sections == {
+        "config.json",
+        "template",
+        "Configuration",
+        "AutomaticTransactionGenerator",
+        "Connectors",
+    }
+    keys = reference_keys()
+    config_keys = [row.key for row in rows if row.section == "config.json"]
+    assert len(config_keys) == 14  # the table's rows: parsing found them all
+    prefixes = {
+        "config.json": "",
+        "template": "",
+        "Configuration": "Configuration.configurationKey[].",
+        "AutomaticTransactionGenerator": "AutomaticTransactionGenerator.",
+        "Connectors": "Connectors.<id>.",
+    }
+    missing = []
+    for row in rows:
+        key = prefixes[row.section] + row.key
+        if key in keys:
+            continue
+        # Connector example keys inside MeterValues entries.
+        if row.section == "Connectors" and f"Connectors.<id>.MeterValues[].{row.key}" in keys:
+            continue
+        if row.section == "Configuration" and row.key == "configurationKey":
+            continue
+        missing.append(f"{row.section}: {row.key}")
+    assert missing == []
+
+
+def test_the_seed_parser_reads_the_rows_of_a_table() -> None:
+    text = (
+        "**src/assets/config.json**:\n\n"
+        "| Key | Value(s) | Default Value | Value type | Description |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| logFile | | combined.log | string | log file relative path |\n"
+        "| supervisionUrls | | [] | string \\| string[] | URIs |\n"
+    )
+    assert [(r.key, r.default, r.type) for r in seed_rows(text)] == [
+        ("logFile", "combined.log", "string"),
+        ("supervisionUrls", "[]", "string | string[]"),
+    ]
+
+
+def test_the_seed_parser_reads_a_readme_stored_with_line_numbers() -> None:
+    text = (
+        "README.md: spell fix\n"
+        "89 **src/assets/config.json**:\n"
+        "90\n"
+        "91 | Key | Value(s) | Default Value | Value type | Description |\n"
+        "92 | --- | --- | --- | --- | --- |\n"
+        '93 | worker | | {<br />"startDelay": 500<br />} | object | workers |\n'
+    )
+    assert [(r.key, r.default, r.type) for r in seed_rows(text)] == [
+        ("worker", '{ "startDelay": 500 }', "object")
+    ]
+
+
+@pytest.mark.skipif(not SEED_README.is_file(), reason="the seed README is not next to the repo")
+def test_the_keys_file_is_what_the_seed_readme_gives() -> None:
+    """Run `python -m simulator.seed_keys` when the seed README changes."""
+    rows = seed_rows(SEED_README.read_text(encoding="utf-8"))
+    assert KEYS_PATH.read_text(encoding="utf-8") == to_json(rows)
