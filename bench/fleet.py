@@ -35,24 +35,29 @@ def free_port() -> int:
         return cast(int, probe.getsockname()[1])
 
 
+def start_lean_csms(port: int, heartbeat_interval: int) -> subprocess.Popen[str]:
+    """bench/lean_csms.py in a process of its own, its counters on its stdout."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.lean_csms",
+            "--port",
+            str(port),
+            "--heartbeat-interval",
+            str(heartbeat_interval),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 class CsmsProcess:
     """One lean CSMS process; its latest counters are read from its stdout by a thread."""
 
     def __init__(self, heartbeat_interval: int) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.lean_csms",
-                "--port",
-                str(self.port),
-                "--heartbeat-interval",
-                str(heartbeat_interval),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        self.process = start_lean_csms(self.port, heartbeat_interval)
         self.counters: dict[str, Any] = {}
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

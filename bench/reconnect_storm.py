@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.fleet import free_port, raise_open_file_limit
+from bench.fleet import free_port, raise_open_file_limit, start_lean_csms
 from simulator.config import Settings
 
 HEARTBEAT_INTERVAL = 300
@@ -61,19 +61,7 @@ class RestartableCsms:
     def start(self) -> None:
         self.counters = {}
         self.listening.clear()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.lean_csms",
-                "--port",
-                str(self.port),
-                "--heartbeat-interval",
-                str(HEARTBEAT_INTERVAL),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        self.process = start_lean_csms(self.port, HEARTBEAT_INTERVAL)
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
 
     def _read(self, process: subprocess.Popen[str]) -> None:

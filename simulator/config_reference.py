@@ -361,6 +361,18 @@ TESTS: dict[str, tuple[str, ...]] = {
         f"{T}test_connect_rate.py::test_a_rate_of_zero_never_makes_anyone_wait",
     ),
     # station template
+    "ocppPersistentConfiguration": (
+        f"{T}test_persistence.py::test_a_changed_configuration_key_survives_a_restart",
+        f"{T}test_persistence.py::test_without_ocpp_persistent_configuration_the_template_values_come_back",
+    ),
+    "stationInfoPersistentConfiguration": (
+        f"{T}test_persistence.py::test_an_installed_firmware_version_survives",
+        f"{T}test_persistence.py::test_serial_numbers_stay_when_the_template_or_the_seed_changes",
+    ),
+    "transactionQueueMaxLength": (
+        f"{T}test_persistence.py::test_an_offline_queue_past_transaction_queue_max_length_drops_meter_values",
+        f"{T}test_transaction_queue.py::test_a_full_queue_drops_the_oldest_meter_values_and_counts_them",
+    ),
     "wsOptions": (
         f"{T}test_ws_options.py::test_handshake_timeout_bounds_the_opening_handshake",
         f"{T}test_ws_options.py::test_max_payload_closes_on_a_larger_frame",
@@ -828,7 +840,7 @@ def render() -> str:
         "",
         "evsim reads the configuration and station templates of the SAP e-mobility charging",
         "stations simulator (TypeScript): same keys, same meaning, same defaults. A station's",
-        "persisted configuration (`configurations/<hashId>.json`, once persistence lands) takes",
+        "persisted configuration (`configurations/<hashId>.json`, keys changed at run time) takes",
         "precedence over its template, which takes precedence over config.json. Settings of",
         "config.json come, in",
         "rising priority, from defaults, the file, environment variables `EVSIM_*` (nested keys",

@@ -279,6 +279,23 @@ async def test_an_edited_template_regenerates_the_configuration_keeping_persiste
     assert before["templateHash"] != after["templateHash"]
 
 
+async def test_an_edited_template_value_wins_over_a_default_nobody_changed(
+    tmp_path: Path,
+) -> None:
+    """Issue 9: a key evsim filled in with its default (MeterValueSampleInterval 60) and that
+    nobody changed takes the value an edited template gives it; a key the CSMS changed keeps
+    the CSMS's value."""
+    first = Run(spec_of(tmp_path), tmp_path / "state")
+    assert first.station.configuration.get("MeterValueSampleInterval") == "60"
+    await first.call("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "99"})
+    await first.kill()
+    edited = keys(MeterValueSampleInterval="15", HeartbeatInterval="45")
+    second = Run(spec_of(tmp_path, Configuration=edited), tmp_path / "state")
+    configuration = second.station.configuration
+    assert configuration.get("MeterValueSampleInterval") == "15"
+    assert configuration.get("HeartbeatInterval") == "99"
+
+
 async def test_serial_numbers_stay_when_the_template_or_the_seed_changes(tmp_path: Path) -> None:
     """Issue 9: the serial numbers come from the prefixes (part of the hashId) and config.json's
     seed; an edited template keeps them, and a persisted station keeps its own when the seed
@@ -444,6 +461,27 @@ async def test_queued_transaction_messages_survive_and_are_delivered(tmp_path: P
     assert second.csms.of("StopTransaction")[0]["transactionId"] == 1
     assert len(queue) == 0
     await second.kill()
+
+
+async def test_an_offline_queue_past_transaction_queue_max_length_drops_meter_values(
+    tmp_path: Path,
+) -> None:
+    """Template transactionQueueMaxLength bounds the queue: a long offline session keeps its
+    start, its stop and the latest samples, and counts what it dropped."""
+    spec = spec_of(
+        tmp_path,
+        transactionQueueMaxLength=5,
+        Configuration=keys(MeterValueSampleInterval="10"),
+    )
+    run = Run(spec, tmp_path / "state", online=False)
+    await run.station.transactions.start(1, "TAG-A")
+    await run.clock.run_for(120)
+    await run.station.transactions.stop(1, "Local")
+    queue = run.station.transactions.queue
+    actions = [entry.action for entry in queue.entries]
+    assert actions[0] == "StartTransaction" and actions[-1] == "StopTransaction"
+    assert len(queue) == 5 and queue.dropped >= 7
+    await run.kill()
 
 
 async def test_a_running_transaction_generator_runs_again_after_a_restart(tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ replaced (never mutated) on change, which makes a snapshot safe to serialise in 
 
 import asyncio
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +16,7 @@ from typing import Any, NamedTuple
 import orjson
 from loguru import logger
 
+from simulator.atomic_file import write_atomic
 from simulator.csms.clock import Clock, iso_utc, utc_now
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -306,18 +305,7 @@ class Report:
 
 def write_json_atomic(path: Path, data: JsonObject) -> None:
     """Replace `path` in one rename, so a reader never sees a half-written report."""
-    payload = orjson.dumps(data, option=orjson.OPT_INDENT_2)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates 0600; the report is meant to be read by other tools and users.
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(payload)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
+    write_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
 
 class ReportWriter:

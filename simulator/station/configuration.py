@@ -206,6 +206,10 @@ class OcppConfiguration:
 
     def __init__(self, keys: Iterable[ConfigurationKey], url_keys: Iterable[str] = ()) -> None:
         self._keys: dict[str, ConfigurationKey] = {}
+        # Keys given a value at run time (ChangeConfiguration, the station itself): only these
+        # are restored over the template after a restart, so an edited template's values win
+        # for the others.
+        self.changed_keys: set[str] = set()
         for item in keys:
             self._keys[item.key.lower()] = item
         # Keys holding a CSMS URL: a ChangeConfiguration must give a ws:// or wss:// one.
@@ -253,6 +257,7 @@ class OcppConfiguration:
 
     def set(self, key: str, value: str) -> None:
         """Set a value from the station's own logic, readonly or not."""
+        self.changed_keys.add(key.lower())
         item = self._keys.get(key.lower())
         if item is None:
             self._keys[key.lower()] = ConfigurationKey(key, value)
@@ -271,6 +276,7 @@ class OcppConfiguration:
         if item.key.lower() in self._url_keys and not _is_ws_url(value):
             return ChangeStatus.REJECTED
         item.value = value
+        self.changed_keys.add(item.key.lower())
         return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED
 
     def visible(self, keys: Iterable[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -288,14 +294,22 @@ class OcppConfiguration:
                     selected.append(item)
         return [_as_wire(item) for item in selected], unknown
 
-    def restore(self, persisted: Iterable[dict[str, Any]]) -> None:
+    def restore(
+        self, persisted: Iterable[dict[str, Any]], changed: Iterable[str] | None = None
+    ) -> None:
         """Values a previous run persisted, over the template's: for the keys the template still
-        has and does not make readonly (an edited template's readonly value wins)."""
+        has and does not make readonly (an edited template's readonly value wins), and, when
+        `changed` lists them, only for the keys changed at run time."""
+        wanted = None if changed is None else {key.lower() for key in changed}
         for entry in persisted:
-            item = self._keys.get(str(entry.get("key", "")).lower())
+            name = str(entry.get("key", "")).lower()
+            item = self._keys.get(name)
             value = entry.get("value")
+            if wanted is not None and name not in wanted:
+                continue
             if item is not None and not item.readonly and isinstance(value, str):
                 item.value = value
+                self.changed_keys.add(name)
 
     def as_list(self) -> list[dict[str, Any]]:
         # Built on each call, not cached: a cached copy would cost every station ~9 KB.

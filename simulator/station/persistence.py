@@ -17,16 +17,16 @@ power cut. Where no descriptor can be kept (the open-file limit), the rename is 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 from loguru import logger
+
+from simulator.atomic_file import write_atomic
 
 DEFAULT_DEBOUNCE_SECONDS = 0.2
 # Changes nobody waits for (a delivered message leaving the queue, a configuration key, the
@@ -38,18 +38,6 @@ Snapshot = Callable[[], dict[str, Any]]
 
 def state_path(state_dir: Path, hash_id: str) -> Path:
     return state_dir / "configurations" / f"{hash_id}.json"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
 
 
 def read_state(path: Path) -> dict[str, Any] | None:

@@ -250,6 +250,7 @@ class ChargingStation:
             }
         if template.ocpp_persistent_configuration:
             state["configurationKey"] = self.configuration.as_list()
+            state["changedKeys"] = sorted(self.configuration.changed_keys)
         return state
 
     def _restore(self, state: dict[str, Any]) -> None:
@@ -259,7 +260,11 @@ class ChargingStation:
             # persisted values kept only for keys it still has writable (restore below).
             self.log.info("Template edited since the state was saved: configuration regenerated")
         if template.ocpp_persistent_configuration:
-            self.configuration.restore(state.get("configurationKey") or [])
+            changed = state.get("changedKeys")
+            self.configuration.restore(
+                state.get("configurationKey") or [],
+                changed if isinstance(changed, list) else None,
+            )
         info = state.get("stationInfo")
         if template.station_info_persistent_configuration and isinstance(info, dict):
             self._restore_serial_numbers(info)
