@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.fleet import CsmsProcess, FleetResult, cpu_count, run_fleet
+from bench.fleet import CsmsProcess, FleetResult, cpu_count, fleet_worker, run_fleet
 from bench.reconnect_storm import DEFAULT_RATE, StormResult, run_reconnect_storm, storm_table
 
 IDLE_HEARTBEAT = 300
@@ -193,7 +193,7 @@ def main() -> int:
             profile="reference",
             template=reference_template(),
             stations=stations,
-            worker={"processType": "workerSet", "elementsPerWorker": "auto"},
+            worker=fleet_worker(stations),
             scheduled_per_station=REFERENCE_RATE_PER_STATION,
             window=window,
             warmup=warmup + 30,
@@ -205,6 +205,24 @@ def main() -> int:
         if result.error:
             print(f"stopped at {stations}: {result.error}")
             break
+    # What the write-ahead persistence of transaction messages costs (issue 5's guarantee);
+    # FULL only, to keep `make bench` under 3 minutes.
+    if args.full:
+        lazy_at = 5_000
+        lazy = run_fleet(
+            profile="reference, stateWriteAhead false",
+            template=reference_template(),
+            stations=lazy_at,
+            worker=fleet_worker(lazy_at),
+            scheduled_per_station=REFERENCE_RATE_PER_STATION,
+            window=window,
+            warmup=warmup + 30,
+            heartbeat_interval=REFERENCE_HEARTBEAT,
+            files={"idtags.json": [f"TAG-{i:03d}" for i in range(100)]},
+            config_overrides={"stateWriteAhead": False},
+        )
+        results.append(lazy)
+        print(fleet_table([lazy]).splitlines()[-1], flush=True)
     print("\n## Quiet profile (heartbeat 300 s, sparse sessions metered every 60 s)\n", flush=True)
     print(
         "(scheduled: the steady-state rate; in the first minutes fewer sessions have begun)\n",
@@ -215,7 +233,7 @@ def main() -> int:
             profile="quiet",
             template=quiet_template(),
             stations=stations,
-            worker={"processType": "workerSet", "elementsPerWorker": "auto"},
+            worker=fleet_worker(stations),
             scheduled_per_station=QUIET_RATE_PER_STATION,
             window=window,
             warmup=warmup,
@@ -227,7 +245,7 @@ def main() -> int:
             print(f"stopped at {stations}: {result.error}")
             break
     print("\n## Worker models\n", flush=True)
-    models = [
+    models: list[dict[str, Any]] = [
         {"processType": "workerSet", "elementsPerWorker": "auto"},
         {"processType": "staticPool", "poolMaxSize": cpu_count()},
         {"processType": "dynamicPool", "poolMinSize": 1, "poolMaxSize": cpu_count()},

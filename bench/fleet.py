@@ -120,7 +120,9 @@ def run_fleet(
     warmup: float,
     heartbeat_interval: int,
     files: dict[str, Any] | None = None,
+    config_overrides: dict[str, Any] | None = None,
 ) -> FleetResult:
+    """`config_overrides`: config.json keys over the bench's (e.g. stateWriteAhead)."""
     worker_label = str(worker.get("processType", "workerSet"))
     result = FleetResult(profile, stations, worker_label)
     result.scheduled_per_second = scheduled_per_station * stations
@@ -140,6 +142,7 @@ def run_fleet(
         "uiServer": {"enabled": False},
         "worker": worker,
         "stationTemplateUrls": [{"file": "station.json", "numberOfStations": stations}],
+        **(config_overrides or {}),
     }
     config_path = directory / "config.json"
     config_path.write_text(json.dumps(config))
@@ -201,3 +204,16 @@ def run_fleet(
 
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+# Descriptors a worker needs besides one socket per station: up to 1,024 state files kept open
+# (simulator/station/persistence.py), logs, pipes, the loop.
+WORKER_SPARE_FILES = 1_500
+
+
+def fleet_worker(stations: int) -> dict[str, Any]:
+    """One worker per core, or more when a worker's share of sockets would pass the open-file
+    limit (often 20,000: 50,000 stations on 2 workers would need 25,000 each)."""
+    per_worker = max(raise_open_file_limit() - WORKER_SPARE_FILES, 1)
+    workers = max(cpu_count(), math.ceil(stations / per_worker))
+    return {"processType": "workerSet", "elementsPerWorker": math.ceil(stations / workers)}

@@ -508,6 +508,10 @@ class Settings(BaseSettings):
     # ~450/s each), so a ramp is barely slowed, while a 10k CSMS restart peaks at ~1,700
     # instead of ~3,900 connections/s (bench/reconnect_storm.py).
     connection_rate_per_worker: float = Field(default=400.0, ge=0)
+    # A transaction message leaves only once the station state holding it is on disk (true):
+    # a killed simulator never forgets what it told the CSMS. false: the state is written
+    # within 10 s, messages do not wait; less CPU, and a kill may lose or repeat up to that.
+    state_write_ahead: bool = True
 
     _config_path: Path = PrivateAttr(default=DEFAULT_CONFIG_PATH)
 

@@ -100,6 +100,10 @@ MEANINGS: dict[str, str] = {
     "shardCount": "evsim: number of instances the fleet is split over",
     "connectionRatePerWorker": "evsim: new station connections per second per worker "
     "process (a burst of one second's worth); 0: no limit",
+    "stateWriteAhead": "evsim: a transaction message leaves only once the station state holding "
+    "it is on disk (a killed simulator never forgets what it told the CSMS); false: the state "
+    "is written within 10 s and messages do not wait (less CPU; a kill may lose or repeat up "
+    "to that)",
     # station template
     "supervisionUser": "HTTP basic auth user towards the CSMS",
     "supervisionPassword": "HTTP basic auth password towards the CSMS",
@@ -355,6 +359,11 @@ TESTS: dict[str, tuple[str, ...]] = {
     "shardCount": (
         f"{T}test_shards.py::test_shard_blocks_partition_the_stations_contiguously",
         f"{T}test_shards.py::test_three_shards_boot_the_fleet_once_and_a_restarted_shard_gets_its_ids_back",
+    ),
+    "stateWriteAhead": (
+        f"{T}test_persistence.py::test_without_write_ahead_nothing_waits_for_the_disk",
+        f"{T}test_persistence.py::test_state_write_ahead_reaches_each_worker_host",
+        f"{T}test_transaction_queue.py::test_each_message_is_on_disk_before_it_is_sent",
     ),
     "connectionRatePerWorker": (
         f"{T}test_connect_rate.py::test_callers_beyond_the_burst_are_spaced_one_over_rate_apart",

@@ -81,6 +81,7 @@ def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> 
             "statistics_interval": statistics_seconds,
             "state_dir": str(settings.resolve(settings.state_dir)),
             "connection_rate": settings.connection_rate_per_worker,
+            "state_write_ahead": settings.state_write_ahead,
         },
         use_uvloop=use_uvloop,
     )
@@ -288,7 +289,8 @@ class Supervisor:
         for hash_id in gone:
             self.stations.pop(hash_id, None)
             if delete_configuration:
-                configuration = self.settings.state_dir / "configurations" / f"{hash_id}.json"
+                state_dir = self.settings.resolve(self.settings.state_dir)
+                configuration = state_dir / "configurations" / f"{hash_id}.json"
                 configuration.unlink(missing_ok=True)
         self._notify()
         return removed, failed

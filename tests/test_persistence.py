@@ -18,6 +18,7 @@ import orjson
 import pytest
 from loguru import logger
 
+from simulator.config import load_settings
 from simulator.station.host import StationHost
 from simulator.station.persistence import (
     OpenFiles,
@@ -27,8 +28,9 @@ from simulator.station.persistence import (
     write_atomic,
 )
 from simulator.station.rpc import ConnectionLost
+from simulator.supervisor import pool_options
 from simulator.templates import StationSpec
-from tests.fleet import quick_template
+from tests.fleet import quick_template, write_fleet
 from tests.offline_station import FakeCsms, OfflineStation, make_station, shutdown
 from tests.ui_fleet import HttpClient, running_fleet
 from tests.virtual_clock import VirtualClock
@@ -90,6 +92,25 @@ def test_a_file_much_longer_than_its_document_is_cut_back(tmp_path: Path) -> Non
         files.close_all()
 
 
+def test_files_beyond_the_open_limit_are_closed_and_reopened_whole(tmp_path: Path) -> None:
+    """Only the most recently written files keep a descriptor (sockets need them too); a file
+    written again after its descriptor was closed is reopened, its length read back."""
+    files = OpenFiles(max_open=2)
+    paths = [tmp_path / f"{name}.json" for name in "abc"]
+    try:
+        for path in paths:
+            files.write(path, orjson.dumps({"value": "x" * 50}))
+        assert len(files._open) == 2
+        files.write(paths[0], orjson.dumps({"value": 1}))
+        assert [read_state(path) for path in paths] == [
+            {"value": 1},
+            {"value": "x" * 50},
+            {"value": "x" * 50},
+        ]
+    finally:
+        files.close_all()
+
+
 def test_a_state_file_left_by_a_previous_run_is_overwritten_whole(tmp_path: Path) -> None:
     path = tmp_path / "station.json"
     path.write_bytes(orjson.dumps({"old": "y" * 500}))
@@ -116,6 +137,33 @@ async def test_flushed_returns_once_the_change_is_on_disk(tmp_path: Path) -> Non
     assert read_state(store.path("h")) is None  # debounced: not yet written
     await asyncio.wait_for(store.flushed("h"), 5)
     assert read_state(store.path("h")) == {"value": 1}
+
+
+async def test_without_write_ahead_nothing_waits_for_the_disk(tmp_path: Path) -> None:
+    """config.json stateWriteAhead false: a transaction message does not wait for the state
+    holding it to be written; the write comes lazily."""
+    store = StateStore(tmp_path, debounce=0.01, lazy=3600, write_ahead=False)
+    store.changed("h", lambda: {"value": 1}, urgent=True)
+    await asyncio.wait_for(store.flushed("h"), 0.5)
+    assert read_state(store.path("h")) is None
+
+
+async def test_state_write_ahead_reaches_each_worker_host(tmp_path: Path) -> None:
+    """config.json stateWriteAhead (evsim): the supervisor hands it to every worker's store."""
+    for write_ahead in (True, False):
+        path = write_fleet(
+            tmp_path / str(write_ahead),
+            "ws://127.0.0.1:9",
+            {"t.json": (quick_template(), 1)},
+            stateWriteAhead=write_ahead,
+        )
+        settings = load_settings(path, environ={})
+        options = {**pool_options(settings, 1).host_options, "configure_logging": False}
+        host = StationHost(lambda event: None, {**options, "statistics_interval": 0})
+        try:
+            assert host._store is not None and host._store.write_ahead is write_ahead
+        finally:
+            await host.stop()
 
 
 async def test_a_change_nobody_waits_for_is_written_later_and_not_waited_for(

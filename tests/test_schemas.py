@@ -6,6 +6,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.station import schemas
 from simulator.station.frames import ErrorCode, OcppError
@@ -134,3 +136,80 @@ def test_validation_leaves_the_payload_unchanged() -> None:
     payload = dict(BOOT_NOTIFICATION)
     schemas.validate("BootNotification", payload)
     assert payload == BOOT_NOTIFICATION
+
+
+# --- MeterValues: shapes validated once -------------------------------------------------------
+
+MEASURANDS = ["Energy.Active.Import.Register", "Voltage", "Bogus", None]
+UNITS = ["Wh", "V", "Volts", None]
+PHASES = ["L1", "L1-N", "L4", None]
+CONTEXTS = ["Sample.Periodic", "Transaction.End", "Later", None]
+
+
+def meter_values(*samples: dict[str, Any], **payload: Any) -> dict[str, Any]:
+    return {
+        "connectorId": 1,
+        "meterValue": [{"timestamp": "2026-01-01T00:00:00Z", "sampledValue": list(samples)}],
+        **payload,
+    }
+
+
+def full_validator_accepts(payload: dict[str, Any]) -> bool:
+    validator = schemas.validator("MeterValues")
+    assert validator is not None
+    try:
+        validator(payload)
+    except Exception:
+        return False
+    return True
+
+
+def test_meter_values_of_a_shape_seen_before_pass_without_the_full_validator() -> None:
+    sample = {"value": "12.5", "measurand": "Voltage", "unit": "V", "phase": "L1-N"}
+    schemas.validate("MeterValues", meter_values(sample))
+    assert schemas._known_meter_values(meter_values({**sample, "value": "13.0"}))
+
+
+@pytest.mark.parametrize(
+    ("sample", "payload", "code"),
+    [
+        ({"value": "1", "measurand": "Bogus"}, {}, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+        ({"value": "1", "colour": "red"}, {}, ErrorCode.FORMATION_VIOLATION),
+        ({"value": 1}, {}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+        ({"value": "1"}, {"connectorId": True}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+        ({"value": "1"}, {"transactionId": "7"}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+        ({"value": "1", "unit": None}, {}, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+    ],
+)
+def test_meter_values_the_schema_refuses_are_refused_after_valid_ones_were_seen(
+    sample: dict[str, Any], payload: dict[str, Any], code: ErrorCode
+) -> None:
+    """The shape cache only ever lets through what the full validator accepted (OCPP-J 4.2.3
+    codes as before)."""
+    schemas.validate("MeterValues", meter_values({"value": "1"}))
+    assert violation("MeterValues", meter_values(sample, **payload)) == code
+
+
+@given(
+    samples=st.lists(
+        st.fixed_dictionaries(
+            {"value": st.one_of(st.text(max_size=3), st.integers())},
+            optional={
+                "measurand": st.sampled_from(MEASURANDS),
+                "unit": st.sampled_from(UNITS),
+                "phase": st.sampled_from(PHASES),
+                "context": st.sampled_from(CONTEXTS),
+                "extra": st.just("x"),
+            },
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    connector_id=st.one_of(st.integers(min_value=0, max_value=3), st.booleans(), st.just("1")),
+)
+def test_the_shape_cache_never_accepts_what_the_full_validator_refuses(
+    samples: list[dict[str, Any]], connector_id: Any
+) -> None:
+    payload = meter_values(*samples, connectorId=connector_id)
+    if schemas._known_meter_values(payload):
+        assert full_validator_accepts(payload)

@@ -308,3 +308,21 @@ async def test_with_one_attempt_or_fewer_a_failed_message_is_skipped_at_once(att
     await queue.submit(METER_VALUES, meter_values(1), None, wait=False)
     await clock.run_for(1)
     assert queue.skipped == 1 and len(queue) == 0
+
+
+async def test_flushing_before_a_close_sends_what_it_can_and_does_not_wait_out_a_retry() -> None:
+    """A station about to close sends its queue; a message due for a retry minutes later stays
+    queued (and persisted) instead of holding the close."""
+    clock = VirtualClock()
+    host = FakeHost(clock, interval=600)
+    host.script.extend(["ok", "error"])
+    queue = TransactionQueue(host)
+    host.online = False
+    await queue.submit(START, {"connectorId": 1}, None, boundary=True)
+    await queue.submit(STOP, {"meterStop": 1}, None, boundary=True)
+    host.online = True
+    await asyncio.wait_for(queue.flush(), 5)
+    assert host.actions() == [START, STOP] and len(queue) == 1  # the stop waits to retry
+    assert queue.busy
+    await clock.run_for(601)
+    assert host.actions() == [START, STOP, STOP] and len(queue) == 0

@@ -9,7 +9,6 @@ draw comes from the connector's own seeded generator, so a run seed replays the 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.id_tags import IdTagDistribution
+from simulator.station.light_random import Rng
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transactions import ACCEPTED, TransactionError, connector_rng
 
@@ -79,7 +79,7 @@ class AutomaticTransactionGenerator:
         self.connector_ids = sorted(cid for cid in station.connectors if cid > 0)
         self.statuses = {cid: ConnectorGeneratorStatus() for cid in self.connector_ids}
         # Made on first use and kept: a restarted loop continues its stream, not replays it.
-        self._rngs: dict[int, random.Random] = {}
+        self._rngs: dict[int, Rng] = {}
         self._loops: dict[int, asyncio.Task[None]] = {}
         # The template's section as the UI shows it (camelCase keys), built once.
         self._config_data = self.config.model_dump(by_alias=True, exclude_unset=False)
@@ -169,6 +169,8 @@ class AutomaticTransactionGenerator:
             )
             if not self._wanted(connector_id):  # stopped during the delay
                 break
+            if status.stop_date is not None and clock.now() >= status.stop_date:
+                break  # stopAfterHours ran out during the delay: no session after it
             if station.connectors[connector_id].transaction_started:
                 continue  # the UI or the CSMS started one: wait for the connector to be free
             if rng.random() < config.probability_of_start:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+from simulator.station.light_random import Rng
 
 EXPONENTIAL_BASE_SECONDS = 0.5
 EXPONENTIAL_CAP_SECONDS = 60.0
@@ -16,7 +16,7 @@ def reconnect_delay(
     *,
     exponential: bool,
     fixed_seconds: float,
-    rng: random.Random,
+    rng: Rng,
     base_seconds: float = EXPONENTIAL_BASE_SECONDS,
     cap_seconds: float = EXPONENTIAL_CAP_SECONDS,
 ) -> float:

@@ -52,7 +52,11 @@ class StationHost:
         _raise_open_file_limit()
         state_dir = options.get("state_dir")
         # Each station's state on disk, restored when it is added again (a restart, a respawn).
-        self._store = StateStore(Path(state_dir)) if state_dir else None
+        self._store = (
+            StateStore(Path(state_dir), write_ahead=bool(options.get("state_write_ahead", True)))
+            if state_dir
+            else None
+        )
         self.stations: dict[str, ChargingStation] = {}
         self._dirty: dict[str, dict[str, Any]] = {}
         self._flush_handle: asyncio.TimerHandle | None = None

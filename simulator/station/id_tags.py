@@ -9,11 +9,12 @@ tag (i - 1 + c - 1) mod n).
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
 from loguru import logger
+
+from simulator.station.light_random import Rng
 
 # What the TS simulator sends when a station has no authorization tags.
 DEFAULT_ID_TAG = "00000000"
@@ -68,7 +69,7 @@ class IdTagDistribution:
         if self._next >= len(id_tags):
             self._next = 0
 
-    def pick(self, connector_id: int, rng: random.Random) -> str:
+    def pick(self, connector_id: int, rng: Rng) -> str:
         tags = self.id_tags
         if not tags:
             return DEFAULT_ID_TAG

@@ -5,7 +5,7 @@ state of charge) and advances it over an interval at one power. Every value a Me
 (power, current, voltage, energy, SoC, offered power) comes from the same Reading, so they agree:
 P = U x I x phases (U x I for DC), the energy grows by P x interval, the power stays within the
 active limit and tapers as the battery fills. Randomness (fluctuation, the EV of a session) comes
-from the caller's `random.Random`, so a seeded station replays the same numbers.
+from the caller's generator (light_random.Rng), so a seeded station replays the same numbers.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from simulator.station.light_random import Rng
 from simulator.templates import ConnectorTemplate, SampledValueTemplate, StationTemplate
 
 ENERGY = "Energy.Active.Import.Register"
@@ -146,7 +147,7 @@ class Target:
     value: float
     fluctuation_percent: float
 
-    def draw(self, rng: random.Random) -> float:
+    def draw(self, rng: Rng) -> float:
         if self.fluctuation_percent <= 0:
             return self.value
         spread = self.value * self.fluctuation_percent / 100.0
@@ -237,7 +238,7 @@ class MeterModel:
 
     # -- physics --------------------------------------------------------------------------
 
-    def begin_session(self, state: MeterState, rng: random.Random) -> MeterState:
+    def begin_session(self, state: MeterState, rng: Rng) -> MeterState:
         """A new EV plugs in: its battery, its state of charge and how hard it pulls."""
         soc = self.soc_start.draw(rng) if self.soc_start else rng.uniform(10.0, 60.0)
         return replace(
@@ -249,7 +250,7 @@ class MeterModel:
         )
 
     def advance(
-        self, state: MeterState, seconds: float, limit_w: float, rng: random.Random
+        self, state: MeterState, seconds: float, limit_w: float, rng: Rng
     ) -> tuple[MeterState, Reading]:
         """Charge for `seconds` under `limit_w`: the new state and the reading at its end."""
         taper = min(1.0, max(0.0, (100.0 - state.soc) / (100.0 - TAPER_FROM_SOC)))

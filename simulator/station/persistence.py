@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ DEFAULT_DEBOUNCE_SECONDS = 0.2
 # Changes nobody waits for (a delivered message leaving the queue, a configuration key, the
 # meters at a stop) are written within this, or with the next urgent write.
 DEFAULT_LAZY_SECONDS = 10.0
+DEFAULT_MAX_OPEN_FILES = 1024
 
 Snapshot = Callable[[], dict[str, Any]]
 
@@ -56,12 +58,15 @@ def read_state(path: Path) -> dict[str, Any] | None:
 
 
 class OpenFiles:
-    """The descriptors of the station files of one store, and their lengths. Used by one
-    thread at a time (the store writes one batch at a time)."""
+    """The descriptors of the station files of one store, and their lengths, the most recently
+    written `max_open` kept open (a worker's stations also need a socket each, and the open-file
+    limit is often 20,000 or less: opening an existing file costs a few microseconds, a
+    rename a hundred). Used by one thread at a time (the store writes one batch at a time)."""
 
-    def __init__(self) -> None:
-        self._open: dict[Path, tuple[int, int]] = {}
+    def __init__(self, max_open: int = DEFAULT_MAX_OPEN_FILES) -> None:
+        self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()
         self._closing: list[Path] = []
+        self._max_open = max_open
 
     def write(self, path: Path, data: bytes) -> None:
         entry = self._open.get(path)
@@ -80,6 +85,9 @@ class OpenFiles:
             os.ftruncate(fd, len(data))  # the document is whole already: safe to cut
             length = len(data)
         self._open[path] = (fd, max(length, len(data)))
+        self._open.move_to_end(path)
+        while len(self._open) > self._max_open:
+            os.close(self._open.popitem(last=False)[1][0])
 
     def close(self, path: Path) -> None:
         self._closing.append(path)
@@ -113,8 +121,12 @@ class StateStore:
         *,
         debounce: float = DEFAULT_DEBOUNCE_SECONDS,
         lazy: float = DEFAULT_LAZY_SECONDS,
+        write_ahead: bool = True,
     ) -> None:
+        """`write_ahead` false (config.json stateWriteAhead): nothing is urgent, every change
+        is written lazily and `flushed` never waits."""
         self.directory = state_dir / "configurations"
+        self.write_ahead = write_ahead
         self._debounce = debounce
         self._lazy = lazy
         self._dirty: dict[str, Snapshot] = {}
@@ -140,7 +152,7 @@ class StateStore:
         `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`."""
         self._generation += 1
         self._dirty[hash_id] = snapshot
-        if urgent:
+        if urgent and self.write_ahead:
             self._marked[hash_id] = self._generation
             self._urgent = True
         self._schedule()

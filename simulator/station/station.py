@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import random
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from simulator.station.connectors import ConnectorState
 from simulator.station.ev_plug import EvPlugs
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
+from simulator.station.light_random import LightRandom
 from simulator.station.local_auth import Authorizer, LocalAuthorization
 from simulator.station.ocpp16 import HANDLERS
 from simulator.station.persistence import StateStore
@@ -82,7 +82,7 @@ class ChargingStation:
         self.spec = spec
         self.template = spec.template
         self.clock = clock
-        self.rng = random.Random(spec.seed)
+        self.rng = LightRandom(spec.seed)
         self.statistics = statistics if self.template.enable_statistics else None
         self._on_change = on_change
         self.log = logger.bind(station=spec.station_id)
@@ -124,6 +124,7 @@ class ChargingStation:
         self._accepted = asyncio.Event()
         # The same from the BootNotification.conf on, before the statuses that follow it.
         self._boot_accepted = False
+        self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
         # The status last reported per connector: what a next one must be a transition from.
         self._reported: dict[int, str] = {}
         # Per connector, the report waiting out MinimumStatusDuration.
@@ -354,17 +355,19 @@ class ChargingStation:
             await self._store.flushed(self.spec.hash_id)
 
     def queue_changed(self, *, grew: bool) -> None:
-        queue = self.transactions.queue
         # Written ahead when a message joins (the queue waits for it); a delivered one leaving
         # can wait: sent again after a kill, the CSMS knows it as a retransmission.
         self.persist(urgent=grew)
-        self._changed(
-            transactionQueue={
-                "length": len(queue),
-                "dropped": queue.dropped,
-                "skipped": queue.skipped,
-            }
-        )
+        queue = self.transactions.queue
+        # The UI hears of messages that wait, not of each one passing through an empty queue
+        # online (0 -> 1 -> 0 on every message: two deltas a message for nothing).
+        waiting = len(queue) if len(queue) > 1 or not self.link_up() else 0
+        shown = (waiting, queue.dropped, queue.skipped)
+        if shown != self._queue_shown:
+            self._queue_shown = shown
+            self._changed(
+                transactionQueue={"length": shown[0], "dropped": shown[1], "skipped": shown[2]}
+            )
 
     def configuration_changed(self, key: str) -> None:
         self._changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})

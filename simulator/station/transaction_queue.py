@@ -118,6 +118,7 @@ class TransactionQueue:
         self.on_late_start: StartAnswered | None = None
         self._sender: asyncio.Task[None] | None = None
         self._retrying = False
+        self._retry_started: asyncio.Future[None] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -183,8 +184,13 @@ class TransactionQueue:
         stop made by a task it cancels next must still leave."""
         while self.entries and self._host.link_up() and not self._retrying:
             self._start_sender()
-            if self._sender is not None:
-                await asyncio.shield(self._sender)
+            sender = self._sender
+            if sender is None:
+                return
+            # Until the sender is done, or waits to retry (which may take minutes).
+            retrying = self._retry_started = asyncio.get_running_loop().create_future()
+            await asyncio.wait({sender, retrying}, return_when=asyncio.FIRST_COMPLETED)
+            self._retry_started = None
 
     def transaction_id(self, ref: int | None) -> int | None:
         return None if ref is None else self.transaction_ids.get(ref)
@@ -238,6 +244,8 @@ class TransactionQueue:
     async def _wait_to_retry(self, seconds: float) -> None:
         self._retrying = True
         self._release_waiters()  # nobody is held for the time of a retry
+        if self._retry_started is not None and not self._retry_started.done():
+            self._retry_started.set_result(None)
         try:
             await self._host.sleep(seconds)
         finally:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.connectors import ConnectorState
+from simulator.station.light_random import LightRandom, Rng
 from simulator.station.meter_values import (
     ENERGY,
     MeterModel,
@@ -61,10 +61,10 @@ class NotAuthorized(TransactionError):
     """The idTag may not start a transaction (Authorize.conf, the local list or cache)."""
 
 
-def connector_rng(seed: int, purpose: str, connector_id: int) -> random.Random:
+def connector_rng(seed: int, purpose: str, connector_id: int) -> Rng:
     """An independent, reproducible stream per connector and purpose: the meter's draws do not
     shift the ATG's, and neither depends on how other connectors interleave."""
-    return random.Random(f"{seed}:{purpose}:{connector_id}")
+    return LightRandom(f"{seed}:{purpose}:{connector_id}")
 
 
 class Transactions:
@@ -78,7 +78,7 @@ class Transactions:
             for cid, connector in station.spec.connectors.items()
             if cid > 0
         }
-        self._rngs: dict[int, random.Random] = {}  # made on first use: most stations idle
+        self._rngs: dict[int, Rng] = {}  # made on first use: most stations idle
         self.station_power_w = station_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
         self._stopping: set[int] = set()
@@ -91,7 +91,7 @@ class Transactions:
 
     # -- the meter ------------------------------------------------------------------------
 
-    def _rng(self, connector_id: int) -> random.Random:
+    def _rng(self, connector_id: int) -> Rng:
         rng = self._rngs.get(connector_id)
         if rng is None:
             rng = self._rngs[connector_id] = connector_rng(
