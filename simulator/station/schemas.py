@@ -109,7 +109,16 @@ def _known_meter_values(payload: dict[str, Any]) -> bool:
         for sample in samples:
             if type(sample) is not dict or type(sample.get("value")) is not str:
                 return False
-            shape = (len(sample), *(sample.get(field) for field in _SAMPLE_FIELDS))
+            get = sample.get  # spelled out: a generator here costs more than the lookups
+            shape = (
+                len(sample),
+                get("context"),
+                get("format"),
+                get("measurand"),
+                get("phase"),
+                get("location"),
+                get("unit"),
+            )
             if shape not in _VALID_SHAPES and not _learn_shape(shape, sample):
                 return False
     return True
