@@ -172,6 +172,25 @@ def cost_table(costs: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def reference_run(
+    stations: int, window: float, warmup: float, overrides: dict[str, Any] | None = None
+) -> FleetResult:
+    """The reference profile at `stations`, with config.json `overrides` named in its label."""
+    label = ", ".join(f"{key} {json.dumps(value)}" for key, value in (overrides or {}).items())
+    return run_fleet(
+        profile=f"reference, {label}" if label else "reference",
+        template=reference_template(),
+        stations=stations,
+        worker=fleet_worker(stations),
+        scheduled_per_station=REFERENCE_RATE_PER_STATION,
+        window=window,
+        warmup=warmup + 30,
+        heartbeat_interval=REFERENCE_HEARTBEAT,
+        files={"idtags.json": [f"TAG-{i:03d}" for i in range(100)]},
+        config_overrides=overrides,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="the long rungs (tens of minutes)")
@@ -189,17 +208,7 @@ def main() -> int:
     results: list[FleetResult] = []
     print("\n## Reference profile (the TypeScript simulator's bench profile)\n", flush=True)
     for stations in [1_000, 5_000, 10_000, 20_000] if args.full else [1_000]:
-        result = run_fleet(
-            profile="reference",
-            template=reference_template(),
-            stations=stations,
-            worker=fleet_worker(stations),
-            scheduled_per_station=REFERENCE_RATE_PER_STATION,
-            window=window,
-            warmup=warmup + 30,
-            heartbeat_interval=REFERENCE_HEARTBEAT,
-            files={"idtags.json": [f"TAG-{i:03d}" for i in range(100)]},
-        )
+        result = reference_run(stations, window, warmup)
         results.append(result)
         print(fleet_table([result]).splitlines()[-1], flush=True)
         if result.error:
@@ -208,19 +217,7 @@ def main() -> int:
     # What the write-ahead persistence of transaction messages costs (issue 5's guarantee);
     # FULL only, to keep `make bench` under 3 minutes.
     if args.full:
-        lazy_at = 5_000
-        lazy = run_fleet(
-            profile="reference, stateWriteAhead false",
-            template=reference_template(),
-            stations=lazy_at,
-            worker=fleet_worker(lazy_at),
-            scheduled_per_station=REFERENCE_RATE_PER_STATION,
-            window=window,
-            warmup=warmup + 30,
-            heartbeat_interval=REFERENCE_HEARTBEAT,
-            files={"idtags.json": [f"TAG-{i:03d}" for i in range(100)]},
-            config_overrides={"stateWriteAhead": False},
-        )
+        lazy = reference_run(5_000, window, warmup, {"stateWriteAhead": False})
         results.append(lazy)
         print(fleet_table([lazy]).splitlines()[-1], flush=True)
     print("\n## Quiet profile (heartbeat 300 s, sparse sessions metered every 60 s)\n", flush=True)
