@@ -22,6 +22,7 @@ from simulator.config import ConfigError, Settings
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for
+from simulator.station.persistence import state_path
 from simulator.stats import Statistics
 from simulator.storage import NoStorage
 from simulator.templates import (
@@ -290,7 +291,7 @@ class Supervisor:
             self.stations.pop(hash_id, None)
             if delete_configuration:
                 state_dir = self.settings.resolve(self.settings.state_dir)
-                configuration = state_dir / "configurations" / f"{hash_id}.json"
+                configuration = state_path(state_dir, hash_id)
                 configuration.unlink(missing_ok=True)
         self._notify()
         return removed, failed

@@ -36,10 +36,14 @@ class FakeHost:
         # Per call, in order: "ok", "error", "timeout", "lost"; "ok" once the script ends.
         self.script: deque[str] = deque()
         self.events: list[str] = []
+        self.disabled: set[str] = set()  # actions commandsSupport turns off
         self._next_transaction = 100
 
     def link_up(self) -> bool:
         return self.online
+
+    def outgoing_supported(self, action: str) -> bool:
+        return action not in self.disabled
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.events.append(f"call {action}")
@@ -326,3 +330,16 @@ async def test_flushing_before_a_close_sends_what_it_can_and_does_not_wait_out_a
     assert queue.busy
     await clock.run_for(601)
     assert host.actions() == [START, STOP, STOP] and len(queue) == 0
+
+
+async def test_an_action_the_station_does_not_send_is_not_queued() -> None:
+    """commandsSupport off for StopTransaction: the stop is not queued, so it cannot fail, be
+    retried and hold the messages behind it."""
+    clock = VirtualClock()
+    host = FakeHost(clock)
+    host.disabled.add(STOP)
+    queue = TransactionQueue(host)
+    assert await queue.submit(STOP, {"meterStop": 1}, None, boundary=True) is None
+    await queue.submit(METER_VALUES, meter_values(1), None, wait=False)
+    await clock.run_for(1)
+    assert host.actions() == [METER_VALUES] and len(queue) == 0

@@ -142,7 +142,7 @@ class StateStore:
         self.writes = 0
 
     def path(self, hash_id: str) -> Path:
-        return self.directory / f"{hash_id}.json"
+        return state_path(self.directory.parent, hash_id)
 
     async def load(self, hash_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(read_state, self.path(hash_id))

@@ -37,6 +37,7 @@ from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging
+from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
 from simulator.templates import StationSpec, station_ws_url, template_hash
@@ -47,8 +48,6 @@ CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 DEFAULT_RESPONSE_TIMEOUT = 30.0
 DEFAULT_BOOT_RETRY_SECONDS = 30
 DEFAULT_HEARTBEAT_SECONDS = 60
-DEFAULT_MESSAGE_ATTEMPTS = 3
-DEFAULT_RETRY_SECONDS = 60
 # OCPP 1.6 section 4.2: what a CSMS may not ask while the station is Pending.
 NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
 
@@ -346,8 +345,8 @@ class ChargingStation:
     def retry_policy(self) -> tuple[int, int]:
         """(TransactionMessageAttempts, TransactionMessageRetryInterval), section 3.7.1."""
         return (
-            self.configuration.get_int("TransactionMessageAttempts", DEFAULT_MESSAGE_ATTEMPTS),
-            self.configuration.get_int("TransactionMessageRetryInterval", DEFAULT_RETRY_SECONDS),
+            self.configuration.get_int("TransactionMessageAttempts", DEFAULT_ATTEMPTS),
+            self.configuration.get_int("TransactionMessageRetryInterval", DEFAULT_RETRY_INTERVAL),
         )
 
     async def persisted(self) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +39,7 @@ START = "StartTransaction"
 STOP = "StopTransaction"
 METER_VALUES = "MeterValues"
 DEFAULT_MAX_LENGTH = 1000
+# TransactionMessageAttempts / TransactionMessageRetryInterval when a station has no such key.
 DEFAULT_ATTEMPTS = 3
 DEFAULT_RETRY_INTERVAL = 60
 
@@ -86,6 +87,8 @@ class QueueHost(Protocol):
     """What the queue needs of its station (a Protocol so the queue can be tested alone)."""
 
     def link_up(self) -> bool: ...
+
+    def outgoing_supported(self, action: str) -> bool: ...
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -155,10 +158,15 @@ class TransactionQueue:
         boundary: bool = False,
         wait: bool = False,
     ) -> QueuedMessage:
-        """Queue a message without sending anything yet (messages that must stay together)."""
+        """Queue a message without sending anything yet (messages that must stay together).
+        An action the template's commandsSupport disables is not queued at all: it would only
+        fail, be retried and block the queue; its entry comes back answered None."""
         entry = QueuedMessage(action, payload, ref, boundary)
         if wait:
             entry.waiter = asyncio.get_running_loop().create_future()
+        if not self._host.outgoing_supported(action):
+            _resolve(entry, None)
+            return entry
         self.dropped += admit(self.entries, entry, self.max_length)
         self._host.queue_changed(grew=True)
         return entry
@@ -191,9 +199,6 @@ class TransactionQueue:
             retrying = self._retry_started = asyncio.get_running_loop().create_future()
             await asyncio.wait({sender, retrying}, return_when=asyncio.FIRST_COMPLETED)
             self._retry_started = None
-
-    def transaction_id(self, ref: int | None) -> int | None:
-        return None if ref is None else self.transaction_ids.get(ref)
 
     def _start_sender(self) -> None:
         # Its own task: a caller cancelled meanwhile (a sampler whose transaction stops)
@@ -302,9 +307,6 @@ class TransactionQueue:
         self.entries = deque(QueuedMessage.from_data(e) for e in data.get("entries", []))
         self.dropped = int(data.get("dropped", 0))
         self.skipped = int(data.get("skipped", 0))
-
-    def refs(self) -> Iterable[int]:
-        return (entry.ref for entry in self.entries if entry.ref is not None)
 
 
 def _resolve(entry: QueuedMessage, response: dict[str, Any] | None) -> None:

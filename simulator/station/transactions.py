@@ -487,9 +487,9 @@ class Transactions:
         """MeterValues.req: of a transaction (`ref`) through the queue, never lost; without
         one, sent now or not at all (not transaction-related, section 3.7)."""
         if ref is not None:
-            entry = self._queue_meter_values(connector_id, ref, values, boundary=boundary)
-            if entry is not None:
-                await self.queue.deliver(entry)
+            await self.queue.deliver(
+                self._queue_meter_values(connector_id, ref, values, boundary=boundary)
+            )
             return
         payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
         try:
@@ -499,9 +499,7 @@ class Transactions:
 
     def _queue_meter_values(
         self, connector_id: int, ref: int, values: list[dict[str, Any]], *, boundary: bool
-    ) -> QueuedMessage | None:
-        if not self.station.outgoing_supported(METER_VALUES):
-            return None
+    ) -> QueuedMessage:
         payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
         return self.queue.put(METER_VALUES, payload, ref, boundary=boundary)
 
