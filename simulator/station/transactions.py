@@ -120,6 +120,7 @@ class Transactions:
             shared=template.power_shared_by_connectors,
             amperage_a=amperage,
             profile_limit_w=self.station.smart_charging.limit_w(connector_id) if profile else None,
+            connector_max_w=self.station.spec.connectors[connector_id].maximum_power,
         )
 
     def advance(self, connector_id: int) -> Reading:
