@@ -83,6 +83,7 @@ def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> 
             "state_dir": str(settings.resolve(settings.state_dir)),
             "connection_rate": settings.connection_rate_per_worker,
             "state_write_ahead": settings.state_write_ahead,
+            "persist_state": settings.persist_state,
         },
         use_uvloop=use_uvloop,
     )
