@@ -4,6 +4,7 @@ transitions C6 and F1). On a virtual clock against the in-memory CSMS."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from simulator.station.ocpp16.core import start_on_connector
@@ -119,7 +120,7 @@ async def test_the_atg_waits_for_the_delay_before_its_next_session(tmp_path: Pat
         await clock.run_for(400)
         statuses = [status for status, _ in reported(station)]
         assert statuses.count("Charging") >= 2
-        for before, after in zip(statuses, statuses[1:], strict=False):
+        for before, after in itertools.pairwise(statuses):
             assert (before, after) != ("Finishing", "Charging")
         starts = [s.at for s in station.csms.sent if s.action == "StartTransaction"]
         stops = [s.at for s in station.csms.sent if s.action == "StopTransaction"]
