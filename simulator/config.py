@@ -47,6 +47,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from simulator.newer_keys import PersistStateKey, ProvisionedStationsKey
+
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 ENV_PREFIX = "EVSIM_"
 
@@ -380,7 +382,7 @@ class PerformanceStorageSettings(_Section):
     uri: str | None = Field(default=None, validation_alias=AliasChoices("uri", "URI"))
 
 
-class StationTemplateUrl(_Section):
+class StationTemplateUrl(ProvisionedStationsKey, _Section):
     file: str = Field(min_length=1)
     number_of_stations: int = Field(ge=0)
 
@@ -469,7 +471,7 @@ class _FileSource(PydanticBaseSettingsSource):
         return by_field_name(self.settings_cls, self._data)
 
 
-class Settings(BaseSettings):
+class Settings(PersistStateKey, BaseSettings):
     """config.json. Attributes are its keys in snake_case; see the README's table."""
 
     model_config = SettingsConfigDict(

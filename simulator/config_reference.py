@@ -93,6 +93,13 @@ MEANINGS: dict[str, str] = {
     "stationTemplateUrls[].file": "template file: next to config.json, then in its "
     "`station-templates/`, then in `../templates/`; absolute paths and file:// URLs as is",
     "stationTemplateUrls[].numberOfStations": "stations made from the template",
+    "stationTemplateUrls[].provisionedNumberOfStations": "stations planned after the "
+    "numberOfStations ones (ids, hashIds, so their persisted state, the same every run) but "
+    "not started: the UI's addChargingStations of the template starts them first, lowest "
+    "index first; a file listed again is numbered after them",
+    "persistState": "false: no station state file at all (configuration keys, transaction "
+    "queue, meters, profiles live in the worker's memory only and are gone at the next "
+    "start); performanceStorage is its own setting",
     "seed": "evsim: run seed of every station's randomness (serial numbers, connectors, "
     "ATG, random URL distribution): a seed replays the same fleet",
     "stateDir": "evsim: directory of persisted station state and default performance records",
@@ -141,6 +148,13 @@ MEANINGS: dict[str, str] = {
     "iccid": "BootNotification iccid (at most 20 characters)",
     "imsi": "BootNotification imsi (at most 20 characters)",
     "firmwareVersion": "BootNotification firmwareVersion (UpdateFirmware replaces it)",
+    "firmwareVersionPattern": "regular expression (searched, as JavaScript's RegExp.test) the "
+    "version an UpdateFirmware would install must match, else InstallationFailed and the "
+    "version stays; absent: any version (versionUpgrade then reads the version as semver, the "
+    "TS default pattern)",
+    "postTransactionDelay": "seconds a connector stays Finishing after a stop (section 4.9 C6, "
+    "then F1 Available), as a charger whose cable is still plugged; meanwhile a new user may "
+    "start (F2 Preparing) and the ATG waits; 0: Available at once",
     "power": "station maximum power (a list: one value drawn per station), in powerUnit",
     "powerSharedByConnectors": "the station power is shared by the charging connectors",
     "powerUnit": "unit of power: `W` or `kW`",
@@ -177,8 +191,14 @@ MEANINGS: dict[str, str] = {
     "commandsSupport": "which OCPP commands the station supports; empty: all implemented",
     "commandsSupport.incomingCommands": "command -> supported; a disabled one answers NotSupported",
     "commandsSupport.outgoingCommands": "command -> supported; a disabled one is never sent",
-    "firmwareUpgrade": "how an UpdateFirmware goes (`versionUpgrade` is accepted, not used: "
-    "the new version comes from the location)",
+    "firmwareUpgrade": "how an UpdateFirmware goes",
+    "firmwareUpgrade.versionUpgrade": "the TS simulator's rule for the version an UpdateFirmware "
+    "installs, whatever its location: the current version raised (set: this rule; absent: "
+    "evsim's, the location's last path segment without an image suffix)",
+    "firmwareUpgrade.versionUpgrade.patternGroup": "how many capture groups of "
+    "firmwareVersionPattern (default: semver) are kept, the last one raised; absent: as many "
+    "as the version has dot-separated parts (`1.2.3`, 2 -> `1.3`)",
+    "firmwareUpgrade.versionUpgrade.step": "added to that group (`1.2.3` -> `1.2.4`)",
     "firmwareUpgrade.failureStatus": "inject a failure: `DownloadFailed` or `InstallationFailed`",
     "firmwareUpgrade.reset": "reboot after Installed",
     "firmwareUpgrade.downloadSeconds": "evsim: seconds a simulated download takes",
@@ -205,6 +225,10 @@ MEANINGS: dict[str, str] = {
     "AutomaticTransactionGenerator.idTagDistribution": "idTag choice: `random`, "
     "`round-robin`, `connector-affinity`",
     "Connectors": "connector id -> its definition (`0` is the station itself)",
+    "Connectors.<id>.maximumPower": "the connector's own power limit in W (whatever "
+    "powerUnit): it caps the connector's share of the station power, its meter and its "
+    "composite schedule; connector 0's composite is at most the sum when every connector "
+    "has one",
     "Connectors.<id>.bootStatus": "status reported at boot",
     "Connectors.<id>.MeterValues": "sampled values the connector can send",
     "Connectors.<id>.MeterValues[].unit": "unit (kilo units scale the value)",
@@ -524,6 +548,43 @@ TESTS: dict[str, tuple[str, ...]] = {
     "chargePointSerialNumberPrefix": (
         f"{T}test_templates.py::test_a_serial_number_needs_a_prefix_and_fits_ocpp",
         f"{T}test_templates.py::test_the_run_seed_changes_serials_but_not_hash_ids",
+    ),
+    "firmwareVersionPattern": (
+        f"{T}test_firmware_version_pattern.py::test_a_version_not_matching_the_pattern_fails_the_installation",
+        f"{T}test_firmware_version_pattern.py::test_a_version_matching_the_pattern_is_installed",
+        f"{T}test_firmware_version_pattern.py::test_a_firmware_version_pattern_that_is_no_regular_expression_is_a_template_error",
+    ),
+    "firmwareUpgrade.versionUpgrade": (
+        f"{T}test_firmware_version_pattern.py::test_version_upgrade_raises_the_current_version_whatever_the_location",
+        f"{T}test_firmware_version_pattern.py::test_version_upgrade_of_a_version_the_pattern_does_not_match_fails",
+    ),
+    "firmwareUpgrade.versionUpgrade.patternGroup": (
+        f"{T}test_firmware_version_pattern.py::test_version_upgrade_pattern_group_chooses_the_part_raised",
+    ),
+    "firmwareUpgrade.versionUpgrade.step": (
+        f"{T}test_firmware_version_pattern.py::test_version_upgrade_raises_the_patch_level_by_default",
+    ),
+    "postTransactionDelay": (
+        f"{T}test_post_transaction_delay.py::test_a_stopped_connector_stays_finishing_for_the_delay_then_is_available",
+        f"{T}test_post_transaction_delay.py::test_without_a_delay_a_stopped_connector_is_available_at_once",
+        f"{T}test_post_transaction_delay.py::test_a_new_user_may_start_during_the_delay_and_keeps_the_connector",
+        f"{T}test_post_transaction_delay.py::test_a_station_stopped_during_the_delay_does_not_keep_the_connector_finishing",
+        f"{T}test_post_transaction_delay.py::test_the_atg_waits_for_the_delay_before_its_next_session",
+    ),
+    "Connectors.<id>.maximumPower": (
+        f"{T}test_connector_maximum_power.py::test_the_meter_draws_no_more_than_the_connector_maximum",
+        f"{T}test_connector_maximum_power.py::test_a_connector_maximum_caps_its_share_of_the_station_power",
+        f"{T}test_connector_maximum_power.py::test_the_composite_schedule_of_a_connector_is_its_maximum",
+        f"{T}test_connector_maximum_power.py::test_the_station_composite_schedule_is_at_most_the_connector_maxima",
+    ),
+    "persistState": (
+        f"{T}test_persist_state.py::test_persist_state_false_writes_no_state_file",
+        f"{T}test_persist_state.py::test_persist_state_true_by_default_writes_the_station_state",
+    ),
+    "stationTemplateUrls[].provisionedNumberOfStations": (
+        f"{T}test_provisioned_stations.py::test_provisioned_stations_wait_until_add_charging_stations_starts_them",
+        f"{T}test_provisioned_stations.py::test_a_file_listed_again_is_numbered_after_the_provisioned_stations",
+        f"{T}test_provisioned_stations.py::test_a_provisioned_station_is_the_same_station_on_every_run",
     ),
     "firmwareVersion": (
         f"{T}test_ocpp16_firmware.py::test_update_firmware_downloads_installs_and_reboots_with_the_new_version",

@@ -22,13 +22,13 @@ from simulator.config import ConfigError, Settings
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for
+from simulator.provisioning import plan_additions
 from simulator.station.persistence import state_path
 from simulator.stats import Statistics
 from simulator.storage import NoStorage
 from simulator.templates import (
     StationSpec,
     load_template,
-    plan_added_stations,
     plan_stations,
     station_ws_url,
 )
@@ -83,6 +83,7 @@ def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> 
             "state_dir": str(settings.resolve(settings.state_dir)),
             "connection_rate": settings.connection_rate_per_worker,
             "state_write_ahead": settings.state_write_ahead,
+            "persist_state": settings.persist_state,
         },
         use_uvloop=use_uvloop,
     )
@@ -246,8 +247,9 @@ class Supervisor:
         *,
         auto_start: bool = True,
     ) -> AddOutcome:
-        """Plan `count` more stations of a configured template (numbered after its last
-        station, with the UI's template overrides) and place them on the pool."""
+        """Plan `count` more stations of a configured template (its provisioned stations
+        first, then numbered after its last one; with the UI's template overrides) and place
+        them on the pool."""
         pool = self.pool
         if pool is None:
             raise RuntimeError("the simulator is stopped")
@@ -255,15 +257,7 @@ class Supervisor:
         if path is None:
             raise ValueError(f"template {template_name!r} not found")
         template = load_template(path).model_copy(update=overrides)
-        last_index = max((s.index for s in self.plan if s.template_path == str(path)), default=0)
-        specs = plan_added_stations(
-            self.settings,
-            path,
-            template,
-            first_index=last_index + 1,
-            count=count,
-            first_global_index=len(self.plan),
-        )
+        specs = plan_additions(self.settings, path, template, count, self.plan)
         if not auto_start:
             specs = [dataclasses.replace(spec, auto_start=False) for spec in specs]
         taken = [s.station_id for s in specs if pool.owner(s.hash_id) is not None]

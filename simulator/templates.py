@@ -39,6 +39,7 @@ from simulator.config import (
     display_key,
     read_json_file,
 )
+from simulator.newer_keys import ConnectorPowerKey, FirmwareNewerKeys, StationNewerKeys
 from simulator.shards import shard_block
 
 # OCPP 1.6 enumerations (the JSON schemas' values, 'Celcius' and 'Hertz' included).
@@ -150,7 +151,7 @@ class SampledValueTemplate(_TemplateModel):
     )
 
 
-class ConnectorTemplate(_TemplateModel):
+class ConnectorTemplate(ConnectorPowerKey, _TemplateModel):
     boot_status: ChargePointStatus | None = None
     meter_values: list[SampledValueTemplate] = Field(default_factory=list, alias="MeterValues")
 
@@ -212,10 +213,10 @@ class CommandsSupport(_TemplateModel):
     outgoing_commands: dict[str, bool] = Field(default_factory=dict)
 
 
-class FirmwareUpgrade(_TemplateModel):
+class FirmwareUpgrade(FirmwareNewerKeys, _TemplateModel):
     """`firmwareUpgrade`: how an UpdateFirmware (OCPP 1.6 section 5.19) goes. `reset` and
-    `failureStatus` as in the TS simulator (its `versionUpgrade` is not used: the version
-    comes from the location); the durations are evsim's own."""
+    `failureStatus` and `versionUpgrade` as in the TS simulator (without versionUpgrade the
+    version comes from the location); the durations are evsim's own."""
 
     download_seconds: float = Field(default=5, ge=0)
     install_seconds: float = Field(default=5, ge=0)
@@ -230,7 +231,7 @@ _DEFAULTS_BY_CURRENT: dict[str, dict[tuple[str, str], int]] = {
 }
 
 
-class StationTemplate(_TemplateModel):
+class StationTemplate(StationNewerKeys, _TemplateModel):
     """A station template. Attributes are its keys in snake_case; see the README's table."""
 
     supervision_urls: SupervisionUrls = Field(default_factory=list)
@@ -717,7 +718,7 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                     fixed_connectors=fixed_connectors,
                 )
             )
-        state.last_index += count
+        state.last_index += count + entry.provisioned_number_of_stations
         fleet_index += count
     return specs
 

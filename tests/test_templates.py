@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from loguru import logger
 
 from simulator.config import ConfigError, Settings, load_settings
+from simulator.newer_keys import VersionUpgrade
 from simulator.templates import (
     ConnectorTemplate,
     StationSpec,
@@ -277,12 +278,11 @@ def test_a_typescript_style_template_loads_and_warns_once_per_unknown_key(
     assert t.meter_serial_number_prefix == "VW-M-"
     assert t.model_extra is not None
     assert t.firmware_upgrade.reset is True
-    assert t.firmware_upgrade.model_extra == {"versionUpgrade": {"step": 1}}
+    assert t.firmware_upgrade.version_upgrade == VersionUpgrade(step=1)
     unknown = [message for message in warnings if "unknown key" in message]
     assert unknown == [
         f"{path}: unknown key '$schemaVersion' not used by evsim",
         f"{path}: unknown key 'templateHash' not used by evsim",
-        f"{path}: unknown key 'firmwareUpgrade.versionUpgrade' not used by evsim",
         f"{path}: unknown key 'AutomaticTransactionGenerator.stopAbsoluteDuration' "
         "not used by evsim",
         f"{path}: unknown key 'Connectors.1.MeterValues[0].precision' not used by evsim",
@@ -334,7 +334,7 @@ def test_keys_of_newer_typescript_versions_do_not_stop_evsim(tmp_path: Path) -> 
             "$schemaVersion": 2,
             "supervisionUrls": ["ws://127.0.0.1:1"],
             "log": {"level": "info", "enabled": True},
-            "persistState": True,
+            "worker": {"resourceLimits": {"maxOldGenerationSizeMb": 512}},
             "stationTemplateUrls": [{"file": "volta.json", "numberOfStations": 2}],
         },
     )
@@ -348,7 +348,7 @@ def test_keys_of_newer_typescript_versions_do_not_stop_evsim(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "volta.json\t2 stations" in done.stdout
-    assert f"{config}: unknown key 'persistState' ignored" in done.stderr
+    assert f"{config}: unknown key 'worker.resourceLimits' ignored" in done.stderr
     assert f"{config}: key 'log.level' read as 'logLevel'" in done.stderr
     template = tmp_path / "templates" / "volta.json"
     assert f"{template}: unknown key 'templateHash' not used by evsim" in done.stderr

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.station.clock import iso_timestamp
 from simulator.station.id_tags import IdTagDistribution
 from simulator.station.light_random import Rng
+from simulator.station.post_transaction import FINISHING
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transactions import ACCEPTED, TransactionError, connector_rng
 
@@ -171,8 +172,11 @@ class AutomaticTransactionGenerator:
                 break
             if status.stop_date is not None and clock.now() >= status.stop_date:
                 break  # stopAfterHours ran out during the delay: no session after it
-            if station.connectors[connector_id].transaction_started:
-                continue  # the UI or the CSMS started one: wait for the connector to be free
+            connector = station.connectors[connector_id]
+            if connector.transaction_started or connector.status == FINISHING:
+                # The UI or the CSMS started one, or the last one is not over (its
+                # postTransactionDelay): wait for the connector to be free.
+                continue
             if rng.random() < config.probability_of_start:
                 status.skipped_consecutive_transactions = 0
                 duration = rng.randint(config.min_duration, config.max_duration)

@@ -50,7 +50,8 @@ class StationHost:
         )
         self._id_tags = IdTagsCache()
         _raise_open_file_limit()
-        state_dir = options.get("state_dir")
+        # persistState false (config.json): no state dir, so no store and no file at all.
+        state_dir = options.get("state_dir") if options.get("persist_state", True) else None
         # Each station's state on disk, restored when it is added again (a restart, a respawn).
         self._store = (
             StateStore(Path(state_dir), write_ahead=bool(options.get("state_write_ahead", True)))

@@ -111,13 +111,15 @@ def connector_power_limit_w(
     shared: bool,
     amperage_a: float | None = None,
     profile_limit_w: float | None = None,
+    connector_max_w: float | None = None,
 ) -> float:
     """The power one connector may draw now (the TS simulator's rule).
 
     The station's power is divided by its connectors, or by the connectors in a transaction when
     powerSharedByConnectors. The amperage limit is per phase and per connector on AC (so the
     station total is U x A x phases x connectors) and station-wide on DC; it is divided the same
-    way. A charging-profile limit, when one applies, caps the result.
+    way. The connector's own maximumPower (template Connectors.N) and a charging-profile limit,
+    when one applies, cap the result.
     """
     divider = max(1, active if shared else connectors)
     limits: list[float] = []
@@ -132,6 +134,8 @@ def connector_power_limit_w(
     if not limits:
         amperage = DEFAULT_AC_AMPERAGE if electrical.current_type == "AC" else DEFAULT_DC_AMPERAGE
         limits.append(electrical.voltage * amperage * electrical.factor)
+    if connector_max_w is not None:
+        limits.append(connector_max_w)
     if profile_limit_w is not None:
         limits.append(profile_limit_w)
     return max(0.0, min(limits))

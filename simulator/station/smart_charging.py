@@ -171,6 +171,12 @@ class SmartCharging:
             unlimited = transactions.station_power_w or sum(
                 transactions.limit_w(cid, profile=False) for cid in transactions.models
             )
+            # Connectors that each have a maximumPower draw no more than their sum together.
+            maxima = [
+                self.station.spec.connectors[cid].maximum_power for cid in transactions.models
+            ]
+            if maxima and all(maximum is not None for maximum in maxima):
+                unlimited = min(unlimited, sum(m for m in maxima if m is not None))
         else:
             unlimited = transactions.limit_w(connector_id, profile=False)
         periods = cp.composite_schedule(

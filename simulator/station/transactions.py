@@ -5,10 +5,10 @@ transaction whose idTag the CSMS does not accept is stopped at once with reason 
 when StopTransactionOnInvalidId is true (the default); false: it stays open, SuspendedEVSE, and
 draws no energy (section 9.1, transition C5 of section 4.9).
 Stop (section 4.10): StopTransaction with meterStop and the reason, connector back to
-Available. In between, MeterValues (section 4.7) every MeterValueSampleInterval with
-MeterValuesSampledData, every ClockAlignedDataInterval with MeterValuesAlignedData, and the
-template's beginEndMeterValues / transactionDataMeterValues extras. The physics is
-`meter_values.MeterModel`; this module only decides when to sample and what to send.
+Available (after postTransactionDelay, post_transaction.py). In between, MeterValues (section
+4.7) every MeterValueSampleInterval with MeterValuesSampledData, every ClockAlignedDataInterval
+with MeterValuesAlignedData, and the template's beginEndMeterValues / transactionDataMeterValues
+extras. The physics is `meter_values.MeterModel`; this module decides when to sample and what.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from simulator.station.meter_values import (
     meter_value,
     station_power_w,
 )
+from simulator.station.post_transaction import release_later, stopped_status
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transaction_queue import (
     METER_VALUES,
@@ -119,6 +120,7 @@ class Transactions:
             shared=template.power_shared_by_connectors,
             amperage_a=amperage,
             profile_limit_w=self.station.smart_charging.limit_w(connector_id) if profile else None,
+            connector_max_w=self.station.spec.connectors[connector_id].maximum_power,
         )
 
     def advance(self, connector_id: int) -> Reading:
@@ -344,7 +346,7 @@ class Transactions:
         if connector.scheduled_availability is not None:
             connector.availability = connector.scheduled_availability
             connector.scheduled_availability = None
-        connector.status = "Available" if connector.availability == "Operative" else "Unavailable"
+        connector.status = stopped_status(connector, template.post_transaction_delay)
         self._stopping.discard(connector_id)
         self._suspended.discard(connector_id)
         station.connectors_changed()
@@ -363,6 +365,7 @@ class Transactions:
         if response is not None and id_tag is not None and "idTagInfo" in response:
             station.authorization.remember(id_tag, response["idTagInfo"])
         await self._send_status(connector_id)
+        release_later(station, connector_id)
         return response
 
     async def stop_all(self, reason: str = "Local") -> None:

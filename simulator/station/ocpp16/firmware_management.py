@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
@@ -27,6 +28,7 @@ from simulator.station.rpc import CallFailed, ConnectionLost
 
 if TYPE_CHECKING:
     from simulator.station.station import ChargingStation
+    from simulator.templates import StationTemplate
 
 IDLE = "Idle"
 # When the CSMS leaves them out, the spec leaves attempts and interval to the station.
@@ -34,6 +36,14 @@ DEFAULT_ATTEMPTS = 1
 DEFAULT_RETRY_INTERVAL_SECONDS = 60
 FIRMWARE_VERSION_MAX_LENGTH = 50  # BootNotification.req firmwareVersion: CiString50Type
 _IMAGE_SUFFIXES = (".tar.gz", ".bin", ".img", ".hex", ".fw", ".zip", ".tgz")
+# Semantic Versioning 2.0.0 (semver.org), major, minor and patch as the first three groups: the
+# TS simulator's default firmwareVersionPattern, which firmwareUpgrade.versionUpgrade raises.
+_SEMVER_IDENTIFIER = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    rf"(?:-({_SEMVER_IDENTIFIER}(?:\.{_SEMVER_IDENTIFIER})*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -49,6 +59,39 @@ def firmware_version_from(location: str, current: str) -> str:
             name = name[: -len(suffix)]
             break
     return name[:FIRMWARE_VERSION_MAX_LENGTH] or current
+
+
+def raised_version(current: str, pattern: str, pattern_group: int | None, step: int) -> str | None:
+    """The TS simulator's versionUpgrade rule: the first `pattern_group` capture groups of
+    `pattern` in `current` (default: as many as `current` has dot-separated parts), the last one
+    raised by `step`, joined by dots (`1.2.3`, group 3, step 1 -> `1.2.4`; group 2 -> `1.3`).
+    None when `current` does not match or that group is no number."""
+    match = re.search(pattern, current)
+    count = pattern_group if pattern_group is not None else len(current.split("."))
+    parts = list(match.groups()[:count]) if match is not None else []
+    if not parts or parts[-1] is None or not parts[-1].isdigit():
+        return None
+    parts[-1] = str(int(parts[-1]) + step)
+    return ".".join(part or "" for part in parts)
+
+
+def installed_version(template: StationTemplate, location: str, current: str) -> str | None:
+    """The firmwareVersion an UpdateFirmware of `location` installs: raised from `current` by
+    the template's firmwareUpgrade.versionUpgrade (the TS simulator's rule, which ignores the
+    location; its pattern is firmwareVersionPattern, else semver), else evsim's rule from the
+    location (`firmware_version_from`). None (InstallationFailed) when there is none or it
+    does not match firmwareVersionPattern (searched, as the TS simulator's RegExp.test)."""
+    pattern = template.firmware_version_pattern
+    upgrade = template.firmware_upgrade.version_upgrade
+    if upgrade is not None:
+        version = raised_version(
+            current, pattern or SEMVER_PATTERN, upgrade.pattern_group, upgrade.step
+        )
+    else:
+        version = firmware_version_from(location, current)
+    if version is None or (pattern is not None and re.search(pattern, version) is None):
+        return None
+    return version[:FIRMWARE_VERSION_MAX_LENGTH]
 
 
 def attempts(retries: int | None) -> int:
@@ -104,9 +147,10 @@ async def update_firmware(station: ChargingStation, payload: dict[str, Any]) -> 
 async def _update(station: ChargingStation, payload: dict[str, Any]) -> None:
     """At retrieveDate: Downloading, then Downloaded after a successful attempt (up to
     `retries` attempts `retryInterval` apart) or DownloadFailed; Installing, then Installed or
-    InstallationFailed; after Installed the station reboots (the Hard reset path; not with
-    the template's firmwareUpgrade.reset false) and its next BootNotification carries the new
-    firmwareVersion."""
+    InstallationFailed (also when the new version does not match the template's
+    firmwareVersionPattern, `installed_version`); after Installed the station reboots (the
+    Hard reset path; not with the template's firmwareUpgrade.reset false) and its next
+    BootNotification carries the new firmwareVersion."""
     upgrade = station.template.firmware_upgrade
     location = payload["location"]
     await station.clock.sleep(seconds_until(payload["retrieveDate"], station.clock.now()))
@@ -128,10 +172,13 @@ async def _update(station: ChargingStation, payload: dict[str, Any]) -> None:
     await _firmware_status(station, "Downloaded")
     await _firmware_status(station, "Installing")
     await station.clock.sleep(upgrade.install_seconds)
-    if upgrade.failure_status == "InstallationFailed":
+    version = installed_version(station.template, location, station.firmware_version)
+    if version is None:
+        station.log.info("Firmware of {} refused: no version matching the template's", location)
+    if upgrade.failure_status == "InstallationFailed" or version is None:
         await _firmware_status(station, "InstallationFailed", final=True)
         return
-    station.firmware_version = firmware_version_from(location, station.firmware_version)
+    station.firmware_version = version
     station._changed(stationInfo=station.station_info())  # the UI shows the new version
     await _firmware_status(station, "Installed", final=True)
     station.log.info("Firmware {} installed", station.firmware_version)
