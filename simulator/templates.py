@@ -486,12 +486,13 @@ _TEMPLATE_HASHES: dict[int, tuple[StationTemplate, str]] = {}
 
 
 def template_hash(template: StationTemplate) -> str:
-    """A digest of the whole template, persisted with a station's state: a different one at
-    the next start says the template was edited since (its configuration is regenerated)."""
+    """A digest of what the template file sets, persisted with a station's state: a different
+    one at the next start says the template was edited since (its configuration is
+    regenerated). Defaults stay out, so a key evsim learns does not count as an edit."""
     known = _TEMPLATE_HASHES.get(id(template))
     if known is not None and known[0] is template:
         return known[1]
-    digest = hashlib.sha256(template.model_dump_json(by_alias=True).encode()).hexdigest()
+    digest = hashlib.sha256(template.model_dump_json(by_alias=True, exclude_unset=True).encode()).hexdigest()
     if len(_TEMPLATE_HASHES) >= 256:
         _TEMPLATE_HASHES.clear()  # reloads made many: start over rather than grow
     _TEMPLATE_HASHES[id(template)] = (template, digest)
