@@ -9,19 +9,38 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from loguru import logger
 
 from simulator.config import ConfigError, Settings
 from simulator.file_watch import FileWatcher
 from simulator.performance import open_storage_for
-from simulator.templates import plan_stations
+from simulator.templates import StationSpec, plan_stations
 
-if TYPE_CHECKING:
-    from simulator.supervisor import Supervisor
+
+class Fleet(Protocol):
+    """What live reload needs of the fleet it reloads: the supervisor satisfies it
+    structurally, so this module does not import the supervisor that owns it."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def plan(self) -> list[StationSpec]: ...
+
+    @property
+    def started(self) -> bool: ...
+
+    async def reconfigure(self, settings: Settings, plan: list[StationSpec]) -> list[str]: ...
+
+    async def replan(self, plan: list[StationSpec]) -> list[str]: ...
+
+    async def request(
+        self, procedure: str, hash_ids: Iterable[str] | None, **payload: Any
+    ) -> dict[str, Any]: ...
 
 
 def read_id_tags(path: Path) -> list[str]:
@@ -42,8 +61,8 @@ def read_id_tags(path: Path) -> list[str]:
 
 
 class LiveReload:
-    def __init__(self, supervisor: Supervisor, reload_settings: Callable[[], Settings]) -> None:
-        self._supervisor = supervisor
+    def __init__(self, fleet: Fleet, reload_settings: Callable[[], Settings]) -> None:
+        self._fleet = fleet
         self._reload_settings = reload_settings
         self._watcher: FileWatcher | None = None
 
@@ -61,11 +80,11 @@ class LiveReload:
     # -- what is watched --------------------------------------------------------------------
 
     def _config_file(self) -> Path:
-        return self._supervisor.settings.config_path.resolve()
+        return self._fleet.settings.config_path.resolve()
 
     def _template_files(self) -> set[Path]:
-        settings = self._supervisor.settings
-        files = {Path(spec.template_path).resolve() for spec in self._supervisor.plan}
+        settings = self._fleet.settings
+        files = {Path(spec.template_path).resolve() for spec in self._fleet.plan}
         for index in range(len(settings.station_template_urls)):
             with contextlib.suppress(ConfigError):  # a missing one may appear later
                 files.add(settings.template_path(index).resolve())
@@ -74,7 +93,7 @@ class LiveReload:
     def _authorization_files(self) -> dict[Path, set[str]]:
         """Resolved path -> the spellings the stations' specs use for it."""
         files: dict[Path, set[str]] = {}
-        for spec in self._supervisor.plan:
+        for spec in self._fleet.plan:
             if spec.authorization_file:
                 files.setdefault(Path(spec.authorization_file).resolve(), set()).add(
                     spec.authorization_file
@@ -106,16 +125,16 @@ class LiveReload:
         except ConfigError as exc:
             logger.error("Configuration not reloaded, the running one is kept: {}", exc)
             return
-        changes = await self._supervisor.reconfigure(settings, plan)
+        changes = await self._fleet.reconfigure(settings, plan)
         logger.info("Configuration {} reloaded: {}", path, ", ".join(changes) or "no change")
 
     async def reload_templates(self, path: Path) -> None:
         try:
-            plan = plan_stations(self._supervisor.settings)
+            plan = plan_stations(self._fleet.settings)
         except ConfigError as exc:
             logger.error("Template not reloaded, the stations keep the previous one: {}", exc)
             return
-        changes = await self._supervisor.replan(plan)
+        changes = await self._fleet.replan(plan)
         logger.info("Template {} reloaded: {}", path, ", ".join(changes) or "no station changed")
 
     async def reload_id_tags(self, path: Path, spellings: set[str]) -> None:
@@ -124,10 +143,10 @@ class LiveReload:
         except ConfigError as exc:
             logger.error("Authorization tags not reloaded, the stations keep theirs: {}", exc)
             return
-        if not self._supervisor.started:
+        if not self._fleet.started:
             return
         for spelling in sorted(spellings):
-            result = await self._supervisor.request(
+            result = await self._fleet.request(
                 "setIdTags", None, authorizationFile=spelling, idTags=tags
             )
             if result["failed"]:

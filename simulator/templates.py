@@ -492,7 +492,9 @@ def template_hash(template: StationTemplate) -> str:
     known = _TEMPLATE_HASHES.get(id(template))
     if known is not None and known[0] is template:
         return known[1]
-    digest = hashlib.sha256(template.model_dump_json(by_alias=True, exclude_unset=True).encode()).hexdigest()
+    digest = hashlib.sha256(
+        template.model_dump_json(by_alias=True, exclude_unset=True).encode()
+    ).hexdigest()
     if len(_TEMPLATE_HASHES) >= 256:
         _TEMPLATE_HASHES.clear()  # reloads made many: start over rather than grow
     _TEMPLATE_HASHES[id(template)] = (template, digest)

@@ -12,17 +12,15 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.id_tags import IdTagDistribution
 from simulator.station.light_random import Rng
+from simulator.station.ports import GeneratorHost
 from simulator.station.post_transaction import FINISHING
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transactions import ACCEPTED, TransactionError, connector_rng
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 _CALL_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
 
@@ -73,7 +71,7 @@ class ConnectorGeneratorStatus:
 
 
 class AutomaticTransactionGenerator:
-    def __init__(self, station: ChargingStation, id_tags: IdTagDistribution) -> None:
+    def __init__(self, station: GeneratorHost, id_tags: IdTagDistribution) -> None:
         self.station = station
         self.config = station.template.automatic_transaction_generator
         self.id_tags = id_tags

@@ -8,12 +8,38 @@ as that station's failure; the UI layer has validated the payload already.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
-from simulator.station.clock import iso_timestamp
-from simulator.station.station import ChargingStation
+from simulator.station.clock import Clock, iso_timestamp
+from simulator.station.ports import Caller, Configured, WithTemplate
 
-Command = Callable[[ChargingStation, dict[str, Any]], Coroutine[Any, Any, None]]
+
+class CommandStation(Caller, Configured, WithTemplate, Protocol):
+    """What the UI's commands use of a station."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def heartbeat(self) -> dict[str, Any]: ...
+
+    async def send_status(self, connector_id: int) -> None: ...
+
+    def connectors_data(self) -> list[dict[str, Any]]: ...
+
+    def configuration_changed(self, key: str) -> None: ...
+
+    def set_supervision_url(self, url: str) -> None: ...
+
+    def set_connector_locked(self, connector_id: int, locked: bool) -> None: ...
+
+    def set_connector_status(
+        self, connector_id: int, status: str | None, error_code: str | None
+    ) -> None: ...
+
+
+Command = Callable[[CommandStation, dict[str, Any]], Coroutine[Any, Any, None]]
 
 ACCEPTED = "Accepted"
 
@@ -27,17 +53,17 @@ def _require_accepted(action: str, status: Any) -> None:
         raise Refused(f"{action}: {status}")
 
 
-async def authorize(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def authorize(station: CommandStation, payload: dict[str, Any]) -> None:
     response = await station.call("Authorize", {"idTag": payload["idTag"]})
     _require_accepted("Authorize", response["idTagInfo"]["status"])
 
 
-async def boot_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def boot_notification(station: CommandStation, payload: dict[str, Any]) -> None:
     response = await station.boot_notification(payload.get("overrides") or {})
     _require_accepted("BootNotification", response["status"])
 
 
-async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def data_transfer(station: CommandStation, payload: dict[str, Any]) -> None:
     request: dict[str, Any] = {
         "vendorId": payload.get("vendorId") or station.template.charge_point_vendor
     }
@@ -48,21 +74,19 @@ async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> No
     _require_accepted("DataTransfer", response["status"])
 
 
-async def diagnostics_status_notification(
-    station: ChargingStation, payload: dict[str, Any]
-) -> None:
+async def diagnostics_status_notification(station: CommandStation, payload: dict[str, Any]) -> None:
     await station.call("DiagnosticsStatusNotification", {"status": payload["status"]})
 
 
-async def firmware_status_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def firmware_status_notification(station: CommandStation, payload: dict[str, Any]) -> None:
     await station.call("FirmwareStatusNotification", {"status": payload["status"]})
 
 
-async def heartbeat(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def heartbeat(station: CommandStation, payload: dict[str, Any]) -> None:
     await station.heartbeat()
 
 
-async def meter_values(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def meter_values(station: CommandStation, payload: dict[str, Any]) -> None:
     """MeterValues for a connector: the given meterValue, else one Energy.Active.Import.Register
     sample of the connector's register (and its transaction's id when one runs)."""
     connector_id = int(payload["connectorId"])
@@ -93,14 +117,14 @@ async def meter_values(station: ChargingStation, payload: dict[str, Any]) -> Non
     await station.call("MeterValues", request)
 
 
-async def status_notification(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def status_notification(station: CommandStation, payload: dict[str, Any]) -> None:
     """The connector's status (changed first when the payload gives status or errorCode)."""
     connector_id = int(payload["connectorId"])
     station.set_connector_status(connector_id, payload.get("status"), payload.get("errorCode"))
     await station.send_status(connector_id)
 
 
-async def change_configuration(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def change_configuration(station: CommandStation, payload: dict[str, Any]) -> None:
     """As a ChangeConfiguration.req from the CSMS would: readonly and unknown keys refused."""
     key, value = str(payload["key"]), str(payload["value"])
     status = station.configuration.change(key, value)
@@ -109,15 +133,15 @@ async def change_configuration(station: ChargingStation, payload: dict[str, Any]
         raise Refused(f"{key}: {status.value}")
 
 
-async def set_supervision_url(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def set_supervision_url(station: CommandStation, payload: dict[str, Any]) -> None:
     station.set_supervision_url(str(payload["url"]))
 
 
-async def lock_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def lock_connector(station: CommandStation, payload: dict[str, Any]) -> None:
     station.set_connector_locked(int(payload["connectorId"]), True)
 
 
-async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def unlock_connector(station: CommandStation, payload: dict[str, Any]) -> None:
     station.set_connector_locked(int(payload["connectorId"]), False)
 
 

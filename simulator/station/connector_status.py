@@ -3,13 +3,11 @@ station's reports of errors that leave the statuses as they are."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, get_args
+from typing import Final, get_args
 
 from simulator.station.clock import iso_timestamp
+from simulator.station.ports import StatusReporter
 from simulator.templates import ChargePointStatus
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 # StatusNotification.req's info: CiString50Type (section 7.47).
 INFO_MAX_LENGTH = 50
@@ -73,7 +71,7 @@ def allowed(from_status: str, to_status: str, connector_id: int = 1) -> bool:
     return to_status in _TRANSITIONS.get(from_status, frozenset())
 
 
-async def report_error(station: ChargingStation, error_code: str, info: str) -> None:
+async def report_error(station: StatusReporter, error_code: str, info: str) -> None:
     """A StatusNotification.req of connector 0 with `error_code` and `info`: an event the
     CSMS must hear of (LocalListConflict, section 3.5.2; ResetFailure) while the station goes
     on, so its status stays what it is (section 4.9: an errorCode with a status other than

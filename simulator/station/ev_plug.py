@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.connectors import ConnectorState
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ports import EvPlugsHost
 
 DEFAULT_CONNECTION_TIMEOUT = 30
 
@@ -49,7 +47,7 @@ def unplug_effect(
 class EvPlugs:
     """The EV plugs of one station's connectors."""
 
-    def __init__(self, station: ChargingStation) -> None:
+    def __init__(self, station: EvPlugsHost) -> None:
         self.station = station
         # Connectors whose EV left a transaction kept open: its id, and whether the EVSE had
         # suspended it already (SuspendedEVSE, an invalid idTag), which the EV's return keeps.

@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.connector_status import report_error
+from simulator.station.ports import AuthorizerHost
 from simulator.station.rpc import ConnectionLost
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 FEATURE_PROFILE = "LocalAuthListManagement"
 ACCEPTED = "Accepted"
@@ -157,7 +155,7 @@ class Authorizer:
     """A station's authorization of idTags: its CSMS, its local list and cache, and the
     configuration keys that choose between them (sections 3.5, 9.1)."""
 
-    def __init__(self, station: ChargingStation) -> None:
+    def __init__(self, station: AuthorizerHost) -> None:
         self.station = station
         self.state = LocalAuthorization()
         # Conflicts reported, (listVersion, idTag, the CSMS's status): an Authorize.conf and

@@ -9,12 +9,8 @@ Preparing, F2), and the ATG waits for the connector to be free.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from simulator.station.connectors import ConnectorState
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ports import PostTransactionHost
 
 FINISHING = "Finishing"
 
@@ -32,7 +28,7 @@ def status_after_delay(availability: str) -> str:
     return "Available" if availability == "Operative" else "Unavailable"
 
 
-def release_later(station: ChargingStation, connector_id: int) -> None:
+def release_later(station: PostTransactionHost, connector_id: int) -> None:
     """After a stop that left the connector Finishing: Available once the delay is over."""
     delay = station.template.post_transaction_delay
     if delay > 0 and station.connectors[connector_id].status == FINISHING:
@@ -42,20 +38,20 @@ def release_later(station: ChargingStation, connector_id: int) -> None:
         task.add_done_callback(lambda task: _settle(station, connector_id, task.cancelled()))
 
 
-def _still_finishing(station: ChargingStation, connector_id: int) -> bool:
+def _still_finishing(station: PostTransactionHost, connector_id: int) -> bool:
     # Nobody started again or unplugged meanwhile.
     connector = station.connectors[connector_id]
     return connector.status == FINISHING and not connector.transaction_started
 
 
-async def _release(station: ChargingStation, connector_id: int, delay: float) -> None:
+async def _release(station: PostTransactionHost, connector_id: int, delay: float) -> None:
     await station.clock.sleep(delay)
     if _still_finishing(station, connector_id):
         availability = station.connectors[connector_id].availability
         await station.change_status(connector_id, status_after_delay(availability))
 
 
-def _settle(station: ChargingStation, connector_id: int, cancelled: bool) -> None:
+def _settle(station: PostTransactionHost, connector_id: int, cancelled: bool) -> None:
     if cancelled and _still_finishing(station, connector_id):
         connector = station.connectors[connector_id]
         connector.status = status_after_delay(connector.availability)

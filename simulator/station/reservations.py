@@ -9,13 +9,11 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.connectors import ConnectorState
+from simulator.station.ports import HeldReservation, ReservationsHost
 from simulator.station.transactions import TransactionError
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 FEATURE_PROFILE = "Reservation"
 # Statuses of a connector in use by a driver (section 4.9): a reservation cannot take it.
@@ -139,7 +137,7 @@ def parse_expiry(value: str) -> datetime:
 class Reservations:
     """A station's reservations, their StatusNotifications and expiry timers."""
 
-    def __init__(self, station: ChargingStation) -> None:
+    def __init__(self, station: ReservationsHost) -> None:
         self.station = station
         self.active: dict[int, Reservation] = {}
         self._timers: dict[int, asyncio.Task[Any]] = {}
@@ -198,7 +196,7 @@ class Reservations:
             self.station.connectors, self.active, connector_id, id_tag, parent
         )
 
-    def used(self, reservation: Reservation) -> None:
+    def used(self, reservation: HeldReservation) -> None:
         """A transaction started on the reservation: it ends (section 5.13); the connector's
         status comes from the transaction."""
         self._end(reservation.id)

@@ -8,13 +8,11 @@ transactions for them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station import charging_profiles as cp
 from simulator.station.meter_values import Electrical
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ports import SmartChargingHost
 
 FEATURE_PROFILE = "SmartCharging"
 DEFAULT_MAX_STACK_LEVEL = 10
@@ -25,7 +23,7 @@ PHASE_SWITCHING_KEY = "ConnectorSwitch3to1PhaseSupported"
 
 
 class SmartCharging:
-    def __init__(self, station: ChargingStation) -> None:
+    def __init__(self, station: SmartChargingHost) -> None:
         self.station = station
         self.profiles: list[cp.Profile] = []
         self._transaction_starts: dict[int, datetime] = {}

@@ -32,7 +32,7 @@ from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.light_random import LightRandom
 from simulator.station.local_auth import Authorizer, LocalAuthorization
-from simulator.station.ocpp16 import HANDLERS
+from simulator.station.ocpp16 import ROUTER
 from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
@@ -381,6 +381,10 @@ class ChargingStation:
     def atg_changed(self) -> None:
         self._changed(automaticTransactionGenerator=self.atg.data())
 
+    def station_info_changed(self) -> None:
+        """stationInfo changed (an installed firmware): the UI hears of it, and it is persisted."""
+        self._changed(stationInfo=self.station_info())
+
     def set_id_tags(self, id_tags: Sequence[str]) -> None:
         """A reloaded authorizationFile: the next sessions draw from the new list."""
         self.id_tags.replace_tags(id_tags)
@@ -658,7 +662,7 @@ class ChargingStation:
             self.log.debug("Connection closed: {}", exc)
 
     async def _handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        handler = HANDLERS.get(action)
+        handler = ROUTER.handler(action)
         if handler is None:
             if schemas.is_known_action(action):
                 raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is not supported")

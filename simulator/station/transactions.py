@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.connectors import ConnectorState
@@ -32,6 +32,7 @@ from simulator.station.meter_values import (
     meter_value,
     station_power_w,
 )
+from simulator.station.ports import TransactionsHost
 from simulator.station.post_transaction import release_later, stopped_status
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transaction_queue import (
@@ -41,9 +42,6 @@ from simulator.station.transaction_queue import (
     QueuedMessage,
     TransactionQueue,
 )
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 ACCEPTED = "Accepted"
 DEFAULT_SAMPLE_INTERVAL = 60
@@ -71,7 +69,7 @@ def connector_rng(seed: int, purpose: str, connector_id: int) -> Rng:
 class Transactions:
     """The transactions and meters of one station's connectors."""
 
-    def __init__(self, station: ChargingStation) -> None:
+    def __init__(self, station: TransactionsHost) -> None:
         self.station = station
         template = station.template
         self.models: dict[int, MeterModel] = {

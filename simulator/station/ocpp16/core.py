@@ -7,17 +7,14 @@ act afterwards (`station.spawn`), so the answer reaches the CSMS before the mess
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.connector_status import report_error
 from simulator.station.connectors import ConnectorState
 from simulator.station.frames import ErrorCode, OcppError
-from simulator.station.ocpp16.routing import on
+from simulator.station.ocpp16.ports import CoreStation
 from simulator.station.rpc import CallFailed, ConnectionLost
 from simulator.station.transactions import NotAuthorized, TransactionError
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
 
 TX_PROFILE = "TxProfile"
 # A vendor configuration key (evsim's rule for UnlockConnector, section 5.18): "false" for a
@@ -96,8 +93,7 @@ def unlock_answer(connector: ConnectorState | None, lock_supported: bool) -> str
 # -- configuration, cache, data transfer --------------------------------------------------------
 
 
-@on("GetConfiguration")
-async def get_configuration(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def get_configuration(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.8: all visible keys, or the listed ones plus the unknown ones. A request for
     more keys than GetConfigurationMaxKeys is refused whole (OccurenceConstraintViolation):
     answering a part would look like a complete answer."""
@@ -117,24 +113,21 @@ async def get_configuration(station: ChargingStation, payload: dict[str, Any]) -
     return response
 
 
-@on("ChangeConfiguration")
-async def change_configuration(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def change_configuration(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.3: Accepted, Rejected (readonly or invalid), RebootRequired or NotSupported."""
     status = station.configuration.change(payload["key"], payload["value"])
     station.configuration_changed(payload["key"])
     return {"status": status.value}
 
 
-@on("ClearCache")
-async def clear_cache(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def clear_cache(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.4: the Authorization Cache is emptied (the local list stays)."""
     station.authorization.state.clear_cache()
     station.persist()
     return {"status": "Accepted"}
 
 
-@on("DataTransfer")
-async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def data_transfer(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.6: a vendorId other than the station's chargePointVendor is unknown; evsim
     handles no vendor message, so a messageId is unknown too."""
     if payload["vendorId"] != station.template.charge_point_vendor:
@@ -147,8 +140,7 @@ async def data_transfer(station: ChargingStation, payload: dict[str, Any]) -> di
 # -- availability -------------------------------------------------------------------------------
 
 
-@on("ChangeAvailability")
-async def change_availability(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def change_availability(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.2: Rejected for a connector the station does not have; Scheduled while a
     transaction runs on a target (applied when it ends); else Accepted, each changed connector
     reporting Unavailable / Available (section 4.9)."""
@@ -175,7 +167,7 @@ async def change_availability(station: ChargingStation, payload: dict[str, Any])
     return {"status": answer}
 
 
-async def _report_availability(station: ChargingStation, changed: list[int], wanted: str) -> None:
+async def _report_availability(station: CoreStation, changed: list[int], wanted: str) -> None:
     status = "Unavailable" if wanted == "Inoperative" else "Available"
     for cid in changed:
         await station.change_status(cid, status)
@@ -184,10 +176,7 @@ async def _report_availability(station: ChargingStation, changed: list[int], wan
 # -- remote start and stop ----------------------------------------------------------------------
 
 
-@on("RemoteStartTransaction")
-async def remote_start_transaction(
-    station: ChargingStation, payload: dict[str, Any]
-) -> dict[str, Any]:
+async def remote_start_transaction(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.11 (errata 3.32: Accepted means the request is accepted, not the start):
     Rejected when no connector is free (or reserved for this idTag) or a chargingProfile is
     not a TxProfile the station can install; else the connector goes Preparing, Authorize
@@ -207,7 +196,7 @@ async def remote_start_transaction(
     return {"status": "Accepted"}
 
 
-def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str) -> bool:
+def _reservation_admits(station: CoreStation, connector_id: int, id_tag: str) -> bool:
     """Section 5.13: a reserved connector (or the last ones a station-wide reservation
     holds) starts only for the reservation's idTag or parentIdTag."""
     try:
@@ -217,7 +206,7 @@ def _reservation_admits(station: ChargingStation, connector_id: int, id_tag: str
     return True
 
 
-async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str) -> None:
+async def _remote_start(station: CoreStation, connector_id: int, id_tag: str) -> None:
     authorize = remote_start_authorizes(
         (station.configuration.get("AuthorizeRemoteTxRequests") or "").lower() == "true",
         station.template.must_authorize_at_remote_start,
@@ -235,7 +224,7 @@ async def _remote_start(station: ChargingStation, connector_id: int, id_tag: str
 
 
 async def start_on_connector(
-    station: ChargingStation, connector_id: int, id_tag: str, *, authorize: bool
+    station: CoreStation, connector_id: int, id_tag: str, *, authorize: bool
 ) -> dict[str, Any] | None:
     """A start on the station (a remote start, the UI's startTransaction): the connector goes
     Preparing (section 4.9: Available or Reserved -> Preparing -> Charging, never Reserved ->
@@ -265,10 +254,7 @@ async def start_on_connector(
             await station.plugs.start_abandoned(connector_id)
 
 
-@on("RemoteStopTransaction")
-async def remote_stop_transaction(
-    station: ChargingStation, payload: dict[str, Any]
-) -> dict[str, Any]:
+async def remote_stop_transaction(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.12: Rejected for a transaction the station does not run; else the transaction
     stops with reason Remote."""
     connector_id = station.transactions.transaction_connector(payload["transactionId"])
@@ -278,7 +264,7 @@ async def remote_stop_transaction(
     return {"status": "Accepted"}
 
 
-async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
+async def _remote_stop(station: CoreStation, connector_id: int) -> None:
     try:
         await station.transactions.stop(connector_id, "Remote")
     except FAILURES as exc:  # stopped meanwhile by something else
@@ -288,15 +274,14 @@ async def _remote_stop(station: ChargingStation, connector_id: int) -> None:
 # -- reset and unlock ---------------------------------------------------------------------------
 
 
-@on("Reset")
-async def reset(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def reset(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.14: Accepted (the station will attempt the reset); `reset_with_retries`
     follows the answer."""
     station.spawn(reset_with_retries(station, payload["type"]))
     return {"status": "Accepted"}
 
 
-async def reset_with_retries(station: ChargingStation, kind: str) -> None:
+async def reset_with_retries(station: CoreStation, kind: str) -> None:
     """Section 5.14: the transactions stop first (reason SoftReset / HardReset); then the
     reset, retried up to ResetRetries times when it fails (section 9.1.22). The template's
     resetFailedAttempts makes its first attempts fail (failure injection: a simulated reset
@@ -317,8 +302,7 @@ async def reset_with_retries(station: ChargingStation, kind: str) -> None:
         station.log.debug("ResetFailure not reported: {}", exc)
 
 
-@on("UnlockConnector")
-async def unlock_connector(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def unlock_connector(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.18: a transaction running on the connector ends first, reason UnlockCommand;
     the answer per `unlock_answer`."""
     connector_id = payload["connectorId"]

@@ -23,11 +23,10 @@ from urllib.parse import unquote, urlsplit
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.file_transfer import TransferError, fetch, fetchable, upload
-from simulator.station.ocpp16.routing import on
+from simulator.station.ocpp16.ports import FirmwareStation
 from simulator.station.rpc import CallFailed, ConnectionLost
 
 if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
     from simulator.templates import StationTemplate
 
 IDLE = "Idle"
@@ -137,14 +136,13 @@ def diagnostics_archive(
 # -- UpdateFirmware -----------------------------------------------------------------------------
 
 
-@on("UpdateFirmware")
-async def update_firmware(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def update_firmware(station: FirmwareStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.19: UpdateFirmware.conf (empty) at once; the update follows (`_update`)."""
     station.spawn(_update(station, payload))
     return {}
 
 
-async def _update(station: ChargingStation, payload: dict[str, Any]) -> None:
+async def _update(station: FirmwareStation, payload: dict[str, Any]) -> None:
     """At retrieveDate: Downloading, then Downloaded after a successful attempt (up to
     `retries` attempts `retryInterval` apart) or DownloadFailed; Installing, then Installed or
     InstallationFailed (also when the new version does not match the template's
@@ -179,14 +177,14 @@ async def _update(station: ChargingStation, payload: dict[str, Any]) -> None:
         await _firmware_status(station, "InstallationFailed", final=True)
         return
     station.firmware_version = version
-    station._changed(stationInfo=station.station_info())  # the UI shows the new version
+    station.station_info_changed()  # the UI shows the new version
     await _firmware_status(station, "Installed", final=True)
     station.log.info("Firmware {} installed", station.firmware_version)
     if upgrade.reset:
         await station.reset("Hard")
 
 
-async def _download(station: ChargingStation, location: str) -> None:
+async def _download(station: FirmwareStation, location: str) -> None:
     """One download attempt: real for a fetchable location, else the template's delay; the
     template's DownloadFailed fails every attempt."""
     upgrade = station.template.firmware_upgrade
@@ -198,13 +196,13 @@ async def _download(station: ChargingStation, location: str) -> None:
         raise TransferError(f"download of {location} failed (template firmwareUpgrade)")
 
 
-async def _firmware_status(station: ChargingStation, status: str, *, final: bool = False) -> None:
+async def _firmware_status(station: FirmwareStation, status: str, *, final: bool = False) -> None:
     # A final status ends the update: a later trigger reports Idle again (section 4.5).
     station.firmware_status = IDLE if final else status
     await _notify(station, "FirmwareStatusNotification", status)
 
 
-async def _notify(station: ChargingStation, action: str, status: str) -> None:
+async def _notify(station: FirmwareStation, action: str, status: str) -> None:
     try:
         await station.call(action, {"status": status})
     except (TimeoutError, CallFailed, ConnectionLost) as exc:  # the update / upload goes on
@@ -214,8 +212,7 @@ async def _notify(station: ChargingStation, action: str, status: str) -> None:
 # -- GetDiagnostics -----------------------------------------------------------------------------
 
 
-@on("GetDiagnostics")
-async def get_diagnostics(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def get_diagnostics(station: FirmwareStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.9: GetDiagnostics.conf names the file to be uploaded (a diagnostics file is
     always available: the station's state); the upload follows (`_upload_diagnostics`).
     startTime / stopTime are accepted and recorded in the archive."""
@@ -229,7 +226,7 @@ async def get_diagnostics(station: ChargingStation, payload: dict[str, Any]) -> 
 
 
 async def _upload_diagnostics(
-    station: ChargingStation, payload: dict[str, Any], file_name: str, archive: bytes
+    station: FirmwareStation, payload: dict[str, Any], file_name: str, archive: bytes
 ) -> None:
     """Uploading, then Uploaded after a successful attempt (up to `retries` attempts
     `retryInterval` apart) or UploadFailed (errata 3.31)."""

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulator.station.ocpp16.routing import on
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ocpp16.ports import LocalListStation
 
 
-@on("SendLocalList")
-async def send_local_list(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def send_local_list(station: LocalListStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.15: Accepted, Failed, NotSupported or VersionMismatch."""
     status = station.authorization.send_local_list(
         payload["listVersion"], payload["updateType"], payload.get("localAuthorizationList") or []
@@ -21,9 +17,8 @@ async def send_local_list(station: ChargingStation, payload: dict[str, Any]) -> 
     return {"status": status}
 
 
-@on("GetLocalListVersion")
 async def get_local_list_version(
-    station: ChargingStation, payload: dict[str, Any]
+    station: LocalListStation, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Section 5.10: the list's version, 0 when empty, -1 when not supported."""
     return {"listVersion": station.authorization.list_version()}

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.meter_values import ENERGY, meter_value
-from simulator.station.ocpp16.routing import on
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ocpp16.ports import TriggerStation
 
 TRIGGERABLE = frozenset(
     {
@@ -33,8 +30,7 @@ def trigger_answer(requested: str, connector_id: int | None, connectors: frozens
     return "Accepted"
 
 
-@on("TriggerMessage")
-async def trigger_message(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def trigger_message(station: TriggerStation, payload: dict[str, Any]) -> dict[str, Any]:
     requested = payload["requestedMessage"]
     connector_id = payload.get("connectorId")
     answer = trigger_answer(requested, connector_id, frozenset(station.connectors))
@@ -44,7 +40,7 @@ async def trigger_message(station: ChargingStation, payload: dict[str, Any]) -> 
     return {"status": answer}
 
 
-async def _send(station: ChargingStation, requested: str, connector_id: int | None) -> None:
+async def _send(station: TriggerStation, requested: str, connector_id: int | None) -> None:
     if requested == "MeterValues":
         await send_meter_values(station, connector_id)
     elif requested == "DiagnosticsStatusNotification":
@@ -57,7 +53,7 @@ async def _send(station: ChargingStation, requested: str, connector_id: int | No
         await station.send_triggered(requested, connector_id)
 
 
-async def send_meter_values(station: ChargingStation, connector_id: int | None) -> None:
+async def send_meter_values(station: TriggerStation, connector_id: int | None) -> None:
     """MeterValues.req of the connector (every connector for none or 0) with the most recent
     values of every MeterValuesSampledData measurand (errata 3.46), context Trigger, and the
     running transaction's id."""

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulator.station.ocpp16.routing import on
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ocpp16.ports import ReservationStation
 
 
-@on("ReserveNow")
-async def reserve_now(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def reserve_now(station: ReservationStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.13: Accepted, Faulted, Occupied, Rejected or Unavailable."""
     return {"status": await station.reservations.reserve(payload)}
 
 
-@on("CancelReservation")
-async def cancel_reservation(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def cancel_reservation(
+    station: ReservationStation, payload: dict[str, Any]
+) -> dict[str, Any]:
     """Section 5.1: Accepted when the station has the reservation, else Rejected."""
     cancelled = station.reservations.cancel(payload["reservationId"])
     return {"status": "Accepted" if cancelled else "Rejected"}

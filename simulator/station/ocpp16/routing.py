@@ -1,21 +1,24 @@
-"""One handler per incoming OCPP 1.6 action, registered by decorator, as in `ocpp`."""
+"""Incoming OCPP 1.6 actions to their handlers: a `Router` over an explicit table (see
+ocpp16/__init__.py), so nothing registers itself by being imported and a second OCPP version
+gets its own router instead of sharing a module-global dict."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ocpp16.ports import Station16
 
-Handler = Callable[["ChargingStation", dict[str, Any]], Awaitable[dict[str, Any]]]
-
-HANDLERS: dict[str, Handler] = {}
+Handler = Callable[[Station16, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-def on(action: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        HANDLERS[action] = handler
-        return handler
+class Router:
+    """The handlers of one OCPP version, by action name."""
 
-    return register
+    def __init__(self, handlers: dict[str, Handler]) -> None:
+        # The table itself, not a copy: one router serves every station of the version.
+        self.handlers = handlers
+
+    def handler(self, action: str) -> Handler | None:
+        """The action's handler; None when the station does not handle it."""
+        return self.handlers.get(action)

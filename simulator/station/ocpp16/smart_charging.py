@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.station.frames import ErrorCode, OcppError
-from simulator.station.ocpp16.routing import on
-
-if TYPE_CHECKING:
-    from simulator.station.station import ChargingStation
+from simulator.station.ocpp16.ports import ChargingProfileStation
 
 
-def _require_support(station: ChargingStation, action: str) -> None:
+def _require_support(station: ChargingProfileStation, action: str) -> None:
     """Errata 3.39: a station without smart charging answers CALLERROR NotSupported."""
     if not station.smart_charging.supported():
         raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action}: SmartCharging is not supported")
 
 
-@on("SetChargingProfile")
-async def set_charging_profile(station: ChargingStation, payload: dict[str, Any]) -> dict[str, Any]:
+async def set_charging_profile(
+    station: ChargingProfileStation, payload: dict[str, Any]
+) -> dict[str, Any]:
     """Section 5.16: Accepted, Rejected or NotSupported (a chargingRateUnit the station does
     not allow); an unknown connector is a PropertyConstraintViolation (errata 3.39)."""
     _require_support(station, "SetChargingProfile")
@@ -29,9 +27,8 @@ async def set_charging_profile(station: ChargingStation, payload: dict[str, Any]
     return {"status": status.value}
 
 
-@on("ClearChargingProfile")
 async def clear_charging_profile(
-    station: ChargingStation, payload: dict[str, Any]
+    station: ChargingProfileStation, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Section 5.5 with errata 3.25: Accepted when a profile was cleared, else Unknown."""
     _require_support(station, "ClearChargingProfile")
@@ -44,9 +41,8 @@ async def clear_charging_profile(
     return {"status": "Accepted" if cleared else "Unknown"}
 
 
-@on("GetCompositeSchedule")
 async def get_composite_schedule(
-    station: ChargingStation, payload: dict[str, Any]
+    station: ChargingProfileStation, payload: dict[str, Any]
 ) -> dict[str, Any]:
     """Section 5.7: the composite from now for `duration` s; Rejected for an unknown connector.
     Without chargingRateUnit the schedule comes in the station's first allowed unit."""

@@ -1,0 +1,295 @@
+"""What the parts of a station see of each other: narrow Protocols, one per role.
+
+A feature object (transactions, reservations, authorization, smart charging, EV plugs, the ATG)
+is built with its station but sees only the members its host Protocol lists, and sees the other
+features only through their views below. `ChargingStation` and the feature classes satisfy them
+structurally (mypy checks it where station.py builds the features), so no feature imports the
+station, nor another feature, for a type: the station package has no import circle, not even
+under TYPE_CHECKING. This module imports no feature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from simulator.station.charging_profiles import ProfileStatus
+from simulator.station.clock import Clock
+from simulator.station.configuration import OcppConfiguration
+from simulator.station.connectors import ConnectorState
+from simulator.station.meter_values import MeterModel, Reading
+from simulator.station.transaction_queue import QueueHost
+from simulator.templates import StationSpec, StationTemplate
+
+if TYPE_CHECKING:
+    from loguru import Logger
+
+Payload = dict[str, Any]
+
+
+class Services(Protocol):
+    """What every feature may use of the station it belongs to."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def log(self) -> Logger: ...
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
+
+    def persist(self, *, urgent: bool = False) -> None: ...
+
+
+class Configured(Protocol):
+    @property
+    def configuration(self) -> OcppConfiguration: ...
+
+
+class WithConnectors(Protocol):
+    @property
+    def connectors(self) -> dict[int, ConnectorState]: ...
+
+
+class WithTemplate(Protocol):
+    @property
+    def template(self) -> StationTemplate: ...
+
+
+class WithSpec(Protocol):
+    @property
+    def spec(self) -> StationSpec: ...
+
+
+class Caller(Protocol):
+    """The one path of every message the station sends."""
+
+    async def call(self, action: str, payload: Payload) -> Payload: ...
+
+
+class StatusReporter(WithConnectors, Caller, Protocol):
+    """What a report of connector 0 (connector_status.report_error) needs."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+class StatusChanger(Protocol):
+    async def change_status(self, connector_id: int, status: str) -> bool: ...
+
+
+# -- the features as the others see them ------------------------------------------------------
+
+
+class HeldReservation(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def connector_id(self) -> int: ...
+
+
+class ReservationsView(Protocol):
+    @property
+    def active(self) -> Mapping[int, HeldReservation]: ...
+
+    def for_start(self, connector_id: int, id_tag: str) -> HeldReservation | None: ...
+
+    def used(self, reservation: HeldReservation) -> None: ...
+
+    async def reserve(self, payload: Payload) -> str: ...
+
+    def cancel(self, reservation_id: int) -> bool: ...
+
+
+class AuthorizationCache(Protocol):
+    def clear_cache(self) -> None: ...
+
+
+class AuthorizationView(Protocol):
+    @property
+    def state(self) -> AuthorizationCache: ...
+
+    def known(self, id_tag: str) -> Payload | None: ...
+
+    async def authorize(self, id_tag: str) -> bool: ...
+
+    def remember(self, id_tag: str, info: Payload) -> None: ...
+
+    def send_local_list(
+        self, list_version: int, update_type: str, entries: list[Payload]
+    ) -> str: ...
+
+    def list_version(self) -> int: ...
+
+
+class SmartChargingView(Protocol):
+    def supported(self) -> bool: ...
+
+    def allowed_units(self) -> frozenset[str]: ...
+
+    def limit_w(self, connector_id: int) -> float | None: ...
+
+    def set_profile(self, connector_id: int, profile: Payload) -> ProfileStatus: ...
+
+    def install_tx_profile(self, connector_id: int, profile: Payload) -> ProfileStatus: ...
+
+    def clear(
+        self,
+        *,
+        profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> bool: ...
+
+    def composite(self, connector_id: int, duration: int, unit: str) -> Payload: ...
+
+    def transaction_started(self, connector_id: int) -> None: ...
+
+    def transaction_ended(self, connector_id: int) -> None: ...
+
+
+class TransactionControl(Protocol):
+    """Starts and stops, as the ATG, the EV plugs and the CSMS's requests ask for them."""
+
+    async def authorize(self, id_tag: str) -> bool: ...
+
+    async def start(self, connector_id: int, id_tag: str) -> Payload | None: ...
+
+    async def stop(self, connector_id: int, reason: str = "Local") -> Payload | None: ...
+
+    async def stop_all(self, reason: str = "Local") -> None: ...
+
+    def suspend(self, connector_id: int) -> None: ...
+
+    def resume(self, connector_id: int) -> None: ...
+
+    def transaction_connector(self, transaction_id: int) -> int | None: ...
+
+
+class Metering(Protocol):
+    """The connectors' meters, as smart charging and a triggered MeterValues read them."""
+
+    @property
+    def models(self) -> dict[int, MeterModel]: ...
+
+    @property
+    def station_power_w(self) -> float | None: ...
+
+    def limit_w(self, connector_id: int, *, profile: bool = True) -> float: ...
+
+    def advance(self, connector_id: int) -> Reading: ...
+
+
+class PlugsView(Protocol):
+    def disarm_preparing_timeout(self, connector_id: int) -> None: ...
+
+    async def start_abandoned(self, connector_id: int) -> None: ...
+
+
+class GeneratorView(Protocol):
+    def stop(self, connector_ids: Iterable[int] | None = None) -> None: ...
+
+
+# -- what each feature needs of its station ---------------------------------------------------
+
+
+class AuthorizerHost(Services, Configured, StatusReporter, Protocol):
+    """local_auth.Authorizer's station."""
+
+
+class ReservationsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
+    """reservations.Reservations' station."""
+
+    @property
+    def authorization(self) -> AuthorizationView: ...
+
+
+class SmartChargingHost(Services, Configured, WithConnectors, WithTemplate, WithSpec, Protocol):
+    """smart_charging.SmartCharging's station."""
+
+    @property
+    def transactions(self) -> Metering: ...
+
+
+class PostTransactionHost(Services, WithConnectors, WithTemplate, StatusChanger, Protocol):
+    """post_transaction's station: a connector Finishing for the postTransactionDelay."""
+
+    def connectors_changed(self) -> None: ...
+
+
+class TransactionsHost(
+    Services,
+    QueueHost,
+    Configured,
+    WithConnectors,
+    WithTemplate,
+    WithSpec,
+    StatusChanger,
+    Protocol,
+):
+    """transactions.Transactions' station (and its queue's)."""
+
+    @property
+    def authorization(self) -> AuthorizationView: ...
+
+    @property
+    def reservations(self) -> ReservationsView: ...
+
+    @property
+    def smart_charging(self) -> SmartChargingView: ...
+
+    def connectors_changed(self) -> None: ...
+
+    async def send_status(self, connector_id: int) -> None: ...
+
+
+class TransactionsAndMeters(TransactionControl, Metering, Protocol):
+    """Transactions as the station's own handlers see it."""
+
+
+class EvPlugsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
+    """ev_plug.EvPlugs' station."""
+
+    @property
+    def transactions(self) -> TransactionControl: ...
+
+    @property
+    def reservations(self) -> ReservationsView: ...
+
+    def connectors_changed(self) -> None: ...
+
+
+class GeneratorHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
+    """atg.AutomaticTransactionGenerator's station."""
+
+    @property
+    def transactions(self) -> TransactionControl: ...
+
+    def atg_changed(self) -> None: ...
+
+    async def wait_accepted(self) -> None: ...
+
+
+__all__ = [
+    "AuthorizationView",
+    "AuthorizerHost",
+    "Caller",
+    "EvPlugsHost",
+    "GeneratorHost",
+    "GeneratorView",
+    "HeldReservation",
+    "Metering",
+    "PlugsView",
+    "ReservationsHost",
+    "ReservationsView",
+    "Services",
+    "SmartChargingHost",
+    "SmartChargingView",
+    "StatusReporter",
+    "TransactionControl",
+    "TransactionsAndMeters",
+    "TransactionsHost",
+]
