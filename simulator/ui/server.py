@@ -83,6 +83,7 @@ class UiServer:
         self._supervisor = supervisor
         self._settings = settings
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None  # the listening sockets
         # Each WebSocket client with its transport, whose write buffer tells a stalled one.
         self._clients: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
         self._subscribers: set[web.WebSocketResponse] = set()
@@ -98,9 +99,9 @@ class UiServer:
 
     @property
     def port(self) -> int:
-        if self._runner is None or not self._runner.addresses:
+        if self._server is None:
             raise RuntimeError("UI server not started")
-        port: int = self._runner.addresses[0][1]
+        port: int = self._server.sockets[0].getsockname()[1]
         return port
 
     @property
@@ -116,8 +117,14 @@ class UiServer:
             app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
         )
         await runner.setup()
+        protocol = runner.server
+        if protocol is None:
+            raise RuntimeError("aiohttp runner set up without a server")
         try:
-            await web.TCPSite(runner, options.host, options.port, ssl_context=tls).start()
+            # The listening server held here, not in an aiohttp site: its sockets are ours.
+            self._server = await asyncio.get_running_loop().create_server(
+                protocol, options.host, options.port, ssl=tls
+            )
         except BaseException:
             await runner.cleanup()
             raise
@@ -167,6 +174,9 @@ class UiServer:
             self._push_task = None
         with contextlib.suppress(ValueError):
             self._supervisor.delta_listeners.remove(self._collect_delta)
+        if self._server is not None:
+            self._server.close()
+            self._server = None
         for client in list(self._clients):
             await client.close(code=1001, message=b"UI server stopping")
         if self._runner is not None:

@@ -14,11 +14,19 @@ from simulator.config_section import Section
 
 
 class UIServerOptions(Section):
-    host: str = "localhost"
+    host: str = Field(
+        default="localhost",
+        description="interface to bind. Not loopback (`0.0.0.0`, a LAN address) with "
+        "authentication off: `evsim run` refuses to start (exit 2) unless uiServer.accessPolicy "
+        "is set explicitly",
+    )
     port: int = Field(default=8080, ge=0, le=65535)
-    # PEM files (relative to the config file): both set, the UI server speaks https and wss.
-    cert: str | None = None
-    key: str | None = None
+    cert: str | None = Field(
+        default=None,
+        description="PEM certificate (chain) file, relative to the config file: with key, the "
+        "UI server speaks https and wss",
+    )
+    key: str | None = Field(default=None, description="PEM private key file of cert")
 
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> UIServerOptions:
@@ -45,13 +53,28 @@ class UIServerAuthentication(Section):
 
 
 class UIServerAccessPolicy(Section):
-    # Empty: an Origin is accepted when its host is an accepted host name.
-    allowed_origins: list[str] = []
-    # Host names accepted besides those of the bound address; "*" accepts any.
-    allowed_hosts: list[str] = []
-    require_tls_for_non_loopback: bool = True
-    # Peers whose Forwarded / X-Forwarded-* headers are believed.
-    trusted_proxies: list[str] = []
+    allowed_origins: list[str] = Field(
+        default=[],
+        description="web origins (`https://host:port`) whose pages may use the UI; empty: an "
+        "Origin whose host is an accepted host name. A request without Origin (not a browser's "
+        "cross-site one) passes",
+    )
+    allowed_hosts: list[str] = Field(
+        default=[],
+        description="Host header names accepted besides `localhost`, `127.0.0.1`, `::1` "
+        "(loopback or every-interface binding) or the bound name; `*`: any (no DNS-rebinding "
+        "check)",
+    )
+    require_tls_for_non_loopback: bool = Field(
+        default=True,
+        description="refuse plain http/ws from a peer that is not loopback (accepted: this "
+        "server's TLS, or `https` forwarded by a trusted proxy)",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="IP addresses whose Forwarded / X-Forwarded-For, -Host, -Proto headers are "
+        "believed (one hop); such headers from any other peer: 403",
+    )
 
     @field_validator("allowed_origins")
     @classmethod
@@ -78,4 +101,8 @@ class UIServerSettings(Section):
     type: Literal["ws", "http"] = "ws"
     options: UIServerOptions = UIServerOptions()
     authentication: UIServerAuthentication = UIServerAuthentication()
-    access_policy: UIServerAccessPolicy = UIServerAccessPolicy()
+    access_policy: UIServerAccessPolicy = Field(
+        default=UIServerAccessPolicy(),
+        description="which requests the UI server lets in; others get 403 and a warning in the "
+        "log. Setting it (even `{}`) also allows a non-loopback host without authentication",
+    )
