@@ -86,7 +86,20 @@ async def raw_answer(
         length = f"\r\nContent-Length: {len(body)}" if body else ""
         writer.write(f"{lines}{length}\r\nConnection: close\r\n\r\n".encode() + body)
         await writer.drain()
-        answer = await asyncio.wait_for(reader.read(), 10)
+        # The head, then its Content-Length: a 101 (a WebSocket let in) never reaches EOF.
+        try:
+            answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        except asyncio.IncompleteReadError as closed:
+            return closed.partial
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in answer.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        answer += await asyncio.wait_for(reader.readexactly(length), 10)
     finally:
         writer.close()
     return answer
