@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 from simulator.ui.settings import UIServerAccessPolicy, UIServerSettings
@@ -55,10 +56,15 @@ def is_loopback(host: str) -> bool:
 def accepted_hosts(policy: UIServerAccessPolicy, bind_host: str) -> frozenset[str]:
     """Host names a request may name: allowedHosts, plus the loopback names when the server is
     bound to loopback or to every interface (the machine's own clients), or the bound name."""
+    return _accepted_hosts(tuple(policy.allowed_hosts), bind_host)
+
+
+@cache  # asked for every request, the same answer for the life of the server
+def _accepted_hosts(allowed: tuple[str, ...], bind_host: str) -> frozenset[str]:
     derived = (
         LOOPBACK_NAMES if bind_host in WILDCARD_HOSTS or is_loopback(bind_host) else (bind_host,)
     )
-    return frozenset(_host_key(host) for host in (*policy.allowed_hosts, *derived))
+    return frozenset(_host_key(host) for host in (*allowed, *derived))
 
 
 def refusal(policy: UIServerAccessPolicy, bind_host: str, request: AccessRequest) -> Refusal | None:
