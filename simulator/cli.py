@@ -29,6 +29,7 @@ from simulator.performance import open_storage_for
 from simulator.shards import orchestrated_shard_index
 from simulator.supervisor import Supervisor
 from simulator.templates import plan_stations
+from simulator.ui.access import exposure_refusal
 from simulator.ui.client import UiUnreachable, call_procedure
 from simulator.ui.fanout import expand_urls, fan_out
 from simulator.ui.server import UiServer
@@ -177,6 +178,9 @@ def load_sharded(
 
 def run(args: argparse.Namespace) -> int:
     settings, overrides = load_sharded(args.config, run_overrides(args), args)
+    exposed = exposure_refusal(settings.ui_server)
+    if exposed is not None:
+        raise ConfigError(settings.config_path, "uiServer.options.host", exposed)
     plan_stations(settings)  # a bad template stops start-up here, before any process starts
     open_storage_for(settings)  # and a bad performanceStorage.uri
     configure_main_logging(settings)

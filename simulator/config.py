@@ -28,7 +28,6 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -47,7 +46,14 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from simulator.config_section import Section as _Section
 from simulator.newer_keys import PersistStateKey, ProvisionedStationsKey
+from simulator.ui.settings import (
+    UIServerAccessPolicy,
+    UIServerAuthentication,
+    UIServerOptions,
+    UIServerSettings,
+)
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 ENV_PREFIX = "EVSIM_"
@@ -324,12 +330,6 @@ def check_ws_urls(urls: list[str]) -> list[str]:
 SupervisionUrls = Annotated[list[str], NoDecode, BeforeValidator(supervision_url_list)]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
-    )
-
-
 class WorkerSettings(_Section):
     process_type: WorkerProcessType = "workerSet"
     start_delay: int = Field(default=500, ge=0, description="ms between worker starts (workerSet)")
@@ -348,31 +348,6 @@ class WorkerSettings(_Section):
                 f"poolMinSize ({self.pool_min_size}) is above poolMaxSize ({self.pool_max_size})"
             )
         return self
-
-
-class UIServerOptions(_Section):
-    host: str = "localhost"
-    port: int = Field(default=8080, ge=0, le=65535)
-
-
-class UIServerAuthentication(_Section):
-    enabled: bool = False
-    type: Literal["basic-auth", "protocol-basic-auth"] = "basic-auth"
-    username: str | None = None
-    password: str | None = None
-
-    @model_validator(mode="after")
-    def _credentials_when_enabled(self) -> UIServerAuthentication:
-        if self.enabled and not (self.username and self.password):
-            raise ValueError("authentication is enabled: set username and password")
-        return self
-
-
-class UIServerSettings(_Section):
-    enabled: bool = True
-    type: Literal["ws", "http"] = "ws"
-    options: UIServerOptions = UIServerOptions()
-    authentication: UIServerAuthentication = UIServerAuthentication()
 
 
 class PerformanceStorageSettings(_Section):
@@ -753,6 +728,7 @@ __all__ = [
     "PerformanceStorageSettings",
     "Settings",
     "StationTemplateUrl",
+    "UIServerAccessPolicy",
     "UIServerAuthentication",
     "UIServerOptions",
     "UIServerSettings",

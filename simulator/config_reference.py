@@ -75,7 +75,6 @@ MEANINGS: dict[str, str] = {
     "uiServer.enabled": "serve the UI",
     "uiServer.type": "`ws` (WebSocket and HTTP) or `http` (HTTP only)",
     "uiServer.options": "where the UI server listens",
-    "uiServer.options.host": "interface to bind",
     "uiServer.options.port": "port to bind (0: any free port)",
     "uiServer.authentication": "credentials the UI asks for",
     "uiServer.authentication.enabled": "ask for credentials",
@@ -469,6 +468,40 @@ TESTS: dict[str, tuple[str, ...]] = {
     ),
     "uiServer.options.host": (
         f"{T}test_key_behaviours.py::test_the_ui_server_listens_on_the_configured_host_only",
+        f"{T}test_ui_access_server.py::test_run_refuses_an_unauthenticated_ui_server_on_every_interface_with_exit_2",
+        f"{T}test_ui_access.py::test_a_non_loopback_address_without_authentication_is_refused_at_start",
+    ),
+    "uiServer.options.cert": (
+        f"{T}test_ui_access_server.py::test_with_cert_and_key_the_ui_server_speaks_https_and_wss",
+        f"{T}test_ui_access_server.py::test_a_cert_that_cannot_be_loaded_stops_the_start_naming_the_key",
+    ),
+    "uiServer.options.key": (
+        f"{T}test_ui_access_server.py::test_with_cert_and_key_the_ui_server_speaks_https_and_wss",
+    ),
+    "uiServer.accessPolicy": (
+        f"{T}test_ui_access_server.py::test_a_websocket_from_another_origin_is_refused_with_403_and_logged",
+        f"{T}test_ui_access_server.py::test_a_cross_origin_text_plain_post_is_refused_with_403_and_runs_nothing",
+        f"{T}test_ui_access.py::test_loopback_authentication_or_an_explicit_policy_let_the_server_start",
+    ),
+    "uiServer.accessPolicy.allowedOrigins": (
+        f"{T}test_ui_access_server.py::test_allowed_origins_let_a_listed_foreign_origin_in",
+        f"{T}test_ui_access.py::test_an_origin_on_an_accepted_host_name_is_let_in",
+        f"{T}test_ui_access.py::test_another_origin_is_refused",
+    ),
+    "uiServer.accessPolicy.allowedHosts": (
+        f"{T}test_ui_access_server.py::test_allowed_hosts_let_a_request_under_another_name_in",
+        f"{T}test_ui_access_server.py::test_a_request_naming_another_host_is_refused_with_403",
+        f"{T}test_ui_access.py::test_a_server_bound_to_every_interface_accepts_loopback_names_and_allowed_hosts_only",
+    ),
+    "uiServer.accessPolicy.requireTlsForNonLoopback": (
+        f"{T}test_ui_access.py::test_plain_http_from_another_machine_is_refused_by_default",
+        f"{T}test_ui_access.py::test_plain_http_from_another_machine_is_let_in_when_tls_is_not_required",
+        f"{T}test_ui_access_server.py::test_a_trusted_proxy_is_believed_for_the_host_and_the_https_of_its_client",
+    ),
+    "uiServer.accessPolicy.trustedProxies": (
+        f"{T}test_ui_access_server.py::test_forwarding_headers_from_an_untrusted_peer_are_refused_with_403",
+        f"{T}test_ui_access_server.py::test_a_trusted_proxy_is_believed_for_the_host_and_the_https_of_its_client",
+        f"{T}test_ui_access.py::test_the_rfc_7239_forwarded_header_of_a_trusted_proxy_is_read",
     ),
     "uiServer.authentication": (
         f"{T}test_ui_server.py::test_basic_auth_refuses_http_without_credentials_and_asks_for_them",

@@ -2,44 +2,44 @@
 on the same port, plain HTTP: `POST /ui/0.0.1/<procedure>`, the web page at `/`, `/metrics`.
 
 One port for both because the web page and its WebSocket then share an origin (and the browser's
-cached basic-auth credentials), and a user opens one port in a firewall. websockets' server
-parses GET requests only, so each connection first reads the request head itself: a WebSocket
-upgrade is handed to websockets unchanged, anything else is answered here and closed
-(`UiConnection`, through websockets' `create_connection` hook).
+cached basic-auth credentials), and a user opens one port in a firewall. aiohttp serves both:
+every request passes the access policy (simulator.ui.access), then the credentials, in one
+middleware; an Upgrade: websocket request becomes a ui0.0.1 session, any other is routed here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import hmac
-from collections.abc import Coroutine
+import ssl
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from http import HTTPStatus
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import Any, TypeVar
 
 import orjson
+from aiohttp import WSMsgType, web
 from loguru import logger
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
-from websockets.typing import Subprotocol
 
-from simulator.config import UIServerSettings
+from simulator.config import ConfigError
 from simulator.supervisor import Supervisor
-from simulator.ui.http import HttpError, HttpHead, parse_head, response_bytes
+from simulator.ui.access import FORWARDED_HEADERS, AccessRequest, exposure_warnings, refusal
+from simulator.ui.credentials import credentials_match, header_credentials, request_credentials
 from simulator.ui.metrics import FleetCollector, exposition
 from simulator.ui.procedures import FAILURE, PROCEDURES, SUCCESS, InvalidPayload, failure
+from simulator.ui.settings import UIServerSettings
 
-UI_PROTOCOL = Subprotocol("ui0.0.1")
-PROTOCOL_AUTH_PREFIX = "authorization.basic."
+UI_PROTOCOL = "ui0.0.1"
 HTTP_PREFIXES = ("/ui/0.0.1/", "/ui/")
-OPEN_TIMEOUT = 10.0
+MAX_BODY_BYTES = 4 * 1024 * 1024
 # At most one ["refresh"] (and one batch of deltas) per client per interval: a fleet that changes
 # all the time must not flood the browsers.
 PUSH_INTERVAL = 0.5
+# A client that has not taken this much of what was pushed to it gets no more pushes until it
+# has: a stalled browser tab must not make the server hold an ever-growing buffer.
+PUSH_BACKLOG_BYTES = 1024 * 1024
+# How long a stop waits for the requests being answered (they are answered 503 at once).
+SHUTDOWN_TIMEOUT = 5.0
 SUBSCRIBE = "subscribeStationDeltas"
 UNSUBSCRIBE = "unsubscribeStationDeltas"
 STATIC_FILES = {
@@ -49,145 +49,48 @@ STATIC_FILES = {
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 JSON = "application/json"
+T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def credentials_match(expected: tuple[str, str], user: str, password: str) -> bool:
-    # Constant time, so the answer's timing does not leak how much of a guess was right.
-    return hmac.compare_digest(user.encode(), expected[0].encode()) & hmac.compare_digest(
-        password.encode(), expected[1].encode()
+def answer(
+    status: HTTPStatus,
+    body: bytes,
+    content_type: str = "text/plain; charset=utf-8",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return web.Response(
+        status=status.value,
+        body=body,
+        headers={"Content-Type": content_type, "Cache-Control": "no-store", **(headers or {})},
     )
 
 
-def _decode_pair(token: str, urlsafe: bool) -> tuple[str, str] | None:
-    padded = token + "=" * (-len(token) % 4)
-    try:
-        raw = base64.urlsafe_b64decode(padded) if urlsafe else base64.b64decode(padded)
-        user, _, password = raw.decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    return user, password
+def access_request(request: web.Request) -> AccessRequest:
+    names = ("host", "origin", *FORWARDED_HEADERS)
+    headers = {name: request.headers.getall(name, []) for name in names}
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    tls = request.transport is not None and request.transport.get_extra_info("sslcontext")
+    return AccessRequest(headers, str(peer[0]) if peer else "", tls is not None and bool(tls))
 
 
-def header_credentials(authorization: str) -> tuple[str, str] | None:
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    return _decode_pair(token.strip(), urlsafe=False)
-
-
-def request_credentials(request: Request, protocol_auth: bool) -> tuple[str, str] | None:
-    """basic-auth: the Authorization header. protocol-basic-auth: a second subprotocol
-    `authorization.basic.<base64url(user:password)>`, since browsers cannot set headers."""
-    if protocol_auth:
-        offered = request.headers.get("Sec-WebSocket-Protocol", "")
-        for item in (p.strip() for p in offered.split(",")):
-            if item.startswith(PROTOCOL_AUTH_PREFIX):
-                return _decode_pair(item[len(PROTOCOL_AUTH_PREFIX) :], urlsafe=True)
-        return None
-    return header_credentials(request.headers.get("Authorization", ""))
-
-
-class UiConnection(ServerConnection):
-    """A connection of the UI port: a WebSocket, or one plain HTTP request answered by
-    `ui_server.answer_http` and then closed."""
-
-    ui_server: ClassVar[UiServer]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._mode: str | None = None  # "ws" or "http" once the request head is read
-        self._head_read: asyncio.Future[None] = self.loop.create_future()
-        self._buffer = b""
-        self._http_head: HttpHead | None = None
-        self._http_body_start = 0
-        self._http_task: asyncio.Task[None] | None = None
-
-    def data_received(self, data: bytes) -> None:
-        if self._mode == "ws":
-            super().data_received(data)
-            return
-        self._buffer += data
-        if self._mode is None:
-            try:
-                parsed = parse_head(self._buffer)
-            except HttpError as exc:
-                self._mode = "http"
-                self._decided()
-                self._finish_http(response_bytes(exc.status, f"{exc}\n".encode()))
-                return
-            if parsed is None:
-                return
-            head, self._http_body_start = parsed
-            if head.is_websocket_upgrade:
-                self._mode = "ws"
-                self._decided()
-                buffered, self._buffer = self._buffer, b""
-                super().data_received(buffered)
-                return
-            self._mode, self._http_head = "http", head
-            self._decided()
-        http_head = self._http_head
-        if http_head is None or self._http_task is not None:
-            return  # an answer is already on its way; what follows is ignored
-        body = self._buffer[self._http_body_start :]
-        if len(body) >= http_head.length:
-            self._http_task = self.ui_server.spawn(
-                self._answer(http_head, body[: http_head.length])
-            )
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        # A running procedure is not cancelled: a client that gave up waiting must not leave
-        # the fleet half added or half stopped.
-        super().connection_lost(exc)
-        self._decided()
-
-    def _decided(self) -> None:
-        if not self._head_read.done():
-            self._head_read.set_result(None)
-
-    async def _answer(self, head: HttpHead, body: bytes) -> None:
-        # Cancelled only when the server stops: the client still gets an answer, and the
-        # connection closes, which ends websockets' wait for it.
-        answer = response_bytes(HTTPStatus.SERVICE_UNAVAILABLE, b"UI server stopping\n")
-        try:
-            answer = await self.ui_server.answer_http(head, body)
-        except Exception:  # an internal bug: the client gets a 500, the log the traceback
-            logger.exception("UI HTTP request {} {} failed", head.method, head.path)
-            answer = response_bytes(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error\n")
-        finally:
-            self._finish_http(answer)
-
-    def _finish_http(self, answer: bytes) -> None:
-        if not self.transport.is_closing():
-            self.transport.write(answer)
-            self.transport.close()  # flushes the answer, then connection_lost
-
-    async def handshake(self, *args: Any, **kwargs: Any) -> None:
-        # serve() gets open_timeout=None so that a slow HTTP procedure (stopping a big fleet)
-        # is not cut; the WebSocket handshake keeps its own bound here.
-        async with asyncio.timeout(OPEN_TIMEOUT):
-            await asyncio.wait(
-                [self._head_read, self.connection_lost_waiter],
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        if self._mode == "http":
-            await asyncio.shield(self.connection_lost_waiter)
-            return
-        async with asyncio.timeout(OPEN_TIMEOUT):
-            await super().handshake(*args, **kwargs)
+def is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
 
 
 class UiServer:
     def __init__(self, supervisor: Supervisor, settings: UIServerSettings) -> None:
         self._supervisor = supervisor
         self._settings = settings
-        self._server: Server | None = None
-        self._clients: set[ServerConnection] = set()
-        self._subscribers: set[ServerConnection] = set()
+        self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None  # the listening sockets
+        # Each WebSocket client with its transport, whose write buffer tells a stalled one.
+        self._clients: dict[web.WebSocketResponse, asyncio.BaseTransport | None] = {}
+        self._subscribers: set[web.WebSocketResponse] = set()
         self._pending_deltas: dict[str, dict[str, Any]] = {}
         self._pending_removed: set[str] = set()
         self._push_task: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()  # procedures being answered
+        self._running: set[asyncio.Task[Any]] = set()  # procedures being answered, pushes
         self._collector = FleetCollector(supervisor)
 
     @property
@@ -207,29 +110,54 @@ class UiServer:
 
     async def start(self) -> None:
         options = self._settings.options
-        connection_class = type("BoundUiConnection", (UiConnection,), {"ui_server": self})
-        self._server = await serve(
-            self._serve,
-            options.host,
-            options.port,
-            subprotocols=[UI_PROTOCOL],
-            select_subprotocol=self._select_subprotocol,
-            process_request=self._authorize,
-            compression=None,
-            open_timeout=None,
-            create_connection=connection_class,
+        tls = self._ssl_context()
+        app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY_BYTES)
+        app.router.add_route("*", "/{path:.*}", self._dispatch)
+        runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT
         )
+        await runner.setup()
+        protocol = runner.server
+        if protocol is None:
+            raise RuntimeError("aiohttp runner set up without a server")
+        try:
+            # The listening server held here, not in an aiohttp site: its sockets are ours.
+            self._server = await asyncio.get_running_loop().create_server(
+                protocol, options.host, options.port, ssl=tls
+            )
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
         self._supervisor.delta_listeners.append(self._collect_delta)
         self._push_task = asyncio.create_task(self._push())
         address = f"{options.host}:{self.port}"
+        http, ws = ("https", "wss") if tls else ("http", "ws")
         logger.info(
-            "UI server: web page and HTTP on http://{}/{}",
+            "UI server: web page and HTTP on {}://{}/{}",
+            http,
             address,
-            f", WebSocket on ws://{address}" if self.websocket_enabled else "",
+            f", WebSocket on {ws}://{address}" if self.websocket_enabled else "",
         )
+        for warning in exposure_warnings(self._settings):
+            logger.warning(warning)
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run a request's answer, held here so it lives until it is done."""
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        options = self._settings.options
+        if options.cert is None or options.key is None:
+            return None
+        settings = self._supervisor.settings
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(settings.resolve(options.cert), settings.resolve(options.key))
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ConfigError(
+                settings.config_path, "uiServer.options.cert", f"cannot load cert and key: {exc}"
+            ) from None
+        return context
+
+    def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run a request's answer (or a push), held here so it lives until it is done."""
         task = asyncio.create_task(coroutine)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -248,72 +176,100 @@ class UiServer:
             self._supervisor.delta_listeners.remove(self._collect_delta)
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
             self._server = None
+        for client in list(self._clients):
+            await client.close(code=1001, message=b"UI server stopping")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
-    # -- authentication ---------------------------------------------------------------------
+    # -- access and authentication ----------------------------------------------------------
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        denied = refusal(
+            self._settings.access_policy, self._settings.options.host, access_request(request)
+        )
+        if denied is not None:
+            logger.warning(
+                "UI server refused {} {} from {}: {}",
+                request.method,
+                request.path,
+                denied.client,
+                denied.reason,
+            )
+            return answer(HTTPStatus.FORBIDDEN, b"Forbidden\n")
+        if is_websocket(request):
+            return await self._websocket_guard(request)
+        static = STATIC_FILES.get(request.path)
+        page_asks = self._settings.authentication.type == "protocol-basic-auth"
+        if not (static is not None and page_asks) and not self._http_authorized(request):
+            # basic-auth: the browser asks its user once (WWW-Authenticate) and then sends the
+            # credentials with every request of the page, its WebSocket included.
+            # protocol-basic-auth: the page asks itself, so no browser dialog.
+            challenge = {} if page_asks else {"WWW-Authenticate": 'Basic realm="evsim"'}
+            return answer(HTTPStatus.UNAUTHORIZED, b"Unauthorized\n", headers=challenge)
+        return await handler(request)
+
+    async def _websocket_guard(self, request: web.Request) -> web.StreamResponse:
+        if not self.websocket_enabled:
+            return answer(HTTPStatus.NOT_FOUND, b"WebSocket is off (uiServer.type is http)\n")
+        auth = self._settings.authentication
+        if auth.enabled:
+            given = request_credentials(request.headers, auth.type == "protocol-basic-auth")
+            if given is None or not credentials_match(self._expected(), *given):
+                return answer(HTTPStatus.UNAUTHORIZED, b"Unauthorized\n")
+        return await self._serve_websocket(request)
 
     def _expected(self) -> tuple[str, str]:
         auth = self._settings.authentication
         return auth.username or "", auth.password or ""
 
-    def _select_subprotocol(self, connection: ServerConnection, offered: Any) -> Subprotocol | None:
-        # Only ui0.0.1 is ever selected: the credentials subprotocol is not echoed back.
-        return UI_PROTOCOL if UI_PROTOCOL in offered else None
-
-    def _authorize(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self.websocket_enabled:
-            return connection.respond(
-                HTTPStatus.NOT_FOUND, "WebSocket is off (uiServer.type is http)\n"
-            )
-        auth = self._settings.authentication
-        if not auth.enabled:
-            return None
-        given = request_credentials(request, auth.type == "protocol-basic-auth")
-        if given is None or not credentials_match(self._expected(), *given):
-            return connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized\n")
-        return None
-
-    def _http_authorized(self, head: HttpHead) -> bool:
+    def _http_authorized(self, request: web.Request) -> bool:
         if not self._settings.authentication.enabled:
             return True
-        given = header_credentials(head.headers.get("authorization", ""))
+        given = header_credentials(request.headers.get("Authorization", ""))
         return given is not None and credentials_match(self._expected(), *given)
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    async def answer_http(self, head: HttpHead, body: bytes) -> bytes:
-        path = head.path
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
         static = STATIC_FILES.get(path)
-        page_asks = self._settings.authentication.type == "protocol-basic-auth"
-        if not (static is not None and page_asks) and not self._http_authorized(head):
-            # basic-auth: the browser asks its user once (WWW-Authenticate) and then sends the
-            # credentials with every request of the page, its WebSocket included.
-            # protocol-basic-auth: the page asks itself, so no browser dialog.
-            challenge = {} if page_asks else {"WWW-Authenticate": 'Basic realm="evsim"'}
-            return response_bytes(HTTPStatus.UNAUTHORIZED, b"Unauthorized\n", headers=challenge)
-        if static is not None and head.method in ("GET", "HEAD"):
+        if static is not None and request.method in ("GET", "HEAD"):
             name, content_type = static
             content = files("simulator.ui").joinpath("static", name).read_bytes()
-            return response_bytes(HTTPStatus.OK, content, content_type)
-        if path == "/metrics" and head.method == "GET":
+            return answer(HTTPStatus.OK, content, content_type)
+        if path == "/metrics" and request.method == "GET":
             text, content_type = exposition(self._collector)
-            return response_bytes(HTTPStatus.OK, text, content_type)
+            return answer(HTTPStatus.OK, text, content_type)
         prefix = next((p for p in HTTP_PREFIXES if path.startswith(p)), None)
         if prefix is None:
-            return response_bytes(HTTPStatus.NOT_FOUND, b"Not found\n")
-        if head.method != "POST":
-            return response_bytes(
+            return answer(HTTPStatus.NOT_FOUND, b"Not found\n")
+        if request.method != "POST":
+            return answer(
                 HTTPStatus.METHOD_NOT_ALLOWED, b"POST a JSON object\n", headers={"Allow": "POST"}
             )
-        procedure = path[len(prefix) :]
+        if request.content_type != JSON:
+            # text/plain and form posts are what a foreign page may send without asking (no
+            # CORS preflight): a procedure is only ever run for a declared JSON body.
+            return answer(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, b"Content-Type: application/json\n")
+        body = await request.read()
         try:
             payload = orjson.loads(body) if body.strip() else {}
         except orjson.JSONDecodeError:
             payload = None
-        pdu = await self.run(procedure, payload)
+        # Shielded: a client that gave up waiting must not leave the fleet half added or half
+        # stopped. Cancelled only by stop(): the client is then told so.
+        running = self.spawn(self.run(path[len(prefix) :], payload))
+        try:
+            pdu = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if not running.cancelled():
+                raise
+            return answer(HTTPStatus.SERVICE_UNAVAILABLE, b"UI server stopping\n")
         status = HTTPStatus.OK if pdu.get("status") == SUCCESS else HTTPStatus.BAD_REQUEST
-        return response_bytes(status, orjson.dumps(pdu), JSON)
+        return answer(status, orjson.dumps(pdu), JSON)
 
     # -- procedures -------------------------------------------------------------------------
 
@@ -334,36 +290,47 @@ class UiServer:
 
     # -- WebSocket --------------------------------------------------------------------------
 
-    async def _serve(self, connection: ServerConnection) -> None:
+    async def _serve_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # Only ui0.0.1 is ever selected: the credentials subprotocol is not echoed back.
+        connection = web.WebSocketResponse(
+            protocols=(UI_PROTOCOL,), compress=False, max_msg_size=MAX_BODY_BYTES
+        )
+        await connection.prepare(request)
         in_flight: set[str] = set()
-        self._clients.add(connection)
+        self._clients[connection] = request.transport
         try:
             async for message in connection:
-                frame = self._frame(message)
+                if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                frame = self._frame(message.data)
                 if isinstance(frame, dict):
-                    await connection.send(orjson.dumps([None, frame]).decode())
+                    await self._send(connection, [None, frame])
                     continue
                 uuid, name, payload = frame
                 if uuid in in_flight:
                     pdu = failure(f"request {uuid} is already in flight")
-                    await connection.send(orjson.dumps([uuid, pdu]).decode())
+                    await self._send(connection, [uuid, pdu])
                     continue
                 if name in (SUBSCRIBE, UNSUBSCRIBE):
                     if name == SUBSCRIBE:
                         self._subscribers.add(connection)
                     else:
                         self._subscribers.discard(connection)
-                    await connection.send(orjson.dumps([uuid, {"status": SUCCESS}]).decode())
+                    await self._send(connection, [uuid, {"status": SUCCESS}])
                     continue
                 # Concurrently: a long stopSimulator does not hold up a listChargingStations.
-                # Not cancelled when the client goes away (see UiConnection.connection_lost).
+                # Not cancelled when the client goes away (see _dispatch).
                 in_flight.add(uuid)
                 self.spawn(self._reply(connection, uuid, name, payload, in_flight))
-        except ConnectionClosed:
-            pass
         finally:
-            self._clients.discard(connection)
+            self._clients.pop(connection, None)
             self._subscribers.discard(connection)
+        return connection
+
+    @staticmethod
+    async def _send(connection: web.WebSocketResponse, frame: Any) -> None:
+        with contextlib.suppress(ConnectionError):  # the client went away meanwhile
+            await connection.send_str(orjson.dumps(frame).decode())
 
     @staticmethod
     def _frame(message: str | bytes) -> tuple[str, Any, Any] | dict[str, Any]:
@@ -378,7 +345,7 @@ class UiServer:
 
     async def _reply(
         self,
-        connection: ServerConnection,
+        connection: web.WebSocketResponse,
         uuid: str,
         name: Any,
         payload: Any,
@@ -388,8 +355,7 @@ class UiServer:
             pdu = await self.run(name, payload)
         finally:
             in_flight.discard(uuid)
-        with contextlib.suppress(ConnectionClosed):
-            await connection.send(orjson.dumps([uuid, pdu]).decode())
+        await self._send(connection, [uuid, pdu])
 
     # -- push -------------------------------------------------------------------------------
 
@@ -409,6 +375,17 @@ class UiServer:
                 self._pending_deltas.pop(hash_id, None)
                 self._pending_removed.add(hash_id)
 
+    def _broadcast(self, clients: Iterable[web.WebSocketResponse], frame: Any) -> None:
+        for client in list(clients):
+            transport = self._clients.get(client)
+            behind = (
+                transport.get_write_buffer_size()
+                if isinstance(transport, asyncio.WriteTransport)
+                else 0
+            )
+            if not client.closed and behind <= PUSH_BACKLOG_BYTES:
+                self.spawn(self._send(client, frame))
+
     async def _push(self) -> None:
         """["refresh"] to every WebSocket client after station data changed, at most every
         PUSH_INTERVAL; the coalesced deltas to the clients that subscribed."""
@@ -418,16 +395,15 @@ class UiServer:
             # The supervisor re-arms a new event on each change: take it now, so a change
             # during the sleep below is pushed right after it, not at the change after that.
             changed = self._supervisor.changed
-            if self._clients:
-                broadcast(self._clients, '["refresh"]')
+            self._broadcast(self._clients, ["refresh"])
             if self._subscribers and (self._pending_deltas or self._pending_removed):
                 deltas = {
                     "stations": self._pending_deltas,
                     "removed": sorted(self._pending_removed),
                 }
-                broadcast(self._subscribers, orjson.dumps(["stationDeltas", deltas]).decode())
+                self._broadcast(self._subscribers, ["stationDeltas", deltas])
             self._pending_deltas, self._pending_removed = {}, set()
             await asyncio.sleep(PUSH_INTERVAL)
 
 
-__all__ = ["FAILURE", "UI_PROTOCOL", "UiServer", "credentials_match", "request_credentials"]
+__all__ = ["FAILURE", "UI_PROTOCOL", "UiServer"]
