@@ -14,24 +14,9 @@ from typing import Any
 
 from bench.fleet import CsmsProcess, FleetResult, cpu_count, fleet_worker, run_fleet
 from bench.reconnect_storm import DEFAULT_RATE, StormResult, run_reconnect_storm, storm_table
+from bench.stations import idle_template
 
 IDLE_HEARTBEAT = 300
-
-
-def idle_template() -> dict[str, Any]:
-    """Stations that boot, report status and heartbeat every 300 s: the floor of a fleet."""
-    return {
-        "baseName": "BENCH",
-        "chargePointVendor": "evsim",
-        "chargePointModel": "Bench AC",
-        "chargePointSerialNumberPrefix": "B-",
-        "power": 22080,
-        "numberOfConnectors": 2,
-        "reconnectExponentialDelay": True,
-        "payloadSchemaValidation": True,
-        "Configuration": {"configurationKey": [{"key": "HeartbeatInterval", "value": "300"}]},
-        "Connectors": {"0": {}, "1": {}, "2": {}},
-    }
 
 
 REFERENCE_HEARTBEAT = 30

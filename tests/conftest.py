@@ -2,16 +2,50 @@
 evsim station sends to the bundled CSMS in any test must satisfy the `ocpp` library's OCPP 1.6
 schemas (issue 3)."""
 
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from simulator.csms import CentralSystem
 
-pytest_plugins = ["tests.mongodb"]
+pytest_plugins = ["tests.mongodb", "tests.replay"]
+
+# On a shared CI machine a slow example is load, not a bug: no deadline, and the same examples
+# every run (derandomized), so a CI failure is one a rerun shows again (CI=true, as .ci/run
+# sets it). Local runs keep hypothesis' randomized default profile and its 200 ms deadline.
+# `--hypothesis-profile` overrides either.
+CI_PROFILE = "evsim-ci"
+settings.register_profile(
+    CI_PROFILE,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+IN_CI = os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
+PROFILE = CI_PROFILE if IN_CI else "default"
+settings.load_profile(PROFILE)
 
 # Tests that send invalid messages on purpose (a raw peer probing the CSMS's CALLERRORs).
 SENDS_INVALID_MESSAGES = "sends_invalid_messages"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    current = settings()  # the loaded profile's values
+    deadline = (
+        "none"
+        if current.deadline is None
+        else f"{current.deadline / timedelta(milliseconds=1):g} ms"
+    )
+    name = config.getoption("hypothesis_profile", None) or PROFILE
+    return (
+        f"hypothesis profile {name!r} (CI={os.environ.get('CI', '')!r}): deadline {deadline}, "
+        f"derandomize {current.derandomize}"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

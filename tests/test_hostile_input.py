@@ -4,7 +4,8 @@ real stations over real sockets on 127.0.0.1.
 Every CALL-shaped frame with a usable message id must get the CALLERROR that OCPP-J 1.6
 section 4.2.3 names (or, for a frame over the station's max size, a clean close with 1009 and a
 reconnect); every other frame gets nothing; afterwards every station still serves the CSMS and
-no station task died. The seed is printed; EVSIM_HOSTILE_SEED=<seed> replays a failing run.
+no station task died. Fixed seeds run every time and one new seed each run; a failure prints
+the command that replays its seed (EVSIM_HOSTILE_SEED=<seed> and the test's node id).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from simulator.station.clock import SystemClock
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.station import OPEN, ChargingStation
 from tests.fleet import specs_for
+from tests.replay import Replay
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -56,9 +58,23 @@ GENERIC = ErrorCode.GENERIC_ERROR.value
 Answers = Counter[tuple[str, str]]  # (message id, outcome) -> count
 
 
-def fuzz_seed() -> int:
-    given = os.environ.get("EVSIM_HOSTILE_SEED")
+SEED_VARIABLE = "EVSIM_HOSTILE_SEED"
+# Seeds run every time, so what they find fails every run; the RANDOM case searches further
+# with a new seed each run (or the one SEED_VARIABLE names, to replay it).
+FIXED_SEEDS = (1, 2, 3, 4)
+RANDOM = "random"
+
+
+def fuzz_seed(case: int | str) -> int:
+    if isinstance(case, int):
+        return case
+    given = os.environ.get(SEED_VARIABLE)
     return int(given) if given else random.SystemRandom().randrange(2**32)
+
+
+def random_case_id(node_id: str) -> str:
+    """The node id of the RANDOM case of the test `node_id` is a case of."""
+    return node_id.rsplit("[", 1)[0] + f"[{RANDOM}]"
 
 
 # -- the hostile frames ---------------------------------------------------------------------------
@@ -535,13 +551,19 @@ async def still_serves(link: Link, station_id: str) -> list[str]:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    "case",
+    [*FIXED_SEEDS, RANDOM],
+    ids=lambda case: f"seed{case}" if isinstance(case, int) else str(case),
+)
 async def test_hostile_frames_get_spec_call_errors_and_every_station_keeps_working(
-    tmp_path: Path,
+    tmp_path: Path, case: int | str, replay: Replay
 ) -> None:
     """OCPP-J 4.1.2-4.2.3: a CALL with a usable id gets the CALLERROR the spec names, anything
     else gets no answer, a frame over the max size closes with 1009 (RFC 6455 7.4.1)."""
-    seed = fuzz_seed()
-    print(f"hostile input seed: {seed} (replay with EVSIM_HOSTILE_SEED={seed})")
+    seed = fuzz_seed(case)
+    command = replay.record({SEED_VARIABLE: str(seed)}, random_case_id(replay.item.nodeid))
+    print(f"hostile input seed: {seed} (replay with {command})")
     errors: list[str] = []
     sink = logger.add(lambda message: errors.append(message.record["message"]), level="ERROR")
     report = Report()

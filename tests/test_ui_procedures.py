@@ -14,7 +14,6 @@ import pytest
 import pytest_asyncio
 
 from simulator.csms import CentralSystem
-from simulator.station.host import _PROCEDURES as HOST_PROCEDURES
 from tests.ui_fleet import TEMPLATE, HttpClient, UiClient, UiFleet, running_fleet
 from tests.waiting import eventually
 
@@ -27,10 +26,6 @@ pytestmark = [
 
 STATIONS = 8
 REJECTED_TAG = "BLOCKED"
-transactions_landed = pytest.mark.skipif(
-    "startTransaction" not in HOST_PROCEDURES,
-    reason="the stations' transactions (issue 4) have not landed in simulator/station yet",
-)
 
 
 def station(number: int) -> str:
@@ -415,7 +410,6 @@ async def charging(fleet: UiFleet, number: int, connector_id: int) -> dict[str, 
     return fleet.connector(station(number), connector_id)
 
 
-@transactions_landed
 async def test_start_and_stop_transaction_run_a_transaction_at_the_csms(
     ui: UiClient, fleet: UiFleet
 ) -> None:
@@ -439,7 +433,6 @@ def generator_running(fleet: UiFleet, number: int) -> list[bool]:
     return [status["start"] for status in data["automaticTransactionGeneratorStatuses"]]
 
 
-@transactions_landed
 async def test_automatic_transaction_generator_starts_and_stops_on_the_named_connectors(
     ui: UiClient, fleet: UiFleet
 ) -> None:

@@ -5,9 +5,7 @@ opens a real connection to a raw websockets server (TLS where it matters) on 127
 from __future__ import annotations
 
 import asyncio
-import shutil
 import ssl
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from simulator.station.connection import (
 )
 from simulator.station.station import ChargingStation
 from tests.fleet import specs_for
+from tests.pki import Pki, make_pki
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -38,81 +37,12 @@ OCPP16 = Subprotocol("ocpp1.6")
 PASSPHRASE = "evsim-secret"
 
 
-# --- certificates (openssl: the `cryptography` package is not among the test extras) --------
-
-
-@dataclass(frozen=True)
-class Pki:
-    directory: Path
-    ca: Path  # the CA that signed server.pem and client.pem
-    other_ca: Path  # a CA that signed nothing here
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    client_key_encrypted: Path  # client_key under PASSPHRASE
-
-
-def _openssl(directory: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True, timeout=30)
-
-
-def _make_ca(directory: Path, name: str) -> None:
-    _openssl(
-        directory,
-        *("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-        *("-nodes", "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2"),
-        *("-subj", f"/CN=evsim test {name}"),
-        *("-addext", "basicConstraints=critical,CA:TRUE"),
-        *("-addext", "keyUsage=critical,keyCertSign,cRLSign"),
-    )
-
-
-def _make_leaf(directory: Path, name: str, usage: str) -> None:
-    _openssl(
-        directory,
-        *("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-        *("-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}"),
-    )
-    (directory / f"{name}.ext").write_text(
-        "basicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        f"extendedKeyUsage={usage}\n"
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid\n"
-    )
-    _openssl(
-        directory,
-        *("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key"),
-        *("-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext"),
-    )
+# --- certificates -----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make the test certificates")
-    directory = tmp_path_factory.mktemp("pki")
-    _make_ca(directory, "ca")
-    _make_ca(directory, "other_ca")
-    _make_leaf(directory, "server", "serverAuth")
-    _make_leaf(directory, "client", "clientAuth")
-    _openssl(
-        directory,
-        *("pkey", "-in", "client.key", "-aes256", "-passout", f"pass:{PASSPHRASE}"),
-        *("-out", "client_encrypted.key"),
-    )
-    return Pki(
-        directory,
-        ca=directory / "ca.pem",
-        other_ca=directory / "other_ca.pem",
-        server_cert=directory / "server.pem",
-        server_key=directory / "server.key",
-        client_cert=directory / "client.pem",
-        client_key=directory / "client.key",
-        client_key_encrypted=directory / "client_encrypted.key",
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"), PASSPHRASE)
 
 
 def server_tls(pki: Pki, *, require_client_cert: bool = False) -> ssl.SSLContext:

@@ -8,10 +8,11 @@ be sent: written ahead, so a restart never forgets what the CSMS was told) await
 Each file is written in place, through a descriptor kept open, by one pwrite of the whole
 document padded with spaces to the file's length: one system call, which a SIGKILL cannot cut
 in two, so a killed process leaves the old document or the new one (JSON allows the trailing
-spaces). Measured on this project's machine: 7-12 us a write, against 125-150 us for a
-temporary file renamed over the old one, which a fleet writing on every transaction message
-cannot afford. Like the rename (without fsync) it protects against a killed process, not a
-power cut. Where no descriptor can be kept (the open-file limit), the rename is used.
+spaces). `python -m bench.state_write` on this project's machine: 1.5 us a write of a 5 KB
+state, against 250 us (160x) for a temporary file renamed over the old one, which a fleet
+writing on every transaction message cannot afford. Like the rename (without fsync) it protects
+against a killed process, not a power cut. Where no descriptor can be kept (the open-file
+limit), the rename is used.
 """
 
 from __future__ import annotations

@@ -1,0 +1,77 @@
+"""What writing a station's state file costs: README "Persistence" (in place against a rename).
+
+`python -m bench.state_write` builds stations of the idle profile (bench/stations.py), takes
+each one's persisted state as the store does (snapshot + orjson), then writes every document
+`--rounds` times two ways, into files that already exist:
+
+1. in place, as simulator/station/persistence.py does: one pwrite of the padded document
+   through a descriptor kept open (OpenFiles);
+2. the fallback it replaced: a temporary file renamed over the old one (atomic_file).
+
+Wall-clock microseconds per write (the writes run on the store's thread, so their time, not
+only their CPU, is what a batch waits); the best of `--repeats` runs is kept. The rename's
+figure is the floor the in-place write is measured against, taken in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from bench.stations import bench_specs
+from simulator.atomic_file import write_atomic
+from simulator.station.clock import SystemClock
+from simulator.station.persistence import OpenFiles, state_path
+from simulator.station.station import ChargingStation
+
+
+def documents(directory: Path, stations: int) -> tuple[list[tuple[Path, bytes]], float]:
+    """Each station's state file and document, and the snapshot's microseconds per station."""
+    specs = bench_specs(directory, "ws://127.0.0.1:9", stations)
+    built = [ChargingStation(s, clock=SystemClock(), on_change=lambda s, d: None) for s in specs]
+    started = time.perf_counter()
+    data = [orjson.dumps(station.persisted_state()) for station in built]
+    snapshot_us = (time.perf_counter() - started) / stations * 1e6
+    state_dir = directory / "state"
+    (state_dir / "configurations").mkdir(parents=True, exist_ok=True)
+    paths = [state_path(state_dir, spec.hash_id) for spec in specs]
+    return list(zip(paths, data, strict=True)), snapshot_us
+
+
+def per_write_us(batch: list[tuple[Path, bytes]], rounds: int, write: Callable[..., None]) -> float:
+    for path, data in batch:  # the files exist, as after a station's first write
+        write(path, data)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for path, data in batch:
+            write(path, data)
+    return (time.perf_counter() - started) / (rounds * len(batch)) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stations", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=20, help="writes of each document per run")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per way (best kept)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="evsim-bench-state-") as name:
+        batch, snapshot_us = documents(Path(name), args.stations)
+        files = OpenFiles(max_open=args.stations)
+        in_place = min(per_write_us(batch, args.rounds, files.write) for _ in range(args.repeats))
+        files.close_all()
+        renamed = min(per_write_us(batch, args.rounds, write_atomic) for _ in range(args.repeats))
+    size = sum(len(data) for _, data in batch) / len(batch)
+    print(f"{args.stations} station documents of {size:,.0f} bytes")
+    print(f"snapshot + orjson per station:       {snapshot_us:.1f} us")
+    print(f"in place (pwrite, descriptor open):  {in_place:.1f} us a write")
+    print(f"temporary file renamed over the old: {renamed:.1f} us a write")
+    print(f"rename / in place:                   {renamed / in_place:.0f}x")
+
+
+if __name__ == "__main__":
+    main()
