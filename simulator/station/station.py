@@ -856,13 +856,17 @@ class ChargingStation:
 
     async def reset(self, kind: str) -> None:
         """Reset.req (section 5.14, errata 3.36) once answered: the running transactions end
-        with reason SoftReset / HardReset, the connection closes, and after the template's
-        resetTime the station connects and boots again."""
+        with reason SoftReset / HardReset; resetCloseDelay after the answers have left (a
+        CSMS reads the Reset.conf before the close), the connection closes, and after the
+        template's resetTime the station connects and boots again."""
         self.log.info("{} reset", kind)
         self.atg.stop()
         await self.transactions.stop_all(f"{kind}Reset")
         await self._flush_transaction_messages()
         self._connection_wanted.clear()
+        if self._session is not None:
+            await self._session.answers_sent(DEFAULT_RESPONSE_TIMEOUT)
+        await self.clock.sleep(self.template.reset_close_delay)
         await self._close_websocket()
         await self.clock.sleep(self.template.reset_time)
         if self.started:
