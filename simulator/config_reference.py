@@ -165,6 +165,8 @@ MEANINGS: dict[str, str] = {
     "useConnectorId0": "keep the template's connector 0 definition",
     "randomConnectors": "shuffle the connector definitions over the connector ids",
     "resetTime": "seconds a Reset keeps the station away",
+    "resetCloseDelay": "evsim: seconds between the Reset.conf leaving and the WebSocket closing "
+    "(so the CSMS reads the answer first); resetTime counts from the close",
     "autoRegister": "consider the station registered without an accepted BootNotification",
     "autoReconnectMaxRetries": "reconnect attempts before giving up (-1: forever)",
     "reconnectExponentialDelay": "capped exponential back-off with jitter between reconnects "
@@ -657,6 +659,10 @@ TESTS: dict[str, tuple[str, ...]] = {
     ),
     "resetTime": (
         f"{T}test_ocpp16_core.py::test_reset_stops_transactions_and_boots_again_after_reset_time",
+    ),
+    "resetCloseDelay": (
+        f"{T}test_reset_answer.py::test_every_reset_conf_reaches_the_csms_before_the_station_goes_down",
+        f"{T}test_reset_answer.py::test_the_station_stays_connected_reset_close_delay_after_its_reset_conf",
     ),
     "reconnectExponentialDelay": (
         f"{T}test_backoff.py::test_exponential_delays_grow_with_the_attempts_until_the_cap",

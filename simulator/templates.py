@@ -274,6 +274,8 @@ class StationTemplate(StationNewerKeys, _TemplateModel):
     use_connector_id0: bool = True
     random_connectors: bool = False
     reset_time: int = Field(default=60, ge=0)
+    # evsim: seconds between the Reset.conf leaving and the close, so the CSMS reads it first.
+    reset_close_delay: float = Field(default=1.0, ge=0)
     auto_register: bool = False
     auto_reconnect_max_retries: int = Field(default=-1, ge=-1)
     reconnect_exponential_delay: bool = False

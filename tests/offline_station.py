@@ -61,12 +61,15 @@ class FakeCsms:
 
 class OfflineStation(ChargingStation):
     csms: FakeCsms
+    # False: transaction messages wait in the queue, as while the CSMS is unreachable; back to
+    # True and queue.resume() delivers them.
+    online = True
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.csms.answer(action, payload)
 
     def link_up(self) -> bool:
-        return True  # the in-memory CSMS is always there and has accepted the station
+        return self.online  # the in-memory CSMS has accepted the station
 
 
 def make_station(

@@ -285,6 +285,15 @@ def test_the_composite_gives_the_limit_at_every_instant(
         assert running.limit_w == min(expected if expected is not None else 1e6, 1e6)
 
 
+def test_the_composite_shares_the_charge_point_max_profile_as_the_limit_does() -> None:
+    """Section 3.13.3: two connectors charging each get half of ChargePointMaxProfile, in the
+    composite (section 5.7) as in the limit the meter follows."""
+    station_max = profile(cp.CHARGE_POINT_MAX, connector=0, unit="W", limits=((0, 11000.0),))
+    periods = cp.composite_schedule([station_max], 1, T0, 600, IDLE, unlimited_w=1e6, sharing=2)
+    assert periods == [cp.CompositePeriod(0, 5500)]
+    assert periods[0].limit_w == cp.limit_w([station_max], 1, T0, IDLE, sharing=2)
+
+
 def test_the_composite_without_profiles_is_the_stations_own_limit() -> None:
     assert cp.composite_schedule([], 1, T0, 600, IDLE, unlimited_w=11000) == [
         cp.CompositePeriod(0, 11000)

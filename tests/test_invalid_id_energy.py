@@ -85,3 +85,30 @@ async def test_max_energy_on_invalid_id_does_not_limit_an_accepted_transaction(
         assert session_wh(station, 1) > 1000
     finally:
         await shutdown(station)
+
+
+@pytest.mark.timeout(30)
+async def test_a_transaction_refused_late_draws_up_to_max_energy_on_invalid_id_from_the_refusal(
+    tmp_path: Path,
+) -> None:
+    """Sections 3.5.4, 3.7, 9.1.14: a transaction started offline charges normally; when its
+    queued StartTransaction.conf refuses the idTag, the transaction is kept open SuspendedEVSE
+    and draws at most MaxEnergyOnInvalidId Wh more, counted from the refusal."""
+    clock = VirtualClock()
+    station = kept_open(tmp_path, clock, MaxEnergyOnInvalidId="500")
+    try:
+        station.online = False
+        assert await station.transactions.start(1, REFUSED) is None
+        await clock.run_for(610)  # between two meter samples
+        assert station.connectors[1].status == "Charging"
+        station.online = True
+        station.transactions.queue.resume()
+        await clock.run_for(0)  # delivered and answered at once: the refusal is at t=610
+        assert station.csms.of("StartTransaction")[0]["idTag"] == REFUSED
+        assert station.connectors[1].status == "SuspendedEVSE"
+        before_refusal = session_wh(station, 1)
+        assert before_refusal > 1000  # 11 kW for 10 minutes: more than the allowance
+        await clock.run_for(7200)
+        assert session_wh(station, 1) == pytest.approx(before_refusal + 500)
+    finally:
+        await shutdown(station)

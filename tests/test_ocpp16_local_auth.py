@@ -106,6 +106,33 @@ async def test_a_differential_update_to_an_older_version_is_a_version_mismatch(
         assert list(station.authorization.state.local_list) == ["A"]
 
 
+async def test_a_differential_after_an_empty_full_list_compares_with_the_version_reported(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """Sections 5.10 and 6.41: an empty list has version 0, the version GetLocalListVersion
+    reports, so a Differential update at version 3 is newer than it and is applied."""
+    station, _ = make_station(tmp_path, csms.url)
+    station_id = station.spec.station_id
+    async with booted(station, csms):
+        assert (await csms.call(station_id, send_list(6, "Full"))).status == "Accepted"
+        assert await list_version(csms, station) == 0
+        result = await csms.call(station_id, send_list(3, "Differential", entry("A")))
+        assert result.status == "Accepted"
+        assert await list_version(csms, station) == 3
+
+
+def test_a_list_emptied_by_a_differential_update_is_at_version_zero() -> None:
+    """Section 5.10: 0 indicates an empty list, whichever update emptied it; the next
+    Differential compares with 0."""
+    state = LocalAuthorization()
+    limits = {"max_length": 10, "send_max_length": 10}
+    assert state.update(5, "Full", [entry("A")], **limits) == "Accepted"
+    assert state.update(6, "Differential", [entry("A", None)], **limits) == "Accepted"
+    assert state.version() == 0
+    assert state.update(2, "Differential", [entry("B")], **limits) == "Accepted"
+    assert state.version() == 2
+
+
 async def test_updates_beyond_the_length_limits_fail(tmp_path: Path, csms: CentralSystem) -> None:
     """Sections 9.2.3 / 9.2.4 (LocalAuthListMaxLength, SendLocalListMaxLength) and errata 3.52
     (version 0 is reserved): Failed, the list unchanged."""

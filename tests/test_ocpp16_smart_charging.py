@@ -303,3 +303,23 @@ async def test_a_remote_start_profile_must_not_name_a_transaction(tmp_path: Path
     station = make_offline_station(tmp_path)
     profile = charging_profile("TxProfile", transactionId=4)
     assert station.smart_charging.install_tx_profile(1, profile) == "Rejected"
+
+
+async def test_the_composite_schedule_is_the_power_shared_connectors_draw(tmp_path: Path) -> None:
+    """Sections 5.7 and 3.13.3 with powerSharedByConnectors: two connectors charging share
+    the ChargePointMaxProfile; the composite each reports is the limit its meter follows."""
+    station = make_offline_station(tmp_path, powerSharedByConnectors=True)
+    try:
+        status = station.smart_charging.set_profile(
+            0, charging_profile("ChargePointMaxProfile", unit="W", limit=11000)
+        )
+        assert status == "Accepted"
+        await station.transactions.start(1, "TAG-A")
+        await station.transactions.start(2, "TAG-B")
+        for connector_id in (1, 2):
+            schedule = station.smart_charging.composite(connector_id, 600, "W")
+            periods = schedule["chargingSchedulePeriod"]
+            assert periods == [{"startPeriod": 0, "limit": 5500}]
+            assert periods[0]["limit"] == station.transactions.limit_w(connector_id)
+    finally:
+        await shutdown(station)

@@ -62,3 +62,48 @@ async def test_without_minimum_status_duration_each_transition_is_sent_at_once(
         assert statuses == ["Available", "Preparing", "Available"]
     finally:
         await shutdown(station)
+
+
+async def test_minimum_status_duration_counts_from_the_moment_the_status_began(
+    tmp_path: Path,
+) -> None:
+    """Sections 4.9 and 9.1.20: a status is sent once it has been active MinimumStatusDuration;
+    Preparing lasted 9 s of 10 and is never sent, Charging (from t=9) is sent at t=19."""
+    clock = VirtualClock()
+    station = make_station(tmp_path, clock=clock, Configuration=minimum_status_duration(10))
+    try:
+        await station.send_status(1, report=True)
+        await station.change_status(1, "Preparing")
+        await clock.run_for(9)
+        await station.change_status(1, "Charging")
+        await clock.run_for(9.5)
+        assert [p["status"] for p in station.csms.of("StatusNotification")] == ["Available"]
+        await clock.run_for(1)
+        sent = [s for s in station.csms.sent if s.action == "StatusNotification"]
+        assert [(s.payload["status"], s.at) for s in sent] == [("Available", 0), ("Charging", 19)]
+    finally:
+        await shutdown(station)
+
+
+async def test_a_status_between_two_short_ones_that_lasts_is_the_one_sent(
+    tmp_path: Path,
+) -> None:
+    """Section 4.9: of Preparing (4 s), Charging (4 s) and SuspendedEV (lasting), only the
+    one active for MinimumStatusDuration is sent, 10 s after it began."""
+    clock = VirtualClock()
+    station = make_station(tmp_path, clock=clock, Configuration=minimum_status_duration(10))
+    try:
+        await station.send_status(1, report=True)
+        await station.change_status(1, "Preparing")
+        await clock.run_for(4)
+        await station.change_status(1, "Charging")
+        await clock.run_for(4)
+        await station.change_status(1, "SuspendedEV")
+        await clock.run_for(30)
+        sent = [s for s in station.csms.sent if s.action == "StatusNotification"]
+        assert [(s.payload["status"], s.at) for s in sent] == [
+            ("Available", 0),
+            ("SuspendedEV", 18),
+        ]
+    finally:
+        await shutdown(station)

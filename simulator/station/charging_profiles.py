@@ -295,10 +295,12 @@ def composite_schedule(
     context: Context,
     *,
     unlimited_w: float,
+    sharing: int = 1,
 ) -> list[CompositePeriod]:
     """The composite of a connector from `start` for `duration` s (section 5.7): contiguous
     periods in order, the first at 0, neighbours with different limits. Where no profile
-    limits the connector, the station's own maximum `unlimited_w` applies."""
+    limits the connector, the station's own maximum `unlimited_w` applies. `sharing`: as in
+    limit_w, so the schedule reported is the power the connector draws."""
     end = start + timedelta(seconds=duration)
     running = context.transactions.get(connector_id)
     relative_start = running[1] if running else start
@@ -315,7 +317,9 @@ def composite_schedule(
     periods: list[CompositePeriod] = []
     for offset in sorted(offsets):
         moment = start + timedelta(seconds=offset)
-        limit = limit_w(profiles, connector_id, moment, context, fallback_start=start)
+        limit = limit_w(
+            profiles, connector_id, moment, context, fallback_start=start, sharing=sharing
+        )
         value = unlimited_w if limit is None else min(limit, unlimited_w)
         if not periods or periods[-1].limit_w != value:
             periods.append(CompositePeriod(offset, value))

@@ -60,7 +60,8 @@ class LocalAuthorization:
     # -- SendLocalList, GetLocalListVersion ----------------------------------------------
 
     def version(self) -> int:
-        """GetLocalListVersion.conf (section 5.10): 0 for an empty list."""
+        """GetLocalListVersion.conf (section 5.10): 0 for an empty list. A Differential update
+        compares with this version too: a list emptied at version 6 is at 0, not at a hidden 6."""
         return self.list_version if self.local_list else 0
 
     def update(
@@ -78,7 +79,7 @@ class LocalAuthorization:
         if list_version <= 0 or len(entries) > send_max_length or len(set(tags)) != len(tags):
             return "Failed"  # errata 3.52: versions 0 and -1 are reserved
         if update_type == "Differential":
-            if list_version <= self.list_version:
+            if list_version <= self.version():
                 return "VersionMismatch"
             updated = dict(self.local_list)
         else:
@@ -92,7 +93,7 @@ class LocalAuthorization:
         if len(updated) > max_length:
             return "Failed"
         self.local_list = updated
-        self.list_version = list_version
+        self.list_version = list_version if updated else 0
         for tag in updated:
             # Section 3.5.3: identifiers of the list are not kept in the cache.
             self.cache.pop(tag, None)

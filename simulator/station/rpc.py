@@ -170,6 +170,14 @@ class RpcSession:
             for task in list(self._answering.values()):
                 task.cancel()
 
+    async def answers_sent(self, timeout: float) -> None:
+        """Until the CALLs received so far are answered, their answers handed to the
+        connection (at most `timeout` s): a station about to close lets them leave first."""
+        current = asyncio.current_task()
+        answering = [task for task in self._answering.values() if task is not current]
+        if answering:
+            await asyncio.wait(answering, timeout=timeout)
+
     def _receive(self, data: str | bytes) -> str | None:
         """Route one frame; the CALLERROR to send at once, if the frame is refused."""
         try:

@@ -151,14 +151,17 @@ class SmartCharging:
         by the connectors charging; None without profiles."""
         if not self.profiles:
             return None
-        charging = sum(1 for c in self.station.connectors.values() if c.transaction_started)
         return cp.limit_w(
             self.profiles,
             connector_id,
             self.station.clock.now(),
             self.context(),
-            sharing=charging,
+            sharing=self._charging(),
         )
+
+    def _charging(self) -> int:
+        """The connectors sharing the ChargePointMaxProfile now."""
+        return sum(1 for c in self.station.connectors.values() if c.transaction_started)
 
     def composite(self, connector_id: int, duration: int, unit: str) -> dict[str, Any]:
         """GetCompositeSchedule.conf's chargingSchedule (section 5.7), from now."""
@@ -178,7 +181,13 @@ class SmartCharging:
         else:
             unlimited = transactions.limit_w(connector_id, profile=False)
         periods = cp.composite_schedule(
-            self.profiles, connector_id, start, duration, self.context(), unlimited_w=unlimited
+            self.profiles,
+            connector_id,
+            start,
+            duration,
+            self.context(),
+            unlimited_w=unlimited,
+            sharing=self._charging(),
         )
         return cp.composite_wire(periods, start, duration, unit, electrical)
 

@@ -37,6 +37,7 @@ from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging
+from simulator.station.stable_status import StableStatus
 from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
@@ -126,8 +127,7 @@ class ChargingStation:
         self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
         # The status last reported per connector: what a next one must be a transition from.
         self._reported: dict[int, str] = {}
-        # Per connector, the report waiting out MinimumStatusDuration.
-        self._deferred_status: dict[int, asyncio.Task[None]] = {}
+        self._stable_status = StableStatus(self.clock, self.spawn, self._send_stable_status)
         if id_tags is None:
             id_tags = load_id_tags(spec.authorization_file) if spec.authorization_file else []
         self.id_tags = IdTagDistribution(
@@ -774,18 +774,13 @@ class ChargingStation:
         """StatusNotification.req of the connector's status: only a section 4.9 transition from
         the status last reported (or the same status again), unless `report` (the statuses
         after a boot, a TriggerMessage) asks for the state as it is. With MinimumStatusDuration
-        the report waits that long and then carries the status in force (`deferred`): the
-        statuses that came and went meanwhile are omitted, as section 4.9 allows, so the
-        change reported may span several transitions."""
+        only a status that lasted it is sent (`deferred`, stable_status): as section 4.9
+        allows, the change reported may then span several transitions."""
         if not self.outgoing_supported("StatusNotification"):
             return
         minimum = self.configuration.get_int("MinimumStatusDuration", 0)
         if minimum > 0 and not report and not deferred:
-            waiting = self._deferred_status.get(connector_id)
-            if waiting is None or waiting.done():
-                self._deferred_status[connector_id] = self.spawn(
-                    self._send_status_after(connector_id, minimum)
-                )
+            self._stable_status.began(connector_id, minimum)
             return
         connector = self.connectors[connector_id]
         last = self._reported.get(connector_id)
@@ -814,8 +809,7 @@ class ChargingStation:
             },
         )
 
-    async def _send_status_after(self, connector_id: int, seconds: int) -> None:
-        await self.clock.sleep(seconds)
+    async def _send_stable_status(self, connector_id: int) -> None:
         if self.connectors[connector_id].status != self._reported.get(connector_id):
             await self.send_status(connector_id, report=False, deferred=True)
 
@@ -866,13 +860,17 @@ class ChargingStation:
 
     async def reset(self, kind: str) -> None:
         """Reset.req (section 5.14, errata 3.36) once answered: the running transactions end
-        with reason SoftReset / HardReset, the connection closes, and after the template's
-        resetTime the station connects and boots again."""
+        with reason SoftReset / HardReset; resetCloseDelay after the answers have left (a
+        CSMS reads the Reset.conf before the close), the connection closes, and after the
+        template's resetTime the station connects and boots again."""
         self.log.info("{} reset", kind)
         self.atg.stop()
         await self.transactions.stop_all(f"{kind}Reset")
         await self._flush_transaction_messages()
         self._connection_wanted.clear()
+        if self._session is not None:
+            await self._session.answers_sent(DEFAULT_RESPONSE_TIMEOUT)
+        await self.clock.sleep(self.template.reset_close_delay)
         await self._close_websocket()
         await self.clock.sleep(self.template.reset_time)
         if self.started:

@@ -3,7 +3,7 @@
 Start (OCPP 1.6 section 4.8): StartTransaction with meterStart, connector to Charging; a
 transaction whose idTag the CSMS does not accept is stopped at once with reason DeAuthorized
 when StopTransactionOnInvalidId is true (the default); false: it stays open, SuspendedEVSE, and
-draws no energy (section 9.1, transition C5 of section 4.9).
+draws at most MaxEnergyOnInvalidId Wh more (section 9.1, transition C5 of section 4.9).
 Stop (section 4.10): StopTransaction with meterStop and the reason, connector back to
 Available (after postTransactionDelay, post_transaction.py). In between, MeterValues (section
 4.7) every MeterValueSampleInterval with MeterValuesSampledData, every ClockAlignedDataInterval
