@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -210,21 +210,27 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    csms = None
-    if with_csms:
-        target = urlsplit(settings.supervision_urls[0])
-        csms = CentralSystem(host=target.hostname or "127.0.0.1", port=target.port or 80)
-        await csms.start()
+    csms = ui_server = None
     supervisor = Supervisor(
         settings,
         use_uvloop=use_uvloop,
         reload_settings=reload_settings,
         on_log_settings=configure_main_logging,
     )
-    ui_server = UiServer(supervisor, settings.ui_server) if settings.ui_server.enabled else None
     try:
-        if ui_server is not None:
-            await ui_server.start()
+        if with_csms:
+            target = urlsplit(settings.supervision_urls[0])
+            host, port = target.hostname or "127.0.0.1", target.port or 80
+            central = CentralSystem(host=host, port=port)
+            await _listen(central.start, settings, "supervisionUrls", host, port)
+            csms = central
+        if settings.ui_server.enabled:
+            server = UiServer(supervisor, settings.ui_server)
+            options = settings.ui_server.options
+            await _listen(
+                server.start, settings, "uiServer.options.port", options.host, options.port
+            )
+            ui_server = server
         started = time.monotonic()
         await supervisor.start()
         await _show_boot_progress(supervisor, stop, progress)
@@ -242,6 +248,21 @@ async def _serve(
         if csms is not None:
             await csms.stop()
     return 0
+
+
+async def _listen(
+    start: Callable[[], Awaitable[None]], settings: Settings, key: str, host: str, port: int
+) -> None:
+    """Start a server on host:port; a port in use (or not ours to bind) is the user's to fix:
+    a ConfigError naming the key that chose the port."""
+    try:
+        await start()
+    except OSError as exc:
+        # asyncio's message repeats the address: the errno's own words are enough.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(
+            settings.config_path, key, f"cannot listen on {host}:{port}: {reason}"
+        ) from None
 
 
 async def _show_boot_progress(supervisor: Supervisor, stop: asyncio.Event, visible: bool) -> None:

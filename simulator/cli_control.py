@@ -258,16 +258,23 @@ def render(procedure: str, response: dict[str, Any], selectors: list[str] | None
         console.print(result_table(procedure, response))
 
 
+def connector_cell(entry: dict[str, Any]) -> str:
+    """`1:Charging(tx 42)`: a connector entry (`{connectorId, connectorStatus}`) in a cell;
+    `tx ?` while the CSMS has not given the transaction its id."""
+    status = entry["connectorStatus"]
+    cell = f"{entry['connectorId']}:{status['status']}"
+    if status.get("transactionStarted"):
+        cell += f"(tx {status.get('transactionId', '?')})"
+    return cell
+
+
 def stations_table(stations: list[dict[str, Any]]) -> Table:
     table = Table("hashId", "station", "template", "started", "ws", "boot", "connectors")
     for data in sorted(stations, key=lambda s: s["stationInfo"]["chargingStationId"]):
         info = data["stationInfo"]
         boot = data.get("bootNotificationResponse") or {}
         connectors = " ".join(
-            f"{c['connectorId']}:{c['connectorStatus']['status']}"
-            + (f"(tx {c['transactionId']})" if c.get("transactionStarted") else "")
-            for c in data.get("connectors", [])
-            if c["connectorId"] > 0
+            connector_cell(c) for c in data.get("connectors", []) if c["connectorId"] > 0
         )
         table.add_row(
             info["hashId"][:12],

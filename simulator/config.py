@@ -334,7 +334,7 @@ class WorkerSettings(_Section):
     process_type: WorkerProcessType = "workerSet"
     start_delay: int = Field(default=500, ge=0, description="ms between worker starts (workerSet)")
     element_start_delay: int = Field(default=0, ge=0, description="ms between station starts")
-    elements_per_worker: Annotated[int, Field(ge=1)] | Literal["auto", "all"] = 1
+    elements_per_worker: Annotated[int, Field(ge=1)] | Literal["auto", "all"] = "auto"
     pool_min_size: int = Field(default=4, ge=0)
     pool_max_size: int = Field(default=16, ge=1)
     pool_strategy: PoolStrategy = "ROUND_ROBIN"

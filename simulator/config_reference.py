@@ -65,8 +65,10 @@ MEANINGS: dict[str, str] = {
     "worker": "how stations are spread over worker processes",
     "worker.processType": "`workerSet` (a new worker each elementsPerWorker stations), "
     "`staticPool` (poolMaxSize workers), `dynamicPool` (from poolMinSize to poolMaxSize)",
-    "worker.elementsPerWorker": "stations per worker (workerSet); `auto` (one worker per "
-    "core) or `all` (one worker)",
+    "worker.elementsPerWorker": "stations per worker (workerSet); `auto` (the default, as the TS "
+    "4.x README has it: one worker per core, more only when a worker's share passes the "
+    "open-file limit; stations spread over them, added ones too) or `all` (one worker); a "
+    "number making more than 4 x cores workers logs a warning",
     "worker.poolMinSize": "workers a dynamic pool keeps when idle",
     "worker.poolMaxSize": "workers of a static pool; the most a dynamic pool opens",
     "worker.poolStrategy": "poolifier's worker choice strategy: `ROUND_ROBIN`, or `LEAST_USED` "
@@ -75,7 +77,8 @@ MEANINGS: dict[str, str] = {
     "uiServer.enabled": "serve the UI",
     "uiServer.type": "`ws` (WebSocket and HTTP) or `http` (HTTP only)",
     "uiServer.options": "where the UI server listens",
-    "uiServer.options.port": "port to bind (0: any free port)",
+    "uiServer.options.host": "interface to bind",
+    "uiServer.options.port": "port to bind (0: any free port); in use: start-up stops, exit 2",
     "uiServer.authentication": "credentials the UI asks for",
     "uiServer.authentication.enabled": "ask for credentials",
     "uiServer.authentication.type": "`basic-auth` (HTTP Authorization header) or "
@@ -257,6 +260,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "supervisionUrls": (
         f"{T}test_config.py::test_a_single_supervision_url_becomes_a_list",
         f"{T}test_templates.py::test_template_urls_and_credentials_win_over_the_config",
+        f"{T}test_cli.py::"
+        "test_a_busy_port_for_the_bundled_csms_stops_start_up_naming_the_key_and_the_port",
     ),
     "supervisionUrlDistribution": (
         f"{T}test_templates.py::test_round_robin_cycles_over_the_urls",
@@ -307,6 +312,12 @@ TESTS: dict[str, tuple[str, ...]] = {
     ),
     "worker.elementsPerWorker": (
         f"{T}test_config.py::test_elements_per_worker_is_a_count_or_auto_or_all",
+        f"{T}test_worker_count.py::test_auto_is_one_worker_per_core",
+        f"{T}test_worker_count.py::test_auto_opens_more_workers_past_the_open_file_limit",
+        f"{T}test_worker_count.py::test_auto_starts_a_worker_per_core_and_adds_stations_to_them",
+        f"{T}test_worker_count.py::"
+        "test_an_explicit_value_past_four_workers_per_core_warns_with_the_key_and_the_count",
+        f"{T}test_worker_count.py::test_a_config_without_a_worker_section_runs_on_a_worker_per_core",
         f"{T}test_pool.py::test_worker_set_opens_a_worker_each_time_the_others_are_full",
     ),
     "worker.poolMinSize": (
@@ -328,6 +339,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     ),
     "uiServer.options.port": (
         f"{T}test_cli.py::test_run_boots_the_fleet_answers_the_ui_and_stops_cleanly_on_sigterm",
+        f"{T}test_cli.py::test_a_busy_ui_server_port_stops_start_up_naming_the_key_and_the_port",
     ),
     "uiServer.authentication.type": (
         f"{T}test_ui_server.py::test_basic_auth_accepts_the_configured_credentials",

@@ -57,6 +57,17 @@ def open_storage_for(settings: Settings) -> PerformanceStorage:
         raise ConfigError(settings.config_path, "performanceStorage.uri", str(exc)) from None
 
 
+def widened(
+    span: tuple[float, float] | None, start: float | None, end: float | None
+) -> tuple[float, float] | None:
+    """`span` grown to cover [start, end] (a worker's window; None: an event without one)."""
+    if start is None or end is None:
+        return span
+    if span is None:
+        return (start, end)
+    return (min(span[0], start), max(span[1], end))
+
+
 class PerformanceRecorder:
     """Fleet totals, per-station statistics and the records the supervisor writes."""
 
@@ -64,6 +75,9 @@ class PerformanceRecorder:
         self.storage = storage
         self.totals = Statistics()
         self.window = Statistics()
+        # (earliest start, latest end) of the workers' windows merged into `window`
+        # (time.monotonic()): what the window's counts were measured over.
+        self.window_span: tuple[float, float] | None = None
         self.stations: dict[str, StationStatistics] = {}
         self._now = now
         self._unwritten: set[str] = set()
@@ -73,6 +87,9 @@ class PerformanceRecorder:
     ) -> None:
         """A worker's statistics event. `describe(hashId)` -> (station id, URL, template name)
         for a station seen for the first time."""
+        self.window_span = widened(
+            self.window_span, event.get("windowStart"), event.get("windowEnd")
+        )
         for hash_id, wire in event["perStation"].items():
             window = Statistics.from_wire(wire)
             self.window.merge(window)
@@ -88,6 +105,7 @@ class PerformanceRecorder:
 
     def take_window(self) -> Statistics:
         window, self.window = self.window, Statistics()
+        self.window_span = None
         return window
 
     def by_template(self) -> dict[str, Statistics]:

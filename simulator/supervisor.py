@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import math
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +20,7 @@ from simulator.config import ConfigError, Settings
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for
+from simulator.pool_options import pool_options
 from simulator.provisioning import plan_additions
 from simulator.station.persistence import state_path
 from simulator.stats import Statistics
@@ -32,61 +31,12 @@ from simulator.templates import (
     plan_stations,
     station_ws_url,
 )
+from simulator.worker_count import this_machine, too_many_workers
 from workers.messages import ElementEvents, WorkerExited, WorkerStarted
-from workers.pool import AddOutcome, PoolOptions, WorkerPool, make_pool
+from workers.pool import AddOutcome, WorkerPool, make_pool
 
-STATION_HOST = "simulator.station.host:StationHost"
-WORKER_STATISTICS_SECONDS = 5.0
 # Performance records are written every logStatisticsInterval; with that at 0, this often.
 RECORDS_SECONDS = 60.0
-
-
-def elements_per_worker(setting: int | str, total: int) -> int:
-    """workerSet size: a number, "all" (one worker) or "auto" (one worker per core)."""
-    if setting == "all":
-        return max(total, 1)
-    if setting == "auto":
-        return max(math.ceil(total / (os.cpu_count() or 1)), 1)
-    return int(setting)
-
-
-def pool_options(settings: Settings, total: int, *, use_uvloop: bool = True) -> PoolOptions:
-    worker = settings.worker
-    per_worker = elements_per_worker(worker.elements_per_worker, total)
-    statistics_seconds = (
-        min(WORKER_STATISTICS_SECONDS, settings.log_statistics_interval)
-        if settings.log_statistics_interval > 0
-        else WORKER_STATISTICS_SECONDS
-    )
-    log_file = settings.resolve(settings.log_file) if settings.log_file else None
-    error_file = settings.resolve(settings.log_error_file) if settings.log_error_file else None
-    return PoolOptions(
-        factory=STATION_HOST,
-        process_type=worker.process_type,
-        elements_per_worker=per_worker,
-        start_delay_ms=worker.start_delay,
-        element_start_delay_ms=worker.element_start_delay,
-        pool_min_size=worker.pool_min_size,
-        pool_max_size=worker.pool_max_size,
-        pool_strategy=worker.pool_strategy,
-        # A dynamic pool grows when its workers hold their share of the fleet at poolMaxSize.
-        capacity_per_worker=max(math.ceil(total / max(worker.pool_max_size, 1)), 1),
-        host_options={
-            "log_level": settings.loguru_level,
-            "log_console": settings.log_console,
-            "log_format": settings.log_format,
-            "log_file": str(log_file) if log_file else None,
-            "log_error_file": str(error_file) if error_file else None,
-            # logMaxFiles stays with the supervisor: it alone rotates, so it alone deletes.
-            "log_rotate": settings.log_rotate,
-            "statistics_interval": statistics_seconds,
-            "state_dir": str(settings.resolve(settings.state_dir)),
-            "connection_rate": settings.connection_rate_per_worker,
-            "state_write_ahead": settings.state_write_ahead,
-            "persist_state": settings.persist_state,
-        },
-        use_uvloop=use_uvloop,
-    )
 
 
 class Supervisor:
@@ -153,6 +103,9 @@ class Supervisor:
                 del self.stations[stale]
             storage = open_storage_for(self.settings)
             await storage.open()
+            warning = too_many_workers(self.settings.worker, len(self.plan), this_machine())
+            if warning is not None:
+                logger.warning("{}: {}", self.settings.config_path, warning)
             pool = make_pool(
                 pool_options(self.settings, len(self.plan), use_uvloop=self._use_uvloop)
             )
@@ -407,8 +360,13 @@ class Supervisor:
 
     def _log_summary(self) -> None:
         now = time.monotonic()
+        # Rates over the time the counts were measured in: the workers' windows in this one
+        # (a report that arrived just after the last summary, or the workers' last ones at a
+        # stop, would be counted over a fraction of a second since that summary).
+        span = self.performance.window_span
         window = self.performance.take_window()
-        seconds, self._window_started = now - self._window_started, now
+        seconds = span[1] - span[0] if span is not None else now - self._window_started
+        self._window_started = now
         logger.info("{}", summary_line(self.counts(), window, seconds))
         for line in command_lines(window, seconds):
             logger.info("{}", line)

@@ -145,3 +145,42 @@ async def test_ui_command_fails_with_exit_1_when_nothing_listens() -> None:
         await evsim("ui", "listChargingStations", "--url", f"ws://127.0.0.1:{free_port()}")
     )
     assert code == 1 and "cannot reach" in err
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+async def test_a_busy_ui_server_port_stops_start_up_naming_the_key_and_the_port(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write_fleet(
+            tmp_path,
+            "ws://127.0.0.1:1",
+            {"t.json": (quick_template(), 1)},
+            uiServer={"enabled": True, "options": {"host": "127.0.0.1", "port": port}},
+        )
+        code, _, err = await finished(await evsim("run", "--config", str(path)))
+    assert code == 2
+    line = one_error_line(err)
+    assert str(path) in line and "uiServer.options.port" in line and f":{port}" in line
+
+
+async def test_a_busy_port_for_the_bundled_csms_stops_start_up_naming_the_key_and_the_port(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = write_fleet(tmp_path, f"ws://127.0.0.1:{port}", {"t.json": (quick_template(), 1)})
+        code, _, err = await finished(await evsim("run", "--config", str(path), "--with-csms"))
+    assert code == 2
+    line = one_error_line(err)
+    assert str(path) in line and "supervisionUrls" in line and f":{port}" in line

@@ -123,9 +123,11 @@ async def test_transaction_start_and_stop(fleet: UiFleet) -> None:
         "CLI-TAG",
     )
     await eventually(
-        lambda: fleet.connector(station(1), 1).get("transactionStarted") is True, 20, "started"
+        lambda: fleet.connector_status(station(1), 1).get("transactionStarted") is True,
+        20,
+        "started",
     )
-    transaction_id = fleet.connector(station(1), 1)["transactionId"]
+    transaction_id = fleet.connector_status(station(1), 1)["transactionId"]
     await cli_json(
         fleet,
         "transaction",

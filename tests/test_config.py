@@ -71,7 +71,7 @@ def test_defaults_are_the_typescript_simulators(config_file: Path) -> None:
     assert worker.process_type == "workerSet"
     assert worker.start_delay == 500
     assert worker.element_start_delay == 0
-    assert worker.elements_per_worker == 1
+    assert worker.elements_per_worker == "auto"  # the TS simulator's 4.x README
     assert worker.pool_min_size == 4
     assert worker.pool_max_size == 16
     assert worker.pool_strategy == "ROUND_ROBIN"

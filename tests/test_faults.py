@@ -126,7 +126,7 @@ def queues_empty(supervisor: Supervisor) -> bool:
 
 def no_transaction_running(supervisor: Supervisor) -> bool:
     return not any(
-        connector.get("transactionStarted")
+        connector["connectorStatus"].get("transactionStarted")
         for data in supervisor.stations.values()
         for connector in data.get("connectors", [])
     )

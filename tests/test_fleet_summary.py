@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+from loguru import logger
+
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.stats import CommandStats, Statistics
+from simulator.supervisor import Supervisor
+from tests.fleet import settings_for
 
 COUNTS = FleetCounts(stations=10, started=9, connected=8, booted=7)
 
@@ -85,3 +92,32 @@ def test_command_lines_come_busiest_first() -> None:
 
 def test_an_empty_window_has_no_command_lines() -> None:
     assert command_lines(Statistics(), 10.0) == []
+
+
+def heartbeats(count: int) -> Statistics:
+    return Statistics({"Heartbeat": command(count, [1_000] * count)})
+
+
+async def test_the_stop_summary_rates_over_the_window_the_counts_were_measured_in(
+    tmp_path: Path,
+) -> None:
+    """A worker's last window reaches the supervisor at the stop, a fraction of a second after
+    the previous summary: its one Heartbeat was measured over 10 s, so 0.1 msg/s (issue 17 saw
+    `count 1 | 5.1 msg/s`)."""
+    supervisor = Supervisor(settings_for(tmp_path, "ws://127.0.0.1:9"), use_uvloop=False)
+    end = time.monotonic()
+    event = {
+        "kind": "statistics",
+        "perStation": {"h1": heartbeats(1).to_wire()},
+        "windowStart": end - 10.0,
+        "windowEnd": end,
+    }
+    supervisor.performance.add_event(event, lambda _: ("CS-1", "ws://csms/CS-1", "t"))
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    try:
+        supervisor._log_summary()
+    finally:
+        logger.remove(sink)
+    assert any(line.startswith("Heartbeat | count 1 | 0.1 msg/s |") for line in lines), lines
+    assert "| 0.1 msg/s |" in lines[0]

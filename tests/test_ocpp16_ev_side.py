@@ -119,7 +119,7 @@ async def test_plugging_an_idle_connector_makes_it_preparing(
         await station.plugs.plug(1)
         await reported(csms, station, 1, ["Available", "Preparing"])
         assert station.connectors[1].plugged
-        assert station.connectors_data()[1]["plugged"] is True
+        assert station.connectors_data()[1]["connectorStatus"]["plugged"] is True
 
 
 async def test_plugging_a_plugged_connector_is_refused(tmp_path: Path, csms: CentralSystem) -> None:

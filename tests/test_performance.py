@@ -3,6 +3,7 @@ views, and the performance records written from them (issue 7)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,31 @@ async def test_a_removed_station_sends_its_last_window_before_it_goes(tmp_path: 
     assert kinds == ["statistics", "removed"]
     assert station.hash_id in statistics_events(events)[0]["perStation"]
     await host.stop()
+
+
+def test_the_window_span_covers_the_workers_windows_merged_into_it() -> None:
+    performance = recorder()
+    performance.add_event(
+        {**event(a1=window(1, 1)), "windowStart": 5.0, "windowEnd": 10.0}, describe
+    )
+    performance.add_event(
+        {**event(d1=window(1, 1)), "windowStart": 4.5, "windowEnd": 9.5}, describe
+    )
+    assert performance.window_span == (4.5, 10.0)
+    performance.take_window()
+    assert performance.window_span is None
+
+
+async def test_the_hosts_statistics_events_cover_one_window_after_the_other(
+    tmp_path: Path,
+) -> None:
+    """What the supervisor divides its counts by: a removed station's last window leaves the
+    others' open, and the stop's event closes it."""
+    created = time.monotonic()
+    host, events = await host_with_stations(tmp_path, 2)
+    first, _second = list(host.stations)
+    await host.remove(first)
+    await host.stop()
+    removal, last = statistics_events(events)
+    assert created <= removal["windowStart"] <= removal["windowEnd"] <= last["windowEnd"]
+    assert last["windowStart"] == removal["windowStart"]

@@ -192,8 +192,8 @@ def test_the_default_templates_load() -> None:
     dc = load_template(REPO / "templates" / "dc-50kw.json")
     assert (ac.current_out_type, ac.number_of_connectors, ac.power) == ("AC", 2, 22080)
     assert (dc.current_out_type, dc.number_of_connectors, dc.power) == ("DC", 1, 50000)
-    assert ac.automatic_transaction_generator.enable is False
-    assert dc.automatic_transaction_generator.enable is False
+    assert ac.automatic_transaction_generator.enable is True
+    assert dc.automatic_transaction_generator.enable is True
 
 
 # A template as the TS simulator's users write them, with keys of several TS versions.

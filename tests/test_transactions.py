@@ -41,7 +41,7 @@ async def test_start_sends_meter_start_and_sets_the_connector_charging(tmp_path:
         assert response["transactionId"] == 1
         status = station.csms.of("StatusNotification")[-1]
         assert (status["connectorId"], status["status"]) == (1, "Charging")
-        data = station.data()["connectors"][1]
+        data = station.data()["connectors"][1]["connectorStatus"]
         assert data["transactionStarted"] is True
         assert data["transactionId"] == 1 and data["transactionIdTag"] == "TAG-A"
     finally:

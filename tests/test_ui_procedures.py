@@ -7,9 +7,11 @@ stations of its own, and runs once per transport, so it must hold when repeated.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
 import pytest_asyncio
 
@@ -90,7 +92,7 @@ async def test_list_charging_stations_gives_every_station_with_its_data(
     assert entry["bootNotificationResponse"]["status"] == "Accepted"
     assert entry["supervisionUrl"] == fleet.csms.url
     assert [c["connectorId"] for c in entry["connectors"]] == [0, 1, 2]
-    assert entry["connectors"][1]["locked"] is False
+    assert entry["connectors"][1]["connectorStatus"]["locked"] is False
     keys = {k["key"] for k in entry["ocppConfiguration"]["configurationKey"]}
     assert "HeartbeatInterval" in keys
 
@@ -211,9 +213,11 @@ async def test_lock_and_unlock_connector_show_in_the_connector_data(
     ui: UiClient, fleet: UiFleet
 ) -> None:
     await on(ui, fleet, "lockConnector", 5, connectorId=2)
-    await eventually(lambda: fleet.connector(station(5), 2)["locked"] is True, 10, "locked")
+    await eventually(lambda: fleet.connector_status(station(5), 2)["locked"] is True, 10, "locked")
     await on(ui, fleet, "unlockConnector", 5, connectorId=2)
-    await eventually(lambda: fleet.connector(station(5), 2)["locked"] is False, 10, "unlocked")
+    await eventually(
+        lambda: fleet.connector_status(station(5), 2)["locked"] is False, 10, "unlocked"
+    )
 
 
 async def test_lock_connector_of_a_missing_connector_fails(ui: UiClient, fleet: UiFleet) -> None:
@@ -403,11 +407,13 @@ async def test_an_unknown_hash_id_fails_for_that_id_only(ui: UiClient, fleet: Ui
 
 async def charging(fleet: UiFleet, number: int, connector_id: int) -> dict[str, Any]:
     await eventually(
-        lambda: fleet.connector(station(number), connector_id).get("transactionStarted") is True,
+        lambda: (
+            fleet.connector_status(station(number), connector_id).get("transactionStarted") is True
+        ),
         20,
         "transaction started",
     )
-    return fleet.connector(station(number), connector_id)
+    return fleet.connector_status(station(number), connector_id)
 
 
 async def test_start_and_stop_transaction_run_a_transaction_at_the_csms(
@@ -420,12 +426,73 @@ async def test_start_and_stop_transaction_run_a_transaction_at_the_csms(
     assert (record.station_id, record.connector_id, record.id_tag) == (station(1), 1, "TAG-1")
     await on(ui, fleet, "stopTransaction", 1, transactionId=record.id)
     await eventually(
-        lambda: not fleet.connector(station(1), 1).get("transactionStarted"),
+        lambda: not fleet.connector_status(station(1), 1).get("transactionStarted"),
         20,
         "transaction stopped",
     )
     await fleet.csms.wait_until(lambda: record.stopped, 10, "StopTransaction at the CSMS")
     assert record.stop_reason == "Local"
+
+
+async def stop_running_transaction(ui: UiClient, fleet: UiFleet, number: int, cid: int) -> None:
+    transaction_id = fleet.connector_status(station(number), cid)["transactionId"]
+    await on(ui, fleet, "stopTransaction", number, transactionId=transaction_id)
+    await eventually(
+        lambda: not fleet.connector_status(station(number), cid)["transactionStarted"],
+        20,
+        "transaction stopped",
+    )
+
+
+async def test_list_charging_stations_shows_a_running_transaction_in_the_connector_status(
+    ui: UiClient, fleet: UiFleet
+) -> None:
+    """The TypeScript simulator's clients read the transaction from connectorStatus."""
+    await on(ui, fleet, "startTransaction", 4, connectorId=1, idTag="TAG-LIST")
+    await charging(fleet, 4, 1)
+    try:
+        response = await ui.call("listChargingStations")
+        entry = next(
+            e
+            for e in response["chargingStations"]
+            if e["stationInfo"]["chargingStationId"] == station(4)
+        )
+        status = entry["connectors"][1]["connectorStatus"]
+        assert status["transactionStarted"] is True
+        record = fleet.csms.report.transactions[status["transactionId"]]
+        assert (record.station_id, record.id_tag) == (station(4), "TAG-LIST")
+        assert status["transactionIdTag"] == "TAG-LIST"
+    finally:
+        await stop_running_transaction(ui, fleet, 4, 1)
+
+
+async def test_a_pushed_station_delta_shows_a_started_transaction_in_the_connector_status(
+    fleet: UiFleet,
+) -> None:
+    def started(frame: Any) -> dict[str, Any] | None:
+        delta = frame[1]["stations"].get(fleet.hash_id(station(4)), {})
+        for entry in delta.get("connectors", []):
+            status: dict[str, Any] = entry["connectorStatus"]
+            if entry["connectorId"] == 2 and status["transactionStarted"]:
+                return status
+        return None
+
+    async with fleet.websocket() as client:
+        assert (await client.call("subscribeStationDeltas"))["status"] == "success"
+        await on(client, fleet, "startTransaction", 4, connectorId=2, idTag="TAG-DELTA")
+        try:
+            # Pushes that came before the procedure's answer were kept aside by the client.
+            frames = [f for f in client.pushes if f[0] == "stationDeltas"]
+            status = next((s for s in map(started, frames) if s is not None), None)
+            async with asyncio.timeout(20):
+                while status is None:
+                    frame = orjson.loads(await client.websocket.recv())
+                    status = started(frame) if frame[0] == "stationDeltas" else None
+            record = fleet.csms.report.transactions[status["transactionId"]]
+            assert (record.station_id, record.connector_id) == (station(4), 2)
+            assert status["transactionIdTag"] == "TAG-DELTA"
+        finally:
+            await stop_running_transaction(client, fleet, 4, 2)
 
 
 def generator_running(fleet: UiFleet, number: int) -> list[bool]:

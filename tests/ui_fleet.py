@@ -127,6 +127,11 @@ class UiFleet:
         found: dict[str, Any] = next(c for c in connectors if c["connectorId"] == connector_id)
         return found
 
+    def connector_status(self, station_id: str, connector_id: int) -> dict[str, Any]:
+        """The connector's connectorStatus: its status, lock and transaction fields."""
+        status: dict[str, Any] = self.connector(station_id, connector_id)["connectorStatus"]
+        return status
+
     @asynccontextmanager
     async def websocket(self, *subprotocols: str) -> AsyncIterator[WebSocketClient]:
         offered = [UI_PROTOCOL, *(Subprotocol(p) for p in subprotocols)]

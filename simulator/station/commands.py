@@ -11,10 +11,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from simulator.station.clock import Clock, iso_timestamp
-from simulator.station.ports import Caller, Configured, WithTemplate
+from simulator.station.ports import Caller, Configured, WithConnectors, WithTemplate
 
 
-class CommandStation(Caller, Configured, WithTemplate, Protocol):
+class CommandStation(Caller, Configured, WithConnectors, WithTemplate, Protocol):
     """What the UI's commands use of a station."""
 
     @property
@@ -90,15 +90,13 @@ async def meter_values(station: CommandStation, payload: dict[str, Any]) -> None
     """MeterValues for a connector: the given meterValue, else one Energy.Active.Import.Register
     sample of the connector's register (and its transaction's id when one runs)."""
     connector_id = int(payload["connectorId"])
-    connector = next(
-        (c for c in station.connectors_data() if c["connectorId"] == connector_id), None
-    )
+    connector = station.connectors.get(connector_id)
     if connector is None:
         raise ValueError(f"no connector {connector_id}")
     request: dict[str, Any] = {"connectorId": connector_id}
     transaction_id = payload.get("transactionId")
-    if transaction_id is None and connector.get("transactionStarted"):
-        transaction_id = connector.get("transactionId")
+    if transaction_id is None and connector.transaction_started:
+        transaction_id = connector.transaction_id
     if transaction_id is not None:
         request["transactionId"] = int(transaction_id)
     request["meterValue"] = payload.get("meterValue") or [
@@ -106,7 +104,7 @@ async def meter_values(station: CommandStation, payload: dict[str, Any]) -> None
             "timestamp": iso_timestamp(station.clock.now()),
             "sampledValue": [
                 {
-                    "value": str(round(connector.get("energyActiveImportRegisterValue") or 0)),
+                    "value": str(round(connector.meter.register_wh)),
                     "measurand": "Energy.Active.Import.Register",
                     "unit": "Wh",
                     "context": "Sample.Periodic",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from simulator.station.meter_values import MeterState
@@ -12,6 +12,7 @@ from simulator.station.meter_values import MeterState
 class ConnectorState:
     connector_id: int
     status: str = "Available"
+    boot_status: str | None = None  # the template's Connectors.N.bootStatus
     availability: str = "Operative"
     # A ChangeAvailability answered Scheduled (section 5.2): applied when the transaction ends.
     scheduled_availability: str | None = None
@@ -27,6 +28,7 @@ class ConnectorState:
     transaction_ref: int | None = None
     transaction_id: int | None = None
     transaction_id_tag: str | None = None
+    transaction_start: str | None = None  # StartTransaction.req's timestamp
     meter_start: int = 0
     # The meter: kept across transactions (and reconnects) so the register never goes back.
     meter: MeterState = field(default_factory=MeterState)
@@ -34,22 +36,46 @@ class ConnectorState:
     # StopTransaction.transactionData collected during the transaction (transactionDataMeterValues).
     transaction_data: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "connectorId": self.connector_id,
-            "connectorStatus": {
-                "status": self.status,
-                "availability": self.availability,
-                "errorCode": self.error_code,
-            },
+    def as_data(self, reservation: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The connector's entry in ChargingStationData.connectors, in the TypeScript
+        simulator's shape (4.11 ConnectorEntry, ConnectorStatus): every field inside
+        connectorStatus; optional fields left out while they have no value, as JSON.stringify
+        leaves out its undefined ones. `reservation`: the connector's, as ReserveNow.req
+        gave it."""
+        status: dict[str, Any] = {
+            "status": self.status,
+            "availability": self.availability,
+            "errorCode": self.error_code,
             "transactionStarted": self.transaction_started,
-            "transactionId": self.transaction_id,
-            "transactionIdTag": self.transaction_id_tag,
             "energyActiveImportRegisterValue": round(self.meter.register_wh, 2),
             "transactionEnergyActiveImportRegisterValue": round(self.meter.session_wh, 2),
             "locked": self.locked,  # set from the UI: lockConnector / unlockConnector
             "plugged": self.plugged,  # evsim: plugConnector / unplugConnector
         }
+        if self.boot_status is not None:
+            status["bootStatus"] = self.boot_status
+        if self.transaction_started:
+            # transactionId waits for the CSMS's answer (offline: in the queue).
+            if self.transaction_id is not None:
+                status["transactionId"] = self.transaction_id
+            if self.transaction_id_tag is not None:
+                status["transactionIdTag"] = self.transaction_id_tag
+            if self.transaction_start is not None:
+                status["transactionStart"] = self.transaction_start
+        if reservation is not None:
+            status["reservation"] = reservation
+        return {"connectorId": self.connector_id, "connectorStatus": status}
+
+    def end_transaction(self) -> None:
+        """Back to no transaction; the register stays, the session's energy starts again."""
+        self.transaction_started = False
+        self.transaction_ref = None
+        self.transaction_id = None
+        self.transaction_id_tag = None
+        self.transaction_start = None
+        self.meter_start = 0
+        self.transaction_data = []
+        self.meter = replace(self.meter, session_wh=0.0)
 
     def as_state(self) -> dict[str, Any]:
         """What a restart must find again (persistence.py)."""
@@ -66,6 +92,7 @@ class ConnectorState:
                 "ref": self.transaction_ref,
                 "id": self.transaction_id,
                 "idTag": self.transaction_id_tag,
+                "start": self.transaction_start,
                 "meterStart": self.meter_start,
                 "transactionData": self.transaction_data,
             }
@@ -86,6 +113,7 @@ class ConnectorState:
             self.transaction_ref = transaction.get("ref")
             self.transaction_id = transaction.get("id")
             self.transaction_id_tag = transaction.get("idTag")
+            self.transaction_start = transaction.get("start")
             self.meter_start = int(transaction.get("meterStart", 0))
             self.transaction_data = list(transaction.get("transactionData", []))
 

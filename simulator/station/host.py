@@ -23,6 +23,7 @@ from simulator.station.id_tags import IdTagsCache
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
+from simulator.station.station_data import epoch_ms
 from simulator.station.transactions import NotAuthorized
 from simulator.stats import Statistics
 from simulator.templates import StationSpec
@@ -44,6 +45,9 @@ class StationHost:
         if options.get("configure_logging", True):
             self._configure_logging(options)
         self._clock = SystemClock()
+        # Where the statistics window the next event closes began (time.monotonic(): the
+        # supervisor, on the same machine, reads the same clock).
+        self._window_started = self._clock.monotonic()
         # One bucket for all the stations of this worker (DESIGN.md: no connection storms).
         self._connect_rate = ConnectRate(
             float(options.get("connection_rate", 0)), clock=self._clock
@@ -100,7 +104,7 @@ class StationHost:
             self._store.forget(element_id)
         self._dirty.pop(element_id, None)
         # Its last window would be lost with it: sent before the removal.
-        self._emit(self._statistics_event({element_id: station}))
+        self._emit(self._statistics_event({element_id: station}, closes_window=False))
         self._emit({"kind": "removed", "hashIds": [element_id]})
 
     def _configure_logging(self, options: Mapping[str, Any]) -> None:
@@ -178,13 +182,24 @@ class StationHost:
         self._flush_handle = None
         if self._dirty:
             dirty, self._dirty = self._dirty, {}
+            # ChargingStationData.timestamp: when the data was sent, as the TS simulator's.
+            timestamp = epoch_ms(self._clock.now())
+            for delta in dirty.values():
+                delta["timestamp"] = timestamp
             self._emit({"kind": "stations", "data": dirty})
 
-    def _statistics_event(self, stations: Mapping[str, ChargingStation]) -> dict[str, Any]:
+    def _statistics_event(
+        self, stations: Mapping[str, ChargingStation], *, closes_window: bool = True
+    ) -> dict[str, Any]:
         """The window since the last event of each station that recorded anything, in the
-        compact wire form. The supervisor keeps per-station records, so it needs them one by
+        compact wire form, with the span it covers (windowStart, windowEnd: the supervisor's
+        rates divide by it). The supervisor keeps per-station records, so it needs them one by
         one; it merges them into the template and fleet views itself (measured: merging here
-        as well cost a quarter more CPU per station and window, bench/statistics_cost.py)."""
+        as well cost a quarter more CPU per station and window, bench/statistics_cost.py).
+        `closes_window` False: a removed station's last window; the others' goes on."""
+        start, end = self._window_started, self._clock.monotonic()
+        if closes_window:
+            self._window_started = end
         per_station: dict[str, Any] = {}
         for hash_id, station in stations.items():
             statistics = station.statistics
@@ -193,6 +208,8 @@ class StationHost:
         return {
             "kind": "statistics",
             "perStation": per_station,
+            "windowStart": start,
+            "windowEnd": end,
             "stations": len(self.stations),
             "connected": sum(1 for s in self.stations.values() if s.ws_state == OPEN),
             "booted": sum(1 for s in self.stations.values() if s.booted),

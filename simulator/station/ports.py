@@ -203,6 +203,8 @@ class AuthorizerHost(Services, Configured, StatusReporter, Protocol):
 class ReservationsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
     """reservations.Reservations' station."""
 
+    def connectors_changed(self) -> None: ...
+
     @property
     def authorization(self) -> AuthorizationView: ...
 

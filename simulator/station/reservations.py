@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.station.clock import iso_timestamp
 from simulator.station.connectors import ConnectorState
 from simulator.station.ports import HeldReservation, ReservationsHost
 from simulator.station.transactions import TransactionError
@@ -31,6 +32,18 @@ class Reservation:
     id_tag: str
     expiry: datetime
     parent_id_tag: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """As ReserveNow.req gave it: the UI's connectorStatus.reservation."""
+        data: dict[str, Any] = {
+            "reservationId": self.id,
+            "connectorId": self.connector_id,
+            "idTag": self.id_tag,
+            "expiryDate": iso_timestamp(self.expiry),
+        }
+        if self.parent_id_tag is not None:
+            data["parentIdTag"] = self.parent_id_tag
+        return data
 
     def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
         """The reserved idTag, or one whose parent is the reservation's idTag or parent
@@ -167,6 +180,7 @@ class Reservations:
             return status
         replaced = self._end(request.id)
         self.active[request.id] = request
+        self.station.connectors_changed()
         delay = (request.expiry - self.station.clock.now()).total_seconds()
         self._timers[request.id] = self.station.spawn(self._expire(request, delay))
         if replaced is not None and replaced.connector_id != request.connector_id:
@@ -219,7 +233,14 @@ class Reservations:
         timer = self._timers.pop(reservation_id, None)
         if timer is not None and timer is not asyncio.current_task():
             timer.cancel()
-        return self.active.pop(reservation_id, None)
+        ended = self.active.pop(reservation_id, None)
+        if ended is not None:
+            self.station.connectors_changed()
+        return ended
+
+    def by_connector(self) -> dict[int, dict[str, Any]]:
+        """connectorId -> its reservation (0: the station's), for the UI."""
+        return {r.connector_id: r.as_data() for r in self.active.values()}
 
     async def _expire(self, reservation: Reservation, delay: float) -> None:
         await self.station.clock.sleep(max(0.0, delay))

@@ -13,7 +13,7 @@ from loguru import logger
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from simulator.station import schemas
+from simulator.station import schemas, station_data
 from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
@@ -87,7 +87,9 @@ class ChargingStation:
         self._on_change = on_change
         self.log = logger.bind(station=spec.station_id)
         self.connectors: dict[int, ConnectorState] = {
-            connector_id: ConnectorState(connector_id, status=connector.boot_status or "Available")
+            connector_id: ConnectorState(
+                connector_id, connector.boot_status or "Available", connector.boot_status
+            )
             for connector_id, connector in spec.connectors.items()
         }
         physical = sum(1 for connector_id in self.connectors if connector_id > 0)
@@ -172,25 +174,7 @@ class ChargingStation:
         return self.template.auto_register or self.boot_response.get("status") == "Accepted"
 
     def station_info(self) -> dict[str, Any]:
-        template = self.template
-        info: dict[str, Any] = {
-            "chargingStationId": self.spec.station_id,
-            "hashId": self.spec.hash_id,
-            "templateName": self.spec.template_name,
-            "templateIndex": self.spec.index,
-            "ocppVersion": "1.6",
-            "ocppProtocol": "json",
-            "chargePointModel": template.charge_point_model,
-            "chargePointVendor": template.charge_point_vendor,
-            "firmwareVersion": self.firmware_version,
-            "currentOutType": template.current_out_type,
-            "numberOfConnectors": sum(1 for c in self.connectors if c > 0),
-        }
-        if self.spec.charge_point_serial_number:
-            info["chargePointSerialNumber"] = self.spec.charge_point_serial_number
-        if self.spec.charge_box_serial_number:
-            info["chargeBoxSerialNumber"] = self.spec.charge_box_serial_number
-        return info
+        return station_data.station_info(self.spec, self.firmware_version)
 
     def data(self) -> dict[str, Any]:
         """The station's entry in listChargingStations (the seed's ChargingStationData)."""
@@ -207,12 +191,14 @@ class ChargingStation:
                 "skipped": self.transactions.queue.skipped,
             },
             "connectors": self.connectors_data(),
+            "evses": [],
             "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
             "automaticTransactionGenerator": self.atg.data(),
+            "timestamp": station_data.epoch_ms(self.clock.now()),
         }
 
     def connectors_data(self) -> list[dict[str, Any]]:
-        return [self.connectors[i].as_data() for i in sorted(self.connectors)]
+        return station_data.connector_entries(self.connectors, self.reservations.by_connector())
 
     def _changed(self, **delta: Any) -> None:
         self._on_change(self, delta)

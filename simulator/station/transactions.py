@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -212,7 +211,7 @@ class Transactions:
         connector.last_metered = station.clock.monotonic()
         meter_start = model.energy_wh(connector.meter)
         connector.meter_start = meter_start
-        timestamp = iso_timestamp(station.clock.now())
+        timestamp = connector.transaction_start = iso_timestamp(station.clock.now())
         begin = meter_value(
             timestamp,
             model.sampled_values(
@@ -241,7 +240,7 @@ class Transactions:
             )
         except BaseException:
             if connector.transaction_ref == ref:
-                self._clear(connector)
+                connector.end_transaction()
                 station.smart_charging.transaction_ended(connector_id)
                 station.connectors_changed()
             raise
@@ -339,7 +338,7 @@ class Transactions:
         if template.transaction_data_meter_values:
             payload["transactionData"] = [*connector.transaction_data, end]
         end_out_of_order = template.out_of_order_end_meter_values
-        self._clear(connector)
+        connector.end_transaction()
         station.smart_charging.transaction_ended(connector_id)
         if connector.scheduled_availability is not None:
             connector.availability = connector.scheduled_availability
@@ -383,15 +382,6 @@ class Transactions:
         if connector_id not in self.models:
             raise TransactionError(f"no connector {connector_id}")
         return self.station.connectors[connector_id]
-
-    def _clear(self, connector: ConnectorState) -> None:
-        connector.transaction_started = False
-        connector.transaction_ref = None
-        connector.transaction_id = None
-        connector.transaction_id_tag = None
-        connector.meter_start = 0
-        connector.transaction_data = []
-        connector.meter = replace(connector.meter, session_wh=0.0)
 
     def suspend(self, connector_id: int) -> None:
         """The EV left with its transaction kept open (StopTransactionOnEVSideDisconnect

@@ -82,8 +82,9 @@ class FleetCollector(Collector):
             for connector in data.get("connectors") or ():
                 if connector.get("connectorId") == 0:
                     continue
-                statuses[str((connector.get("connectorStatus") or {}).get("status"))] += 1
-                transactions += bool(connector.get("transactionStarted"))
+                status = connector.get("connectorStatus") or {}
+                statuses[str(status.get("status"))] += 1
+                transactions += bool(status.get("transactionStarted"))
         connectors = GaugeMetricFamily(
             "evsim_connectors", "Connectors (id > 0) by OCPP status", labels=["status"]
         )

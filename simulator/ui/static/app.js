@@ -219,28 +219,30 @@ function button(label, action, hashId, extra = {}) {
   return el("button", attributes, label);
 }
 
+// A connector entry is the TypeScript simulator's {connectorId, connectorStatus}: the status,
+// the lock and the running transaction are all in connectorStatus.
 function connectorLine(hashId, connector) {
-  const status = connector.connectorStatus.status;
+  const cs = connector.connectorStatus;
   const id = connector.connectorId;
-  const transaction = connector.transactionStarted
+  const transaction = cs.transactionStarted
     ? el(
         "span",
         { className: "tx" },
-        `tx ${connector.transactionId ?? "…"} ${connector.transactionIdTag || ""} ` +
-          `${Math.round(connector.transactionEnergyActiveImportRegisterValue || 0)} Wh`,
+        `tx ${cs.transactionId ?? "…"} ${cs.transactionIdTag || ""} ` +
+          `${Math.round(cs.transactionEnergyActiveImportRegisterValue || 0)} Wh`,
       )
     : null;
   return el(
     "div",
     { className: "connector", "data-connector": String(id) },
     el("span", {}, `#${id}`),
-    el("span", { className: `status ${status}` }, status),
-    connector.locked ? el("span", { className: "tx" }, "locked") : null,
+    el("span", { className: `status ${cs.status}` }, cs.status),
+    cs.locked ? el("span", { className: "tx" }, "locked") : null,
     transaction,
-    connector.transactionStarted
-      ? button("Stop tx", "stopTransaction", hashId, { "transaction-id": connector.transactionId })
+    cs.transactionStarted
+      ? button("Stop tx", "stopTransaction", hashId, { "transaction-id": cs.transactionId })
       : button("Start tx", "startTransaction", hashId, { connector: id }),
-    connector.locked
+    cs.locked
       ? button("Unlock", "unlockConnector", hashId, { connector: id })
       : button("Lock", "lockConnector", hashId, { connector: id }),
     button("Status", "statusNotification", hashId, { connector: id }),
