@@ -59,6 +59,12 @@ def test_arguments_map_to_the_central_system_options() -> None:
     assert (args.host, args.port) == ("127.0.0.1", 8180)
 
 
+def test_retransmissions_are_recognised_unless_the_flag_turns_it_off() -> None:
+    assert build_parser().parse_args([]).recognise_retransmissions is True
+    args = build_parser().parse_args(["--no-recognise-retransmissions"])
+    assert args.recognise_retransmissions is False
+
+
 @pytest.fixture
 def run_csms() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []

@@ -5,7 +5,7 @@ import asyncio
 import base64
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -502,3 +502,107 @@ async def test_hundreds_of_stations_boot_concurrently(csms: CentralSystem) -> No
         await csms.wait_booted(count, 60)
         assert len(csms.connected) == count
         release.set()
+
+
+# -- a CSMS that does not recognise retransmissions -----------------------------------------
+
+
+@pytest.fixture
+async def unmatching_csms() -> AsyncIterator[CentralSystem]:
+    async with CentralSystem("127.0.0.1", 0, recognise_retransmissions=False) as central:
+        yield central
+
+
+async def test_without_recognising_retransmissions_a_start_sent_again_is_a_second_transaction(
+    unmatching_csms: CentralSystem,
+) -> None:
+    """Issue 18: what a station that re-sends an answered StartTransaction leaves on a CSMS
+    that does not match it to the first: two transactions, the first never stopped."""
+    async with station(unmatching_csms, "CS-1") as one:
+        first = await one.start_transaction()
+        second = await one.start_transaction()
+    assert (first["transactionId"], second["transactionId"]) == (1, 2)
+    record = unmatching_csms.report.stations["CS-1"]
+    assert record.anomalies == {"StartTransaction.duplicate": 1}
+    assert record.retransmissions == {}
+
+
+async def test_without_recognising_retransmissions_an_answered_stop_sent_again_is_a_duplicate(
+    unmatching_csms: CentralSystem,
+) -> None:
+    stop = {"transactionId": 1, "meterStop": 300, "timestamp": NOW}
+    async with station(unmatching_csms, "CS-1") as one:
+        await one.start_transaction()
+        await one.request("StopTransaction", stop)
+        await one.request("StopTransaction", stop)
+    assert unmatching_csms.report.stations["CS-1"].anomalies == {"StopTransaction.duplicate": 1}
+
+
+async def test_without_recognising_retransmissions_answered_meter_values_sent_again_are_a_duplicate(
+    unmatching_csms: CentralSystem,
+) -> None:
+    values = {"connectorId": 1, "transactionId": 1, "meterValue": energy("150")}
+    async with station(unmatching_csms, "CS-1") as one:
+        await one.start_transaction()
+        await one.request("MeterValues", values)
+        await one.request("MeterValues", values)
+        await one.request("MeterValues", {**values, "meterValue": energy("160")})
+    assert unmatching_csms.report.stations["CS-1"].anomalies == {"MeterValues.duplicate": 1}
+
+
+async def test_a_start_whose_answer_could_not_leave_is_withdrawn_and_its_resend_counted(
+    unmatching_csms: CentralSystem,
+) -> None:
+    """The station never learnt the id of a start answered into a closed connection: it sends
+    the start again, a retransmission (section 3.7), and only that one stays."""
+    async with unmatching_csms.answers_held():
+        async with station(unmatching_csms, "CS-1") as one:
+            await one.ws.send(json.dumps([2, "m1", "StartTransaction", start_payload()]))
+        await until(lambda: unmatching_csms.connection_closed("CS-1"))
+    await unmatching_csms.wait_until(lambda: not unmatching_csms.connected, WAIT)
+    async with station(unmatching_csms, "CS-1") as again:
+        answer = await again.start_transaction()
+    report = unmatching_csms.report
+    assert list(report.transactions) == [answer["transactionId"]]
+    assert report.stations["CS-1"].retransmissions == {"StartTransaction": 1}
+    assert report.stations["CS-1"].anomalies == {}
+
+
+async def test_calls_received_while_answers_are_held_are_answered_once_released(
+    csms: CentralSystem,
+) -> None:
+    async with station(csms, "CS-1") as one:
+        async with csms.answers_held():
+            await one.ws.send(json.dumps([2, "m1", "Heartbeat", {}]))
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.3):
+                    await one.ws.recv()
+            assert csms.report.messages == 0
+        frame = await one.receive()
+    assert frame[:2] == [3, "m1"]
+    assert csms.report.messages == 1
+
+
+def start_payload() -> dict[str, Any]:
+    return {"connectorId": 1, "idTag": "TAG", "meterStart": 100, "timestamp": NOW}
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    """Poll (what no message announces) up to WAIT seconds."""
+    for _ in range(int(WAIT / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError("condition not met")
+
+
+async def test_without_recognising_retransmissions_two_stations_may_send_the_same_start(
+    unmatching_csms: CentralSystem,
+) -> None:
+    async with station(unmatching_csms, "CS-1") as one, station(unmatching_csms, "CS-2") as two:
+        await one.start_transaction()
+        await two.start_transaction()
+    assert {sid: r.anomalies for sid, r in unmatching_csms.report.stations.items()} == {
+        "CS-1": {},
+        "CS-2": {},
+    }

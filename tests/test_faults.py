@@ -8,18 +8,28 @@ What a correct fleet shows the CSMS, whatever happened in between:
 - no message names a transaction the CSMS does not know, no stop contradicts an earlier one, and
   no energy reading of a transaction is below an earlier one (report anomalies);
 - per transaction, meterStop is the last energy register value the station recorded.
+
+Each runs against the bundled CSMS twice: recognising retransmissions (a repeated start gets the
+id of the first), and not (every start a new id, a message received again after its answer
+left an anomaly, as on many real central systems: issue 18). Against the second, a kill is made
+with no answer on its way to the stations (CentralSystem.answers_held): what the CSMS answered
+before, the station must not send again. Each run prints how many messages were retransmitted.
+
+The CSMS-restart test runs fixed seeds and one drawn at random; a failing run prints the one
+command that replays it (the seed in EVSIM_FAULT_SEED).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,12 +46,58 @@ pytestmark = [pytest.mark.fault, pytest.mark.integration, pytest.mark.process]
 
 STATIONS = 100
 PROJECT = Path(__file__).resolve().parent.parent
+SEED_VARIABLE = "EVSIM_FAULT_SEED"
+FIXED_SEEDS = (1, 2)
+# Held answers, before a kill: long enough for every answer already sent to be read and written
+# by its station even on a loaded machine; the station writes it as it reads it.
+ANSWERS_IN_FLIGHT_SECONDS = 0.5
 
 
-@pytest.fixture
-async def csms() -> AsyncIterator[CentralSystem]:
-    async with CentralSystem(heartbeat_interval=60) as central:
+def mode_id(recognise: bool) -> str:
+    return "recognising" if recognise else "not-recognising"
+
+
+@contextlib.asynccontextmanager
+async def central_system(recognise: bool) -> AsyncIterator[CentralSystem]:
+    async with CentralSystem(heartbeat_interval=60, recognise_retransmissions=recognise) as central:
         yield central
+    print(f"retransmitted ({mode_id(recognise)}): {retransmitted(central)}")
+
+
+def retransmitted(csms: CentralSystem) -> dict[str, int]:
+    """Per action, the messages the CSMS received again after its answer was lost."""
+    counts: dict[str, int] = {}
+    for record in csms.report.stations.values():
+        for action, count in record.retransmissions.items():
+            counts[action] = counts.get(action, 0) + count
+    return counts
+
+
+@pytest.fixture(params=[True, False], ids=mode_id)
+async def csms(request: pytest.FixtureRequest) -> AsyncIterator[CentralSystem]:
+    async with central_system(bool(request.param)) as central:
+        yield central
+
+
+@contextlib.asynccontextmanager
+async def nothing_on_its_way(csms: CentralSystem, killed: Iterable[str]) -> AsyncIterator[None]:
+    """Around a kill: against a CSMS that does not recognise retransmissions, its answers are
+    held first, so none is on its way to a station at the kill (one the station never read
+    would be sent again, rightly), and released once the CSMS has seen the `killed`
+    stations' sockets close (what it answers then cannot leave: the station sends it again,
+    counted as a retransmission). Against the other CSMS, the kill comes at any instant."""
+    gone = list(killed)
+    if csms.report.recognise_retransmissions:
+        yield
+        return
+    async with csms.answers_held():
+        await asyncio.sleep(ANSWERS_IN_FLIGHT_SECONDS)
+        yield
+        for _ in range(300):  # 30 s
+            if all(csms.connection_closed(sid) for sid in gone):
+                break
+            await asyncio.sleep(0.1)
+        assert all(csms.connection_closed(sid) for sid in gone)
 
 
 def fault_template() -> dict[str, Any]:
@@ -132,12 +188,29 @@ def no_transaction_running(supervisor: Supervisor) -> bool:
     )
 
 
+# Drawn at import, so that the mode it picks is part of the test's parameters; EVSIM_FAULT_SEED
+# replays one.
+RANDOM_SEED = int(os.environ.get(SEED_VARIABLE) or random.randrange(2**32))
+RESTART_CASES = [
+    *(
+        pytest.param(recognise, seed, id=f"{mode_id(recognise)}-seed-{seed}")
+        for recognise, seed in zip((True, False), FIXED_SEEDS, strict=True)
+    ),
+    pytest.param(RANDOM_SEED % 2 == 0, RANDOM_SEED, id="random-seed"),
+]
+
+
+def replay_command(request: pytest.FixtureRequest, seed: int) -> str:
+    return f"{SEED_VARIABLE}={seed} python -m pytest '{request.node.nodeid}' -p no:cacheprovider"
+
+
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize(("csms", "seed"), RESTART_CASES, indirect=["csms"])
 async def test_a_fleet_loses_no_transaction_while_its_csms_restarts_five_times(
-    tmp_path: Path, csms: CentralSystem
+    tmp_path: Path, csms: CentralSystem, seed: int, request: pytest.FixtureRequest
 ) -> None:
-    seed = random.randrange(2**32)
-    print(f"fault seed {seed}")
+    print(f"fault seed {seed}, CSMS {mode_id(csms.report.recognise_retransmissions)}")
+    print(f"replay: {replay_command(request, seed)}")
     rng = random.Random(seed)
     settings = load_settings(fleet_config(tmp_path, csms.url), environ={})
     supervisor = Supervisor(settings, use_uvloop=False)
@@ -200,9 +273,10 @@ async def test_a_fleet_loses_no_transaction_when_the_simulator_is_killed_and_res
     try:
         await csms.wait_booted(STATIONS, 90)
         await asyncio.sleep(6)
-        os.killpg(process.pid, signal.SIGKILL)
-        killed_at = datetime.now(UTC)
-        await asyncio.to_thread(process.wait, 10)
+        async with nothing_on_its_way(csms, csms.connected):
+            os.killpg(process.pid, signal.SIGKILL)
+            killed_at = datetime.now(UTC)
+            await asyncio.to_thread(process.wait, 10)
         await csms.wait_until(lambda: not csms.connected, 30, "the killed stations are gone")
         running = [t for t in csms.report.transactions.values() if not t.stopped]
         assert running, "the kill interrupted no transaction: nothing was tested"
@@ -256,7 +330,8 @@ async def test_stations_of_a_killed_worker_are_restored_from_their_persisted_sta
             s.station_id for s in supervisor.plan if supervisor.pool.owner(s.hash_id) == victim
         }
         boots = {sid: csms.report.stations[sid].boots for sid in moved}
-        os.kill(supervisor.worker_pids[victim], signal.SIGKILL)
+        async with nothing_on_its_way(csms, moved):
+            os.kill(supervisor.worker_pids[victim], signal.SIGKILL)
         await csms.wait_until(
             lambda: all(csms.report.stations[sid].boots > boots[sid] for sid in moved),
             30,
@@ -276,3 +351,104 @@ async def test_stations_of_a_killed_worker_are_restored_from_their_persisted_sta
     power_losses = [t for t in transactions if t.stop_reason == "PowerLoss"]
     assert power_losses, "the kill interrupted no transaction: nothing was restored"
     assert {t.station_id for t in power_losses} <= moved
+
+
+QUIET_STATIONS = 20
+
+
+def quiet_template() -> dict[str, Any]:
+    """Transactions only when asked, no meter values between start and stop: once the CSMS has
+    answered, a station has nothing on its way and nothing else to write for a while (the
+    state after an answer was written only with the next change before issue 18)."""
+    return quick_template(
+        Configuration={
+            "configurationKey": [
+                {"key": "HeartbeatInterval", "readonly": False, "value": "60"},
+                {"key": "ConnectionTimeOut", "readonly": False, "value": "1"},
+                {"key": "MeterValueSampleInterval", "readonly": False, "value": "0"},
+            ]
+        },
+    )
+
+
+@pytest.fixture
+async def not_recognising_csms() -> AsyncIterator[CentralSystem]:
+    async with central_system(False) as central:
+        yield central
+
+
+def started_on(csms: CentralSystem, station_ids: set[str], connector_id: int) -> list[int]:
+    return [
+        t.id
+        for t in csms.report.transactions.values()
+        if t.station_id in station_ids and t.connector_id == connector_id
+    ]
+
+
+@pytest.mark.timeout(180)
+async def test_a_worker_killed_right_after_its_starts_are_answered_sends_none_of_them_again(
+    tmp_path: Path, not_recognising_csms: CentralSystem
+) -> None:
+    """Issue 18: the answer to a transaction message is on disk before the station acts on it.
+    The killed worker's stations had their StartTransaction (connector 1) and their
+    StartTransaction and StopTransaction (connector 2) answered an instant before the kill;
+    respawned, they stop the open ones with PowerLoss under the ids the CSMS gave, and send
+    no answered message again: a CSMS that gives every start a new id sees each transaction
+    once, and no duplicate."""
+    csms = not_recognising_csms
+    config = write_fleet(
+        tmp_path,
+        csms.url,
+        {"quiet.json": (quiet_template(), QUIET_STATIONS)},
+        worker={"processType": "staticPool", "poolMaxSize": 2},
+        logLevel="warning",
+        seed=5,
+    )
+    supervisor = Supervisor(load_settings(config, environ={}), use_uvloop=False)
+    await supervisor.start()
+    try:
+        await csms.wait_booted(QUIET_STATIONS, 60)
+        assert supervisor.pool is not None
+        victim = supervisor.pool.owner(supervisor.plan[0].hash_id)
+        assert victim is not None
+        on_victim = [s for s in supervisor.plan if supervisor.pool.owner(s.hash_id) == victim]
+        moved = {s.station_id for s in on_victim}
+        hash_ids = [s.hash_id for s in on_victim]
+        boots = {sid: csms.report.stations[sid].boots for sid in moved}
+        # Connector 2: started and stopped; connector 1: started last, open at the kill.
+        await supervisor.request("startTransaction", hash_ids, connectorId=2, idTag="TAG-2")
+        for spec in on_victim:
+            [transaction_id] = started_on(csms, {spec.station_id}, 2)
+            await supervisor.request(
+                "stopTransaction", [spec.hash_id], transactionId=transaction_id
+            )
+        await supervisor.request("startTransaction", hash_ids, connectorId=1, idTag="TAG-1")
+        await csms.wait_until(
+            lambda: len(started_on(csms, moved, 1)) == len(moved), 10, "the starts answered"
+        )
+        async with nothing_on_its_way(csms, moved):
+            os.kill(supervisor.worker_pids[victim], signal.SIGKILL)
+        await csms.wait_until(
+            lambda: all(csms.report.stations[sid].boots > boots[sid] for sid in moved),
+            30,
+            "the killed worker's stations booted again",
+        )
+        await csms.wait_until(
+            lambda: all(
+                csms.report.stations[sid].received.get("StopTransaction", 0) >= 2 for sid in moved
+            ),
+            30,
+            "the interrupted transactions stopped",
+        )
+    finally:
+        await supervisor.stop()
+    report = csms.report
+    assert {sid: r.anomalies for sid, r in report.stations.items() if r.anomalies} == {}
+    assert [t.id for t in report.transactions.values() if not t.stopped] == []
+    for sid in moved:
+        assert report.stations[sid].received.get("StartTransaction") == 2, sid
+        assert report.stations[sid].received.get("StopTransaction") == 2, sid
+    assert sorted(
+        t.stop_reason or "" for t in report.transactions.values() if t.station_id in moved
+    ) == sorted(["Local"] * len(moved) + ["PowerLoss"] * len(moved))
+    assert retransmitted(csms) == {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,31 @@ async def test_an_urgent_change_brings_a_lazy_write_forward(tmp_path: Path) -> N
     store.changed("b", lambda: {"value": "urgent"}, urgent=True)
     await asyncio.wait_for(store.flushed("b"), 5)
     assert read_state(store.path("a")) == {"value": "lazy"}  # written in the same batch
+
+
+async def test_an_answer_is_on_disk_when_no_batch_is_being_written(tmp_path: Path) -> None:
+    """Issue 18: the state after a CSMS answer (`at_once`) is written before the station acts
+    on it, not a debounce later."""
+    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    store.changed("h", lambda: {"value": "answered"}, at_once=True)
+    assert read_state(store.path("h")) == {"value": "answered"}
+    await asyncio.wait_for(store.flushed("h"), 0.5)
+
+
+async def test_an_answer_during_a_batch_is_written_right_after_it(tmp_path: Path) -> None:
+    """No older snapshot may land after a newer one: while a batch is on its way, the answer
+    goes into the next batch, started as soon as that one is done."""
+    store = StateStore(tmp_path, debounce=0.01, lazy=3600)
+    store.changed("h", lambda: {"value": "ahead"}, urgent=True)
+    for _ in range(200):  # until the batch is on its thread
+        if store._writing is not None:
+            break
+        await asyncio.sleep(0.005)
+    assert store._writing is not None
+    store._debounce = 3600  # from now on, a debounced write would not come within the test
+    store.changed("h", lambda: {"value": "answered"}, at_once=True)
+    await asyncio.wait_for(store.flushed("h"), 2)
+    assert read_state(store.path("h")) == {"value": "answered"}
 
 
 async def test_close_writes_what_is_pending(tmp_path: Path) -> None:
@@ -509,6 +535,54 @@ async def test_queued_transaction_messages_survive_and_are_delivered(tmp_path: P
     assert second.csms.of("StopTransaction")[0]["transactionId"] == 1
     assert len(queue) == 0
     await second.kill()
+
+
+def killed_now(state_dir: Path, to: Path) -> Path:
+    """The state directory as a SIGKILL at this instant leaves it: what is on disk, nothing
+    the store still holds."""
+    shutil.copytree(state_dir, to)
+    return to
+
+
+async def test_a_station_killed_once_its_start_is_answered_does_not_send_it_again(
+    tmp_path: Path,
+) -> None:
+    """Issue 18: the StartTransaction.conf is on disk before the station acts on it; the next
+    run stops the transaction with the id the CSMS gave, and sends no second start (which a
+    CSMS that does not recognise retransmissions would take for a second transaction)."""
+    spec = spec_of(tmp_path)
+    first = Run(spec, tmp_path / "state")
+    response = await first.station.transactions.start(1, "TAG-A")
+    assert response is not None
+    state_dir = killed_now(tmp_path / "state", tmp_path / "killed")
+    await first.kill()
+    second = Run(spec, state_dir)
+    try:
+        await second.station.start()
+        assert second.csms.of("StartTransaction") == []
+        stops = second.csms.of("StopTransaction")
+        assert [(s["transactionId"], s["reason"]) for s in stops] == [(1, "PowerLoss")]
+    finally:
+        await second.kill()
+
+
+async def test_a_station_killed_once_its_stop_is_answered_does_not_send_it_again(
+    tmp_path: Path,
+) -> None:
+    spec = spec_of(tmp_path)
+    first = Run(spec, tmp_path / "state")
+    await first.station.transactions.start(1, "TAG-A")
+    await first.clock.run_for(5)
+    await first.station.transactions.stop(1, "Local")
+    state_dir = killed_now(tmp_path / "state", tmp_path / "killed")
+    await first.kill()
+    second = Run(spec, state_dir)
+    try:
+        await second.station.start()
+        assert second.csms.of("StopTransaction") == []
+        assert len(second.station.transactions.queue) == 0
+    finally:
+        await second.kill()
 
 
 async def test_an_offline_queue_past_transaction_queue_max_length_drops_meter_values(

@@ -37,6 +37,7 @@ class FakeHost:
         self.script: deque[str] = deque()
         self.events: list[str] = []
         self.disabled: set[str] = set()  # actions commandsSupport turns off
+        self.answers_persisted = 0
         self._next_transaction = 100
 
     def link_up(self) -> bool:
@@ -69,6 +70,9 @@ class FakeHost:
 
     async def persisted(self) -> None:
         self.events.append("persisted")
+
+    async def answer_persisted(self) -> None:
+        self.answers_persisted += 1
 
     def queue_changed(self, *, grew: bool) -> None:
         pass
@@ -214,6 +218,50 @@ async def test_each_message_is_on_disk_before_it_is_sent() -> None:
     await queue.submit(METER_VALUES, meter_values(1), None, wait=False)
     await clock.run_for(1)
     assert host.events == ["persisted", f"call {START}", "persisted", f"call {METER_VALUES}"]
+
+
+class DiskWatchingHost(FakeHost):
+    """Records, each time the queue waits for its state after an answer to be on disk, that
+    state and whether the caller already had the answer."""
+
+    queue: TransactionQueue
+    waiter: asyncio.Future[dict[str, Any] | None] | None = None
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__(clock)
+        self.on_disk: list[tuple[dict[str, Any], bool]] = []
+
+    async def answer_persisted(self) -> None:
+        known = self.waiter is not None and self.waiter.done()
+        self.on_disk.append((self.queue.as_data(), known))
+
+
+async def test_an_answered_start_is_on_disk_without_it_before_the_caller_learns_its_id() -> None:
+    """Issue 18: the state without the start and with its transactionId is written before the
+    station acts on the answer, so a kill after that never sends the start again."""
+    host = DiskWatchingHost(VirtualClock())
+    queue = host.queue = TransactionQueue(host)
+    ref = queue.new_ref()
+    entry = queue.put(START, {"connectorId": 1}, ref, boundary=True, wait=True)
+    host.waiter = entry.waiter
+    response = await queue.deliver(entry)
+    assert response is not None
+    state, caller_knew = host.on_disk[0]
+    assert state["entries"] == [] and state["transactionIds"] == [[ref, 101]]
+    assert caller_knew is False
+
+
+async def test_an_answered_stop_is_on_disk_without_it_before_the_caller_learns_it() -> None:
+    host = DiskWatchingHost(VirtualClock())
+    queue = host.queue = TransactionQueue(host)
+    ref = queue.new_ref()
+    await queue.submit(START, {"connectorId": 1}, ref, boundary=True)
+    stop = queue.put(STOP, {"meterStop": 5}, ref, boundary=True, wait=True)
+    host.waiter = stop.waiter
+    await queue.deliver(stop)
+    state, caller_knew = host.on_disk[-1]
+    assert state["entries"] == [] and state["transactionIds"] == []
+    assert caller_knew is False
 
 
 async def test_a_full_queue_drops_the_oldest_meter_values_and_counts_them() -> None:

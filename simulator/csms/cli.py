@@ -133,6 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--basic-auth", type=_credentials, metavar="USER:PASSWORD", help="require HTTP basic auth"
     )
     parser.add_argument("--report", type=Path, metavar="PATH", help="write the JSON report here")
+    parser.add_argument(
+        "--no-recognise-retransmissions",
+        dest="recognise_retransmissions",
+        action="store_false",
+        help="give every StartTransaction a new id and count a transaction message received "
+        "again after its answer left as an anomaly (<action>.duplicate), as a CSMS that does "
+        "not match retransmissions would suffer it (for testing a station's persistence)",
+    )
     parser.add_argument("--log-level", type=_log_level, default="INFO")
     return parser
 
@@ -170,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         accepted_vendor_ids=args.accepted_vendor_ids,
         auth=args.basic_auth,
         report_path=args.report,
+        recognise_retransmissions=args.recognise_retransmissions,
     )
     try:
         asyncio.run(_run(csms))

@@ -1,6 +1,7 @@
 """The OCPP 1.6 side of one station connection: the `ocpp` library's ChargePoint, one handler
 per action the Core, Firmware Management and Diagnostics profiles let a station send."""
 
+import asyncio
 import functools
 import logging
 import uuid
@@ -20,7 +21,7 @@ from websockets.asyncio.server import ServerConnection
 
 from simulator.csms.clock import Clock, iso_utc
 from simulator.csms.policy import Policy
-from simulator.csms.report import ReceivedMessage, Report, energy_register_wh
+from simulator.csms.report import ReceivedMessage, Report, TransactionRecord, energy_register_wh
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
 
@@ -116,7 +117,9 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         clock: Clock,
         on_change: Callable[[], None],
         response_timeout: float,
+        answering: asyncio.Event | None = None,
     ) -> None:
+        """`answering`: while cleared, a CALL received waits, unrecorded and unanswered."""
         super().__init__(
             station_id, websocket, response_timeout=response_timeout, logger=_library_logger()
         )
@@ -131,17 +134,25 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         # Action of each CALL awaiting its answer, by unique id: the library's response hook
         # sees only the id.
         self._calling: dict[str, str] = {}
+        self._answering = answering
+        # The transaction the StartTransaction being answered began (Report.answer_lost).
+        self._started: TransactionRecord | None = None
 
     async def _handle_call(self, msg: Any) -> Any:
         # Overridden because it is the one place that sees the parsed CALL with its original
         # payload before the library's snake_case copy: recording here costs no extra parse.
+        if self._answering is not None and not self._answering.is_set():
+            await self._answering.wait()
         now = self._clock()
         self._messages.append(ReceivedMessage(msg.action, msg.payload, now))
         self._report.record_received(self.id, msg.action, now)
         self._log.debug("received {} {}", msg.action, msg.payload)
+        key = self._report.transaction_message(self.id, msg.action, msg.payload)
+        self._started = None
         try:
-            return await super()._handle_call(msg)
+            result = await super()._handle_call(msg)
         except OCPPError as error:
+            self._report.answer_lost(key, None)
             # Unknown action or a payload failing the schema: the library's route_message
             # answers whatever OCPPError leaves here with a CALLERROR.
             answer = as_ocpp16_error(error)
@@ -151,6 +162,14 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
                 "answered {} with CALLERROR {}: {}", msg.action, answer.code, answer.details
             )
             raise answer from error
+        except BaseException:
+            # The answer did not leave (the connection is closing): the station will send the
+            # message again.
+            self._report.answer_lost(key, self._started)
+            raise
+        else:
+            self._report.answer_sent(key)
+            return result
         finally:
             # After the handler ran and the answer was sent, so waiters see its records.
             self._on_change()
@@ -219,7 +238,7 @@ class StationHandler(ChargePoint):  # type: ignore[misc]  # ocpp is untyped
         id_tag_info = self._id_tag_info(id_tag)
         # A rejected idTag still gets an id (the schema requires one); the station then
         # stops the transaction with reason DeAuthorized, and the report shows both.
-        transaction = self._report.start_transaction(
+        transaction = self._started = self._report.start_transaction(
             self.id,
             connector_id=connector_id,
             id_tag=id_tag,

@@ -17,6 +17,7 @@ import orjson
 from loguru import logger
 
 from simulator.atomic_file import write_atomic
+from simulator.csms.answers import AnswerLedger, Seen, fingerprint
 from simulator.csms.clock import Clock, iso_utc, utc_now
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -125,10 +126,17 @@ def energy_register_wh(meter_values: Iterable[Mapping[str, Any]]) -> float | Non
 
 
 class Report:
-    """Everything recorded by one CentralSystem, kept across its stop/start cycles."""
+    """Everything recorded by one CentralSystem, kept across its stop/start cycles.
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    `recognise_retransmissions` false: every StartTransaction gets a new id, and a transaction
+    message received again after its answer left is an anomaly (`<action>.duplicate`), as a
+    CSMS that keeps no such matching would end up with (answers.py). A start whose answer could
+    not be sent is withdrawn then: the station never learnt its id and sends it again."""
+
+    def __init__(self, clock: Clock = utc_now, *, recognise_retransmissions: bool = True) -> None:
         self._clock = clock
+        self.recognise_retransmissions = recognise_retransmissions
+        self._ledger = None if recognise_retransmissions else AnswerLedger()
         self.stations: dict[str, StationRecord] = {}
         self.transactions: dict[int, TransactionRecord] = {}
         # (station, connector, idTag, timestamp, meterStart) -> transaction id: a StartTransaction
@@ -204,7 +212,7 @@ class Report:
         timestamp: str,
     ) -> TransactionRecord:
         key = (station_id, connector_id, id_tag, timestamp, meter_start)
-        known = self._starts.get(key)
+        known = self._starts.get(key) if self._ledger is None else None
         if known is not None:
             self.record_retransmission(station_id, "StartTransaction")
             return self.transactions[known]
@@ -220,9 +228,42 @@ class Report:
             start_timestamp=timestamp,
         )
         self.transactions[record.id] = record
-        self._starts[key] = record.id
+        if self._ledger is None:
+            self._starts[key] = record.id
         self.revision += 1
         return record
+
+    def transaction_message(
+        self, station_id: str, action: str, payload: Mapping[str, Any]
+    ) -> int | None:
+        """Without recognise_retransmissions: a received transaction message's fingerprint,
+        for `answer_sent` / `answer_lost`, its repetition counted; else None."""
+        if self._ledger is None:
+            return None
+        key = fingerprint(station_id, action, payload)
+        if key is not None:
+            seen = self._ledger.seen(key)
+            if seen is Seen.DUPLICATE:
+                self.record_anomaly(station_id, f"{action}.duplicate")
+            elif seen is Seen.RETRANSMISSION:
+                self.record_retransmission(station_id, action)
+        return key
+
+    def answer_sent(self, key: int | None) -> None:
+        if self._ledger is not None and key is not None:
+            self._ledger.answered(key)
+
+    def answer_lost(self, key: int | None, started: TransactionRecord | None) -> None:
+        """The answer to the message `key` could not be sent; `started`: the transaction its
+        StartTransaction began, withdrawn when transactions are not matched to retransmissions
+        (the station never learnt its id: it sends the start again)."""
+        if self._ledger is None or key is None:
+            return
+        self._ledger.unanswered(key)
+        if started is not None and self.transactions.get(started.id) is started:
+            del self.transactions[started.id]
+            self._transaction_json.pop(started.id, None)
+            self.revision += 1
 
     def _own_transaction(
         self, station_id: str, transaction_id: int, action: str
@@ -260,8 +301,10 @@ class Report:
             return
         if record.stopped:
             if (record.meter_stop, record.stop_timestamp) == (meter_stop, timestamp):
-                # The same stop again: its answer was lost.
-                self.record_retransmission(station_id, "StopTransaction")
+                # The same stop again: its answer was lost (without recognise_retransmissions,
+                # transaction_message has counted it).
+                if self._ledger is None:
+                    self.record_retransmission(station_id, "StopTransaction")
             else:
                 self.record_anomaly(station_id, "StopTransaction.alreadyStopped")
             return
@@ -290,6 +333,7 @@ class Report:
         open_transactions = sum(1 for t in self.transactions.values() if not t.stopped)
         return {
             "generatedAt": iso_utc(self._clock()),
+            "recognisesRetransmissions": self.recognise_retransmissions,
             "totals": {
                 "stations": len(self.stations),
                 "connected": sum(1 for s in self.stations.values() if s.connected),

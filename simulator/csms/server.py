@@ -2,9 +2,10 @@
 and the API tests drive (calls to stations, bounded waits, the message log)."""
 
 import asyncio
+import contextlib
 import http
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -14,6 +15,7 @@ from loguru import logger
 from websockets.asyncio.server import Server, ServerConnection, basic_auth, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from simulator.csms.clock import Clock, utc_now
@@ -65,7 +67,12 @@ class CentralSystem:
         response_timeout: float = 30.0,
         message_log_limit: int | None = 1000,
         clock: Clock = utc_now,
+        recognise_retransmissions: bool = True,
     ) -> None:
+        """`recognise_retransmissions` false: a StartTransaction received again gets a new id,
+        and any transaction message received again after its answer left counts as an
+        anomaly (report.py, answers.py): what a station that re-sends answered messages costs
+        a CSMS that does not match them."""
         self.host = host
         self._requested_port = port
         self.policy = Policy.build(
@@ -76,7 +83,7 @@ class CentralSystem:
             accepted_vendor_ids=accepted_vendor_ids,
         )
         self._auth = auth
-        self.report = Report(clock)
+        self.report = Report(clock, recognise_retransmissions=recognise_retransmissions)
         self._report_path = Path(report_path) if report_path is not None else None
         self._writer: ReportWriter | None = None
         self._response_timeout = response_timeout
@@ -90,6 +97,8 @@ class CentralSystem:
         # Set and replaced on every change; created only while someone waits, so the hot
         # path costs one attribute test when nobody does.
         self._changed: asyncio.Event | None = None
+        self._answering = asyncio.Event()  # cleared while answers_held()
+        self._answering.set()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -197,6 +206,7 @@ class CentralSystem:
             clock=self._clock,
             on_change=self._notify,
             response_timeout=self._response_timeout,
+            answering=self._answering,
         )
         previous = self._stations.get(station_id)
         self._stations[station_id] = handler
@@ -259,6 +269,23 @@ class CentralSystem:
                 f"station {station_id!r} disconnected before answering {type(request).__name__}"
             )
         raise TimeoutError(f"station {station_id!r} did not answer {type(request).__name__}")
+
+    @contextlib.asynccontextmanager
+    async def answers_held(self) -> AsyncIterator[None]:
+        """Within the block, the CALLs stations send wait, unrecorded and unanswered, until it
+        ends: a test that kills stations first lets the answers already sent reach them, so
+        none is on its way at the kill."""
+        self._answering.clear()
+        try:
+            yield
+        finally:
+            self._answering.set()
+
+    def connection_closed(self, station_id: str) -> bool:
+        """The station's socket is closed (seen by the transport even while its handler waits,
+        as in answers_held)."""
+        handler = self._stations.get(station_id)
+        return handler is None or handler.websocket.state is State.CLOSED
 
     # -- observation -----------------------------------------------------------------------
 

@@ -2,8 +2,13 @@
 
 One store per worker process. A station marks itself changed; the store writes every changed
 station at most once per `debounce` seconds, in one batch on a thread (no blocking I/O on the
-loop). A station that must not act before its state is on disk (a transaction message about to
-be sent: written ahead, so a restart never forgets what the CSMS was told) awaits `flushed`.
+loop). A station that must not act before its state is on disk awaits `flushed`: a transaction
+message about to be sent (written ahead, so a restart never forgets what the CSMS was told),
+and the CSMS's answer to one (`at_once`, so a restart never sends again what the CSMS answered,
+but for the instant between reading the answer and writing it). An answer is written there and
+then, on the loop, when no batch is being written (a snapshot and one pwrite: about 23 us for
+the tests' quick template), rather than paying a batch's hop to a thread for every answer;
+else with the next batch, as soon as the one in progress is done.
 
 Each file is written in place, through a descriptor kept open, by one pwrite of the whole
 document padded with spaces to the file's length: one system call, which a SIGKILL cannot cut
@@ -106,7 +111,8 @@ class OpenFiles:
 
 
 def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True)
     files.close_pending()
     for path, data in batch:
         try:
@@ -135,6 +141,7 @@ class StateStore:
         self._written = 0  # every change up to this generation is on disk
         self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
         self._urgent = False  # an urgent change waits for the next write
+        self._at_once = False  # ... and that write is not to wait out the debounce
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
         self._writing: asyncio.Task[None] | None = None
@@ -148,15 +155,35 @@ class StateStore:
     async def load(self, hash_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(read_state, self.path(hash_id))
 
-    def changed(self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False) -> None:
+    def changed(
+        self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False, at_once: bool = False
+    ) -> None:
         """The station's state changed: `snapshot` is taken at the next write, within
-        `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`."""
+        `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`;
+        `at_once` (urgent too): as soon as no write is in progress."""
+        if at_once and self.write_ahead and self._writing is None:
+            self._write_now(hash_id, snapshot)
+            return
         self._generation += 1
         self._dirty[hash_id] = snapshot
-        if urgent and self.write_ahead:
+        if (urgent or at_once) and self.write_ahead:
             self._marked[hash_id] = self._generation
             self._urgent = True
+            self._at_once = self._at_once or at_once
         self._schedule()
+
+    def _write_now(self, hash_id: str, snapshot: Snapshot) -> None:
+        """The station's state, on the loop: no batch is being written, so the descriptors are
+        free, and no older snapshot of the station can land after this one."""
+        self._dirty.pop(hash_id, None)
+        self._marked.pop(hash_id, None)  # every change of the station so far is in `snapshot`
+        try:
+            data = orjson.dumps(snapshot())
+        except Exception:
+            logger.opt(exception=True).error("State of {} not serializable", hash_id)
+            return
+        _write_batch(self.directory, self._files, [(self.path(hash_id), data)])
+        self.writes += 1
 
     def forget(self, hash_id: str) -> None:
         self._dirty.pop(hash_id, None)
@@ -185,7 +212,8 @@ class StateStore:
         if self._writing is not None or not self._dirty:
             return  # the write in progress schedules the next one
         loop = asyncio.get_running_loop()
-        due = loop.time() + (self._debounce if self._urgent else self._lazy)
+        delay = 0.0 if self._at_once else self._debounce if self._urgent else self._lazy
+        due = loop.time() + delay
         if self._timer is not None:
             if self._due <= due:
                 return
@@ -199,7 +227,7 @@ class StateStore:
             return
         dirty, self._dirty = self._dirty, {}
         generation = self._generation
-        self._urgent = False
+        self._urgent = self._at_once = False
         batch = []
         for hash_id, snapshot in dirty.items():
             try:

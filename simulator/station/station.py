@@ -207,12 +207,11 @@ class ChargingStation:
 
     # -- persistence (persistence.py) -------------------------------------------------------
 
-    def persist(self, *, urgent: bool = False) -> None:
-        """The state changed: written to disk soon, off the loop; `urgent` (a transaction
-        message waits to be sent until it is on disk) sooner. Meter readings alone do not ask
-        for a write: what the CSMS learns of them passes through the queue, which does."""
-        if self._store is not None:
-            self._store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent)
+    def persist(self, *, urgent: bool = False, at_once: bool = False) -> None:
+        """Written soon, off the loop; sooner `urgent` (a message waits to be sent), as soon as
+        the writer is free `at_once` (an answer waits to be acted on). Meter readings: never."""
+        if (store := self._store) is not None:
+            store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent, at_once=at_once)
 
     def persisted_state(self) -> dict[str, Any]:
         """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
@@ -339,10 +338,11 @@ class ChargingStation:
         if self._store is not None:
             await self._store.flushed(self.spec.hash_id)
 
+    answer_persisted = persisted  # the same wait: every urgent change so far on disk
+
     def queue_changed(self, *, grew: bool) -> None:
-        # Written ahead when a message joins (the queue waits for it); a delivered one leaving
-        # can wait: sent again after a kill, the CSMS knows it as a retransmission.
-        self.persist(urgent=grew)
+        # Written ahead when a message joins, at once when one leaves: the queue waits for both.
+        self.persist(urgent=grew, at_once=not grew)
         queue = self.transactions.queue
         # The UI hears of messages that wait, not of each one passing through an empty queue
         # online (0 -> 1 -> 0 on every message: two deltas a message for nothing).

@@ -16,6 +16,11 @@ skipped after TransactionMessageAttempts failures. A missing answer is not such 
 CSMS may have processed it, so it is sent again after the retry interval without counting, since
 skipping it would lose billing data.
 
+Written ahead and after: a message is sent only once the state holding it is on disk, and the
+station acts on its answer (a transactionId, a stop acknowledged) only once the state without it
+is, so a process killed at any point neither forgets a message nor sends again one the CSMS
+answered (but for the instant between reading the answer and writing it).
+
 The queue is bounded: when full, the oldest MeterValues that is not a transaction boundary
 (Transaction.Begin / Transaction.End values) is dropped and counted. Starts and stops are never
 dropped, so a queue of only starts and stops may grow past the bound.
@@ -97,6 +102,8 @@ class QueueHost(Protocol):
     def retry_policy(self) -> tuple[int, int]: ...
 
     async def persisted(self) -> None: ...
+
+    async def answer_persisted(self) -> None: ...
 
     def queue_changed(self, *, grew: bool) -> None: ...
 
@@ -226,12 +233,15 @@ class TransactionQueue:
                     entry.failures += 1
                     attempts, interval = host.retry_policy()
                     if entry.failures >= max(attempts, 1):
-                        self._remove(entry)
+                        self._remove(entry, notify=False)
                         self.skipped += 1
                         if entry.waiter is not None and not entry.waiter.done():
+                            self._host.queue_changed(grew=False)
                             entry.waiter.set_exception(exc)  # the caller undoes the start
                         else:
-                            await self._answered(entry, None)
+                            self._record(entry, None)
+                            self._host.queue_changed(grew=False)
+                            await self._act(entry, None)
                         continue
                     await self._wait_to_retry(interval * entry.failures)
                     continue
@@ -240,8 +250,16 @@ class TransactionQueue:
                     continue
                 except ConnectionLost:
                     return
-                self._remove(entry)
-                await self._answered(entry, response)
+                # The queue without it, and what its answer changes, in one state.
+                self._remove(entry, notify=False)
+                self._record(entry, response)
+                self._host.queue_changed(grew=False)
+                try:
+                    await host.answer_persisted()
+                except asyncio.CancelledError:
+                    _resolve(entry, response)  # the caller still learns what the CSMS said
+                    raise
+                await self._act(entry, response)
         finally:
             self._retrying = False
             self._release_waiters()
@@ -268,17 +286,16 @@ class TransactionQueue:
             return None  # its start was skipped: the CSMS has no such transaction
         return {**entry.payload, "transactionId": transaction_id}
 
-    def _remove(self, entry: QueuedMessage) -> None:
+    def _remove(self, entry: QueuedMessage, *, notify: bool = True) -> None:
         with contextlib.suppress(ValueError):
             self.entries.remove(entry)
-        self._host.queue_changed(grew=False)
+        if notify:
+            self._host.queue_changed(grew=False)
 
-    async def _answered(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
-        if entry.action == START and entry.ref is not None:
-            if response is not None:
-                self.transaction_ids[entry.ref] = int(response["transactionId"])
-            if (entry.waiter is None or entry.waiter.done()) and self.on_late_start is not None:
-                await self.on_late_start(entry.ref, response)
+    def _record(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+        """What the answer (None: the message was given up) changes in the queue's state."""
+        if entry.action == START and entry.ref is not None and response is not None:
+            self.transaction_ids[entry.ref] = int(response["transactionId"])
         elif entry.action == STOP and entry.ref is not None:
             self._stopped.add(entry.ref)
         if entry.ref in self._stopped and all(e.ref != entry.ref for e in self.entries):
@@ -286,6 +303,17 @@ class TransactionQueue:
             # its stop): its id is no longer needed.
             self._stopped.discard(entry.ref)
             self.transaction_ids.pop(entry.ref, None)
+
+    async def _act(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+        """The station learns the answer: its caller, or on_late_start for a start nobody
+        waits for any more."""
+        if (
+            entry.action == START
+            and entry.ref is not None
+            and (entry.waiter is None or entry.waiter.done())
+            and self.on_late_start is not None
+        ):
+            await self.on_late_start(entry.ref, response)
         _resolve(entry, response)
 
     # -- persistence ----------------------------------------------------------------------
