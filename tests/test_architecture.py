@@ -30,7 +30,6 @@ OVER_MAX_LINES = frozenset(
         "simulator/station/station.py",
         "simulator/station/transactions.py",
         "simulator/supervisor.py",
-        "simulator/templates.py",
     }
 )
 
