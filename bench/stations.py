@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.config import load_settings
-from simulator.templates import StationSpec, plan_stations
+from simulator.plan import StationSpec, plan_stations
 
 
 def idle_template() -> dict[str, Any]:

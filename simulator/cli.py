@@ -26,9 +26,9 @@ from simulator.csms import CentralSystem
 from simulator.csms.cli import main as csms_main
 from simulator.logs import configure_logging
 from simulator.performance import open_storage_for
+from simulator.plan import plan_stations
 from simulator.shards import orchestrated_shard_index
 from simulator.supervisor import Supervisor
-from simulator.templates import plan_stations
 from simulator.ui.access import exposure_refusal
 from simulator.ui.client import UiUnreachable, call_procedure
 from simulator.ui.fanout import expand_urls, fan_out

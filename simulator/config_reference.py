@@ -25,7 +25,7 @@ from pydantic_core import PydanticUndefined
 
 from simulator.config import _NESTED_RENAMED_KEYS, _RENAMED_KEYS, Settings, display_key
 from simulator.seed_keys import SeedRow, load_seed_rows
-from simulator.templates import _RENAMED_TEMPLATE_KEYS, StationTemplate, no_behaviour_reason
+from simulator.template_model import _RENAMED_TEMPLATE_KEYS, StationTemplate, no_behaviour_reason
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE_PATH = REPO / "docs" / "configuration.md"
@@ -119,7 +119,8 @@ MEANINGS: dict[str, str] = {
     "supervisionUrlOcppConfiguration": "let a vendor OCPP configuration key set the "
     "supervision URL",
     "supervisionUrlOcppKey": "that vendor key's name",
-    "ocppVersion": "OCPP version: `1.6` only",
+    "ocppVersion": "OCPP version: `1.6`; `2.0` (read as 2.0.1) and `2.0.1` stop the start: "
+    "not available yet",
     "ocppProtocol": "OCPP protocol: `json` (OCPP-J) only; `soap` stops the start",
     "ocppStrictCompliance": "strict adherence to the OCPP 1.6 specification",
     "ocppPersistentConfiguration": "persist OCPP configuration keys by hashId",
@@ -577,7 +578,11 @@ TESTS: dict[str, tuple[str, ...]] = {
     "supervisionPassword": (
         f"{T}test_templates.py::test_template_urls_and_credentials_win_over_the_config",
     ),
-    "ocppVersion": (f"{T}test_templates.py::test_the_ocpp_version_may_be_a_number",),
+    "ocppVersion": (
+        f"{T}test_templates.py::test_the_ocpp_version_may_be_a_number",
+        f"{T}test_templates.py::test_a_template_asking_for_ocpp_201_is_refused_at_load",
+        f"{T}test_cli.py::test_an_ocpp_201_template_stops_run_with_one_line_and_exit_code_2",
+    ),
     "authorizationFile": (
         f"{T}test_reload.py::test_an_edited_id_tag_file_changes_the_tags_the_stations_charge_with",
         f"{T}test_templates.py::test_a_typescript_style_template_loads_and_warns_once_per_unknown_key",

@@ -18,7 +18,7 @@ from loguru import logger
 from simulator.config import ConfigError, Settings
 from simulator.file_watch import FileWatcher
 from simulator.performance import open_storage_for
-from simulator.templates import StationSpec, plan_stations
+from simulator.plan import StationSpec, plan_stations
 
 
 class Fleet(Protocol):

@@ -1,5 +1,5 @@
 """Keys of newer TypeScript-simulator configurations and templates (4.x) that evsim gives a
-behaviour, as field mixins of the config.json and template models (config.py, templates.py).
+behaviour, as field mixins of the config.json and template models (config.py, template_model.py).
 
 Kept apart so the large model modules only name them. A mixin has no configuration of its own:
 the model it is mixed into gives the camelCase aliases and the extra-key policy.

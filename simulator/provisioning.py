@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from simulator.config import ConfigError, Settings
-from simulator.templates import StationSpec, StationTemplate, plan_added_stations
+from simulator.plan import StationSpec, plan_added_stations
+from simulator.template_model import StationTemplate
 
 
 def provisioned_indexes(settings: Settings) -> dict[Path, list[int]]:

@@ -20,17 +20,13 @@ from simulator.config import ConfigError, Settings
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for
+from simulator.plan import StationSpec, plan_stations, station_ws_url
 from simulator.pool_options import pool_options
 from simulator.provisioning import plan_additions
 from simulator.station.persistence import state_path
 from simulator.stats import Statistics
 from simulator.storage import NoStorage
-from simulator.templates import (
-    StationSpec,
-    load_template,
-    plan_stations,
-    station_ws_url,
-)
+from simulator.template_model import load_template
 from simulator.worker_count import this_machine, too_many_workers
 from workers.messages import ElementEvents, WorkerExited, WorkerStarted
 from workers.pool import AddOutcome, WorkerPool, make_pool

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.config import Settings, load_settings
-from simulator.templates import StationSpec, plan_stations
+from simulator.plan import StationSpec, plan_stations
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from simulator.config import load_settings
+from simulator.plan import plan_stations
 from simulator.station import schemas
 from simulator.station.station import ChargingStation
-from simulator.templates import plan_stations
 from tests.fleet import quick_template, write_fleet
 from tests.virtual_clock import VirtualClock
 

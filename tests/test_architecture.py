@@ -29,7 +29,6 @@ OVER_MAX_LINES = frozenset(
         "simulator/config_reference.py",
         "simulator/station/station.py",
         "simulator/station/transactions.py",
-        "simulator/templates.py",
     }
 )
 

@@ -14,11 +14,11 @@ import pytest
 from simulator.config import load_settings
 from simulator.csms import CentralSystem
 from simulator.csms.report import TransactionRecord
+from simulator.plan import StationSpec, plan_stations
 from simulator.station.clock import SystemClock
 from simulator.station.host import StationHost
 from simulator.station.id_tags import affinity_index
 from simulator.station.station import ChargingStation
-from simulator.templates import StationSpec, plan_stations
 from tests.fleet import quick_template, write_fleet
 from tests.waiting import eventually
 

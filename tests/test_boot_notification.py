@@ -12,7 +12,7 @@ import pytest
 
 from simulator.config import ConfigError
 from simulator.csms import CentralSystem
-from simulator.templates import load_template
+from simulator.template_model import load_template
 from tests.test_station import booted, make_station
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]

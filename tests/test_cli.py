@@ -81,6 +81,19 @@ async def test_unknown_template_file_names_the_key(tmp_path: Path) -> None:
     assert code == 2 and "stationTemplateUrls[0].file" in err
 
 
+async def test_an_ocpp_201_template_stops_run_with_one_line_and_exit_code_2(
+    tmp_path: Path,
+) -> None:
+    path = write_fleet(
+        tmp_path, "ws://127.0.0.1:1", {"t.json": (quick_template(ocppVersion="2.0.1"), 1)}
+    )
+    code, _, err = await finished(await evsim("run", "--config", str(path)))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "t.json: ocppVersion: OCPP 2.0.1 stations are not available yet" in lines[0]
+
+
 async def test_templates_command_lists_the_configured_templates() -> None:
     code, out, _ = await finished(
         await evsim("templates", "--config", str(REPO / "config" / "config.json"))

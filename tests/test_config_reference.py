@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from simulator import config, config_reference, templates
+from simulator import config, config_reference, template_model
 from simulator.config_reference import REFERENCE_PATH, REPO, ROOTS, model_fields, render
 from simulator.seed_keys import KEYS_PATH, SEED_README, load_seed_rows, seed_rows, to_json
 
@@ -29,10 +29,10 @@ def reference_keys() -> dict[str, str]:
 
 
 def model_classes() -> list[type[BaseModel]]:
-    """Every model with fields that config.py and templates.py define."""
+    """Every model with fields that config.py and template_model.py define."""
     return [
         cls
-        for module in (config, templates)
+        for module in (config, template_model)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls.model_fields
     ]

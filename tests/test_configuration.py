@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from simulator.station.configuration import MEASURANDS, ChangeStatus, OcppConfiguration
-from simulator.templates import ConfigurationKey as TemplateKey
+from simulator.template_model import ConfigurationKey as TemplateKey
 
 
 def configuration(*template_keys: dict[str, Any], connectors: int = 2) -> OcppConfiguration:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from simulator.config import load_settings
-from simulator.templates import plan_stations
+from simulator.plan import plan_stations
 from tests.fleet import REPO
 
 MANIFESTS = sorted((REPO / "deploy" / "kubernetes").glob("*.yaml"))

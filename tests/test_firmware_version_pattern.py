@@ -16,7 +16,7 @@ from simulator.station.ocpp16.firmware_management import (
     raised_version,
     update_firmware,
 )
-from simulator.templates import load_template
+from simulator.template_model import load_template
 from tests.offline_station import OfflineStation, make_station, shutdown
 from tests.virtual_clock import VirtualClock
 

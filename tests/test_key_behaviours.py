@@ -17,7 +17,7 @@ from simulator.csms import CentralSystem
 from simulator.station.meter_values import MeterState
 from simulator.station.ocpp16.firmware_management import update_firmware
 from simulator.stats import Statistics
-from simulator.templates import load_template
+from simulator.template_model import load_template
 from tests.fleet import quick_template, write_fleet
 from tests.offline_station import make_station as make_offline_station
 from tests.offline_station import shutdown

@@ -18,7 +18,7 @@ from simulator.station.meter_values import (
     amperage_limit_a,
     connector_power_limit_w,
 )
-from simulator.templates import ConnectorTemplate, StationTemplate
+from simulator.template_model import ConnectorTemplate, StationTemplate
 
 ALL_MEASURANDS = (
     "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC,"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.config import load_settings
+from simulator.plan import plan_stations
 from simulator.station.host import StationHost
 from simulator.supervisor import pool_options
-from simulator.templates import plan_stations
 from tests.fleet import quick_template, write_fleet
 
 

@@ -20,6 +20,7 @@ import pytest
 from loguru import logger
 
 from simulator.config import load_settings
+from simulator.plan import StationSpec
 from simulator.station.host import StationHost
 from simulator.station.persistence import (
     OpenFiles,
@@ -30,7 +31,6 @@ from simulator.station.persistence import (
 )
 from simulator.station.rpc import ConnectionLost
 from simulator.supervisor import pool_options
-from simulator.templates import StationSpec
 from tests.fleet import quick_template, write_fleet
 from tests.offline_station import FakeCsms, OfflineStation, make_station, shutdown
 from tests.ui_fleet import HttpClient, running_fleet

@@ -12,9 +12,10 @@ import pytest
 
 from simulator.config import Settings, load_settings
 from simulator.csms import CentralSystem
+from simulator.plan import plan_stations
 from simulator.provisioning import indexes_to_add, plan_additions, provisioned_indexes
 from simulator.supervisor import Supervisor
-from simulator.templates import load_template, plan_stations
+from simulator.template_model import load_template
 from tests.fleet import quick_template, write_fleet
 
 

@@ -18,9 +18,9 @@ from simulator.config import Settings, load_settings
 from simulator.csms import CentralSystem
 from simulator.file_watch import FileWatcher
 from simulator.live_reload import LiveReload, read_id_tags
+from simulator.plan import plan_stations
 from simulator.storage import JsonFileStorage
 from simulator.supervisor import Supervisor
-from simulator.templates import plan_stations
 from tests.fleet import quick_template, write_fleet
 from tests.waiting import eventually
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from simulator.cli import load_sharded
 from simulator.config import ConfigError, load_settings
 from simulator.csms import CentralSystem
+from simulator.plan import plan_stations
 from simulator.shards import orchestrated_shard_index, shard_block
-from simulator.templates import plan_stations
 from tests.fleet import quick_template, write_fleet
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.plan import StationSpec
 from simulator.station.persistence import state_path
-from simulator.templates import StationSpec
 from tests.test_persistence import Run, keys, spec_of
 
 pytestmark = pytest.mark.timeout(30)

@@ -12,12 +12,13 @@ from ocpp.exceptions import SecurityError
 from ocpp.v16 import call
 
 from simulator.csms import CentralSystem
+from simulator.plan import plan_stations
 from simulator.station.clock import SystemClock
 from simulator.station.configuration import ChangeStatus
 from simulator.station.frames import OcppError
 from simulator.station.station import ChargingStation
 from simulator.supervisor import Supervisor
-from simulator.templates import StationTemplate, plan_stations
+from simulator.template_model import StationTemplate
 from tests.fleet import settings_for, specs_for
 from tests.offline_station import make_station as make_offline_station
 from tests.offline_station import shutdown

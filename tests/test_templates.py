@@ -17,22 +17,22 @@ from hypothesis import strategies as st
 from loguru import logger
 
 from simulator.config import ConfigError, Settings, load_settings
-from simulator.newer_keys import VersionUpgrade
-from simulator.templates import (
-    ConnectorTemplate,
-    StationSpec,
-    StationTemplate,
-    choose_supervision_url,
-    load_template,
+from simulator.identity import (
     make_hash_id,
     make_serial_number,
     make_station_id,
     make_station_seed,
+    serial_number_suffix,
+)
+from simulator.newer_keys import VersionUpgrade
+from simulator.plan import (
+    StationSpec,
+    choose_supervision_url,
     plan_stations,
     resolve_connectors,
-    serial_number_suffix,
     station_ws_url,
 )
+from simulator.template_model import ConnectorTemplate, StationTemplate, load_template
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -431,6 +431,30 @@ def test_a_template_with_invalid_json_gives_line_and_column(tmp_path: Path) -> N
 
 def test_the_ocpp_version_may_be_a_number() -> None:
     assert template(ocppVersion=1.6).ocpp_version == "1.6"
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.0.1", 2.0], ids=["2.0", "2.0.1", "number 2.0"])
+def test_a_template_asking_for_ocpp_201_is_refused_at_load(
+    tmp_path: Path, version: str | float
+) -> None:
+    """ocppVersion "2.0" means 2.0.1, as in the TS simulator; until evsim speaks it, a 2.0.1
+    template stops the start with its file and key rather than running as 1.6."""
+    path = write_json(tmp_path / "v201.json", {"ocppVersion": version})
+    with pytest.raises(ConfigError) as caught:
+        load_template(path)
+    assert str(caught.value) == f"{path}: ocppVersion: OCPP 2.0.1 stations are not available yet"
+
+
+def test_a_refused_201_template_warns_about_none_of_its_keys(
+    tmp_path: Path, warnings: list[str]
+) -> None:
+    """The refusal is the one line a user reads: no warning first about keys that are never used
+    (a 2.0.1 template groups its connectors under Evses)."""
+    data = {"ocppVersion": "2.0.1", "Evses": {"1": {"Connectors": {"1": {}}}}, "newerKey": 1}
+    path = write_json(tmp_path / "v201.json", data)
+    with pytest.raises(ConfigError):
+        load_template(path)
+    assert warnings == []
 
 
 # --- station id, hashId, serial numbers ----------------------------------------------------------

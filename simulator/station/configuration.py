@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, get_args
 
 from simulator.config import check_ws_urls
-from simulator.templates import Measurand
+from simulator.meter_vocabulary import Measurand
 
 
 class ChangeStatus(StrEnum):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Final, get_args
 
+from simulator.meter_vocabulary import ChargePointStatus
 from simulator.station.clock import iso_timestamp
 from simulator.station.ports import StatusReporter
-from simulator.templates import ChargePointStatus
 
 # StatusNotification.req's info: CiString50Type (section 7.47).
 INFO_MAX_LENGTH = 50

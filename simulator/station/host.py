@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.logs import configure_logging
+from simulator.plan import StationSpec
 from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.commands import COMMANDS
@@ -26,7 +27,6 @@ from simulator.station.station import OPEN, ChargingStation
 from simulator.station.station_data import epoch_ms
 from simulator.station.transactions import NotAuthorized
 from simulator.stats import Statistics
-from simulator.templates import StationSpec
 
 DELTA_FLUSH_SECONDS = 0.25
 

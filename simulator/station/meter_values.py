@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from simulator.station.light_random import Rng
-from simulator.templates import ConnectorTemplate, SampledValueTemplate, StationTemplate
+from simulator.template_model import ConnectorTemplate, SampledValueTemplate, StationTemplate
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"

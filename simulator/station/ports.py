@@ -14,13 +14,14 @@ import asyncio
 from collections.abc import Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from simulator.plan import StationSpec
 from simulator.station.charging_profiles import ProfileStatus
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connectors import ConnectorState
 from simulator.station.meter_values import MeterModel, Reading
 from simulator.station.transaction_queue import QueueHost
-from simulator.templates import StationSpec, StationTemplate
+from simulator.template_model import StationTemplate
 
 if TYPE_CHECKING:
     from loguru import Logger

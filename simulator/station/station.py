@@ -13,6 +13,8 @@ from loguru import logger
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from simulator.identity import template_hash
+from simulator.plan import StationSpec, station_ws_url
 from simulator.station import schemas, station_data
 from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
@@ -41,7 +43,6 @@ from simulator.station.stable_status import StableStatus
 from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
-from simulator.templates import StationSpec, station_ws_url, template_hash
 
 # WebSocket readyState values, as the seed's UI protocol reports them.
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3

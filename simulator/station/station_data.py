@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from simulator.plan import StationSpec
 from simulator.station.connectors import ConnectorState
-from simulator.templates import StationSpec
 
 
 def station_info(spec: StationSpec, firmware_version: str) -> dict[str, Any]:

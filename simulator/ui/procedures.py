@@ -16,9 +16,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.config import check_ws_urls
+from simulator.meter_vocabulary import ChargePointStatus
 from simulator.stats import statistics_data
 from simulator.supervisor import Supervisor
-from simulator.templates import ChargePointStatus
 
 Procedure = Callable[[Supervisor, dict[str, Any]], Awaitable[dict[str, Any]]]
 

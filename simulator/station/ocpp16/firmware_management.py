@@ -27,7 +27,7 @@ from simulator.station.ocpp16.ports import FirmwareStation
 from simulator.station.rpc import CallFailed, ConnectionLost
 
 if TYPE_CHECKING:
-    from simulator.templates import StationTemplate
+    from simulator.template_model import StationTemplate
 
 IDLE = "Idle"
 # When the CSMS leaves them out, the spec leaves attempts and interval to the station.
