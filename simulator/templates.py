@@ -30,15 +30,10 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from simulator.config import (
-    ConfigError,
-    Settings,
-    SupervisionUrlDistribution,
-    SupervisionUrls,
-    check_ws_urls,
-    display_key,
-    read_json_file,
-)
+from simulator.config import Settings, SupervisionUrlDistribution, SupervisionUrls, check_ws_urls
+from simulator.config_error import ConfigError
+from simulator.config_loading import read_json_file
+from simulator.model_keys import display_key
 from simulator.newer_keys import ConnectorPowerKey, FirmwareNewerKeys, StationNewerKeys
 from simulator.shards import shard_block
 
