@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.plan import StationSpec, plan_stations
 
 

@@ -21,7 +21,9 @@ from loguru import logger
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from simulator import cli_control
-from simulator.config import ConfigError, Settings, load_settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.csms.cli import main as csms_main
 from simulator.logs import configure_logging

@@ -1,52 +1,39 @@
-"""The simulator's settings: config.json, environment variables EVSIM_* and CLI overrides.
+"""The simulator's settings model: config.json and its sections.
 
 config.json keeps the TypeScript simulator's format (same camelCase keys, same meaning, same
 defaults), so a user's existing file loads unchanged. Attributes are the keys in snake_case.
-
-Priority, highest first: overrides (CLI flags) > EVSIM_* environment > the JSON file > defaults.
-pydantic-settings merges the sources; every source is first brought to field names, because
-a file says ``poolMaxSize`` where the environment says ``POOL_MAX_SIZE`` and pydantic would
-otherwise keep both keys and let the alias (the file) win over the environment.
+simulator/config_loading.py reads the file, EVSIM_* environment variables and CLI overrides
+into a Settings (simulator/config_sources.py: how the three are merged).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import types
-from collections.abc import Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from loguru import logger
 from pydantic import (
     AliasChoices,
-    BaseModel,
     BeforeValidator,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
-    EnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    SettingsError,
 )
-from pydantic_settings.sources.utils import parse_env_vars
 
+from simulator.config_error import ConfigError
 from simulator.config_section import Section as _Section
+from simulator.config_sources import settings_sources
 from simulator.newer_keys import PersistStateKey, ProvisionedStationsKey
 from simulator.ui.settings import (
     UIServerAccessPolicy,
@@ -57,219 +44,6 @@ from simulator.ui.settings import (
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 ENV_PREFIX = "EVSIM_"
-
-# Where the error came from when it is not the config file itself.
-ENVIRONMENT_SOURCE = "environment (EVSIM_*)"
-OVERRIDES_SOURCE = "command line"
-
-
-class ConfigError(Exception):
-    """A mistake in a user's file, environment or flags: printed as one line, no traceback."""
-
-    def __init__(self, file: str | Path, key: str, reason: str) -> None:
-        self.file = str(file)
-        self.key = key
-        self.reason = reason
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return ": ".join(part for part in (self.file, self.key, self.reason) if part)
-
-    @classmethod
-    def from_validation_error(
-        cls, file: str | Path, model: type[BaseModel], error: ValidationError
-    ) -> ConfigError:
-        """The first error of `error`, located by the key as the user wrote it."""
-        errors = error.errors(include_url=False)
-        first = errors[0]
-        return cls(file, dotted_key(model, first["loc"]), _reason(first, len(errors) - 1))
-
-
-def _reason(error: Mapping[str, Any], others: int) -> str:
-    reason = str(error["msg"]).removeprefix("Value error, ")
-    value = error.get("input")
-    if error.get("type") not in ("missing", "value_error") and isinstance(
-        value, str | int | float | bool
-    ):
-        shown = json.dumps(value, ensure_ascii=False)
-        if len(shown) <= 60:
-            reason += f" (got {shown})"
-    if others:
-        reason += f" (and {others} more error{'s' if others > 1 else ''})"
-    return reason
-
-
-def read_json_file(path: Path) -> dict[str, Any]:
-    """The JSON object in `path`, or a ConfigError naming the file (and line, column)."""
-    try:
-        # utf-8-sig: files saved by Windows editors start with a BOM that json rejects.
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(path, "", "is a directory, expected a JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read: {exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            path, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigError(path, "", f"expected a JSON object, got {type(data).__name__}")
-    return data
-
-
-# --- model structure: keys as written <-> field names ------------------------------------------
-
-
-def _unwrap(annotation: Any) -> Any:
-    """`annotation` without Annotated and without a `| None`; unions of several types stay."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            members = [arg for arg in get_args(annotation) if arg is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-def _model_class(annotation: Any) -> type[BaseModel] | None:
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _field_aliases(name: str, info: FieldInfo) -> list[str]:
-    aliases: list[str] = []
-    if isinstance(info.validation_alias, AliasChoices):
-        choices = info.validation_alias.choices
-        aliases.extend(choice for choice in choices if isinstance(choice, str))
-    elif isinstance(info.validation_alias, str):
-        aliases.append(info.validation_alias)
-    if info.alias:
-        aliases.append(info.alias)
-    aliases.append(name)
-    return aliases
-
-
-@cache
-def _key_lookup(model: type[BaseModel]) -> dict[str, str]:
-    """Every key that populates a field of `model` (aliases, name) -> field name."""
-    lookup: dict[str, str] = {}
-    for name, info in model.model_fields.items():
-        for alias in _field_aliases(name, info):
-            lookup.setdefault(alias, name)
-    return lookup
-
-
-def display_key(model: type[BaseModel], name: str) -> str:
-    """The key of field `name` as a user writes it in the JSON file."""
-    info = model.model_fields[name]
-    if isinstance(info.validation_alias, AliasChoices):
-        first = info.validation_alias.choices[0]
-        if isinstance(first, str):
-            return first
-    return info.alias or name
-
-
-def dotted_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
-    """A pydantic error location as the user's key path: ``worker.poolMaxSize``,
-    ``stationTemplateUrls[0].file``, ``Connectors.1.MeterValues[2].unit``."""
-    text = ""
-    current: Any = model
-    for item in loc:
-        if item == "[key]":
-            continue
-        model_class = _model_class(current)
-        annotation = _unwrap(current)
-        origin = get_origin(annotation)
-        if model_class is not None and isinstance(item, str):
-            name = _key_lookup(model_class).get(item)
-            if name is None:  # an extra key, or a model-level error
-                text += f".{item}" if text else item
-                current = None
-                continue
-            key = display_key(model_class, name)
-            text += f".{key}" if text else key
-            current = model_class.model_fields[name].annotation
-        elif origin in (list, tuple) and isinstance(item, int):
-            text += f"[{item}]"
-            args = get_args(annotation)
-            current = args[0] if args else None
-        elif origin in (dict, Mapping):
-            text += f".{item}" if text else str(item)
-            args = get_args(annotation)
-            current = args[1] if len(args) == 2 else None
-        else:
-            # Inside a union pydantic adds member tags ('int', "literal['auto','all']") that
-            # mean nothing to a user: the key so far is the precise one.
-            break
-    return text
-
-
-def by_field_name(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
-    """`data` with the keys of `model` (and of its nested models) renamed to field names.
-
-    Unknown keys are kept as they are: a source's job is to report them, not this one's.
-    """
-    lookup = _key_lookup(model)
-    result: dict[str, Any] = {}
-    for key, value in data.items():
-        name = lookup.get(key)
-        if name is None:
-            result[key] = value
-            continue
-        result[name] = _value_by_field_name(model.model_fields[name].annotation, value)
-    return result
-
-
-def _value_by_field_name(annotation: Any, value: Any) -> Any:
-    nested = _model_class(annotation)
-    if nested is not None and isinstance(value, Mapping):
-        return by_field_name(nested, value)
-    unwrapped = _unwrap(annotation)
-    if get_origin(unwrapped) is list and isinstance(value, list):
-        args = get_args(unwrapped)
-        item_model = _model_class(args[0]) if args else None
-        if item_model is not None:
-            return [by_field_name(item_model, v) if isinstance(v, Mapping) else v for v in value]
-    return value
-
-
-def unknown_keys(model: type[BaseModel], data: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys in `data` that no field of `model` (or of its nested models) reads."""
-    lookup = _key_lookup(model)
-    found: list[str] = []
-    for key, value in data.items():
-        path = f"{prefix}.{key}" if prefix else key
-        name = lookup.get(key)
-        if name is None:
-            found.append(path)
-            continue
-        annotation = model.model_fields[name].annotation
-        nested = _model_class(annotation)
-        if nested is not None and isinstance(value, Mapping):
-            found.extend(unknown_keys(nested, value, path))
-            continue
-        unwrapped = _unwrap(annotation)
-        if get_origin(unwrapped) is list and isinstance(value, list):
-            args = get_args(unwrapped)
-            item_model = _model_class(args[0]) if args else None
-            if item_model is not None:
-                for i, item in enumerate(value):
-                    if isinstance(item, Mapping):
-                        found.extend(unknown_keys(item_model, item, f"{path}[{i}]"))
-    return found
-
-
-# --- the settings model -------------------------------------------------------------------------
 
 # winston's syslog levels (the TS simulator's logLevel values), winston's npm levels, then loguru's.
 _LOG_LEVELS: dict[str, str] = {
@@ -362,90 +136,6 @@ class StationTemplateUrl(ProvisionedStationsKey, _Section):
     number_of_stations: int = Field(ge=0)
 
 
-# Keys of older TS configurations that the TS simulator still converts (with a warning).
-_RENAMED_KEYS: dict[str, tuple[str, ...]] = {
-    "supervisionURLs": ("supervisionUrls",),
-    "stationTemplateURLs": ("stationTemplateUrls",),
-    "uiWebSocketServer": ("uiServer",),
-    "workerProcess": ("worker", "processType"),
-    "workerStartDelay": ("worker", "startDelay"),
-    "elementStartDelay": ("worker", "elementStartDelay"),
-    "chargingStationsPerWorker": ("worker", "elementsPerWorker"),
-    "workerPoolMinSize": ("worker", "poolMinSize"),
-    "workerPoolMaxSize": ("worker", "poolMaxSize"),
-    "workerPoolStrategy": ("worker", "poolStrategy"),
-}
-
-
-# Newer TS configurations group the log keys in a `log` section and rename a worker key.
-_NESTED_RENAMED_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("log", "statisticsInterval"): ("logStatisticsInterval",),
-    ("log", "console"): ("logConsole",),
-    ("log", "format"): ("logFormat",),
-    ("log", "rotate"): ("logRotate",),
-    ("log", "maxFiles"): ("logMaxFiles",),
-    ("log", "level"): ("logLevel",),
-    ("log", "file"): ("logFile",),
-    ("log", "errorFile"): ("logErrorFile",),
-    ("worker", "elementAddDelay"): ("worker", "elementStartDelay"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _LoadInputs:
-    file_data: Mapping[str, Any]
-    environ: Mapping[str, str] | None
-
-
-# How load_settings hands the parsed file and the injected environment to the sources that
-# settings_customise_sources (a classmethod, called inside the constructor) builds.
-_LOAD_INPUTS: ContextVar[_LoadInputs | None] = ContextVar("evsim_settings_inputs", default=None)
-
-
-class _EnvironSource(EnvSettingsSource):
-    """EVSIM_* variables from an injected mapping (tests) or os.environ."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str] | None):
-        self._environ = environ
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        if self._environ is None:
-            return super()._load_env_vars()
-        env_vars: Mapping[str, str | None] = parse_env_vars(
-            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
-        )
-        return env_vars
-
-
-class _ByFieldName(PydanticBaseSettingsSource):
-    """Another source's values, keyed by field names (see the module docstring)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource):
-        super().__init__(settings_cls)
-        self._inner = inner
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # unused: __call__ delegates to the inner source
-
-    def __call__(self) -> dict[str, Any]:
-        return by_field_name(self.settings_cls, self._inner())
-
-
-class _FileSource(PydanticBaseSettingsSource):
-    """The parsed config.json, keyed by field names."""
-
-    def __init__(self, settings_cls: type[BaseSettings], data: Mapping[str, Any]):
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return by_field_name(self.settings_cls, self._data)
-
-
 class Settings(PersistStateKey, BaseSettings):
     """config.json. Attributes are its keys in snake_case; see the README's table."""
 
@@ -526,14 +216,7 @@ class Settings(PersistStateKey, BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        inputs = _LOAD_INPUTS.get()
-        environ = inputs.environ if inputs else None
-        file_data = inputs.file_data if inputs else {}
-        return (
-            _ByFieldName(settings_cls, init_settings),
-            _ByFieldName(settings_cls, _EnvironSource(settings_cls, environ)),
-            _FileSource(settings_cls, file_data),
-        )
+        return settings_sources(settings_cls, init_settings)
 
     @property
     def config_path(self) -> Path:
@@ -584,147 +267,9 @@ class Settings(PersistStateKey, BaseSettings):
         )
 
 
-def _apply_renamed_keys(data: dict[str, Any], file: Path) -> dict[str, Any]:
-    data = dict(data)
-    for old, new in _RENAMED_KEYS.items():
-        if old not in data:
-            continue
-        value = data.pop(old)
-        section = data
-        for part in new[:-1]:
-            existing = section.get(part)
-            section[part] = dict(existing) if isinstance(existing, Mapping) else {}
-            section = section[part]
-        if new[-1] in section:
-            logger.warning("{}: deprecated key {!r} ignored, {!r} is set", file, old, ".".join(new))
-        else:
-            section[new[-1]] = value
-            logger.warning("{}: deprecated key {!r} read as {!r}", file, old, ".".join(new))
-    return data
-
-
-def _apply_nested_renamed_keys(data: dict[str, Any], file: Path) -> dict[str, Any]:
-    """Keys of newer TS sections (`log.file`) moved to evsim's keys (`logFile`). What the
-    section holds besides (`log.enabled`, `log.maxSize`) stays, to be reported unknown."""
-    data = dict(data)
-    for (section_key, old), new in _NESTED_RENAMED_KEYS.items():
-        section = data.get(section_key)
-        if not isinstance(section, Mapping) or old not in section:
-            continue
-        rest = {key: value for key, value in section.items() if key != old}
-        if rest:
-            data[section_key] = rest
-        else:
-            del data[section_key]
-        target = data
-        for part in new[:-1]:
-            existing = target.get(part)
-            target[part] = dict(existing) if isinstance(existing, Mapping) else {}
-            target = target[part]
-        shown_old, shown_new = f"{section_key}.{old}", ".".join(new)
-        if new[-1] in target:
-            logger.warning("{}: key {!r} ignored, {!r} is set", file, shown_old, shown_new)
-        else:
-            target[new[-1]] = section[old]
-            logger.warning("{}: key {!r} read as {!r}", file, shown_old, shown_new)
-    return data
-
-
-def _nest_dotted(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """{'worker.process_type': x} -> {'worker': {'process_type': x}} (CLI flags name leaves)."""
-    nested: dict[str, Any] = {}
-    for key, value in overrides.items():
-        *parents, leaf = key.split(".")
-        section = nested
-        for part in parents:
-            section = section.setdefault(part, {})
-        if isinstance(value, Mapping) and isinstance(section.get(leaf), dict):
-            section[leaf].update(value)
-        else:
-            section[leaf] = value
-    return nested
-
-
-def _contains(data: Mapping[str, Any], path: list[str]) -> bool:
-    current: Any = data
-    for part in path:
-        if not isinstance(current, Mapping) or part not in current:
-            return False
-        current = current[part]
-    return True
-
-
-def _field_path(loc: tuple[int | str, ...]) -> list[str]:
-    """The leading field names of an error location (pydantic reports them by name here)."""
-    path: list[str] = []
-    for item in loc:
-        if not isinstance(item, str):
-            break
-        path.append(item)
-    return path
-
-
-def _environment_source(path: list[str], environ: Mapping[str, str] | None) -> str:
-    """'environment EVSIM_WORKER__POOL_MAX_SIZE' when that variable (or a parent's) is set."""
-    names = {name.upper() for name in (os.environ if environ is None else environ)}
-    for depth in range(len(path), 0, -1):
-        candidate = ENV_PREFIX + "__".join(path[:depth]).upper()
-        if candidate in names:
-            return f"environment {candidate}"
-    return ENVIRONMENT_SOURCE
-
-
-def load_settings(
-    config_path: Path,
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Settings:
-    """config.json at `config_path`, under EVSIM_* variables (`environ`, default os.environ)
-    and `overrides` (field names or keys, nested mappings or dotted keys).
-
-    Raises ConfigError for a missing or invalid file, a wrong value, an unknown override.
-    """
-    config_path = Path(config_path)
-    file_data = _apply_renamed_keys(read_json_file(config_path), config_path)
-    file_data = _apply_nested_renamed_keys(file_data, config_path)
-    for key in unknown_keys(Settings, file_data):
-        logger.warning("{}: unknown key {!r} ignored", config_path, key)
-
-    override_data = by_field_name(Settings, _nest_dotted(overrides or {}))
-    unknown_overrides = unknown_keys(Settings, override_data)
-    if unknown_overrides:
-        raise ConfigError(OVERRIDES_SOURCE, unknown_overrides[0], "unknown setting")
-
-    token = _LOAD_INPUTS.set(_LoadInputs(file_data, environ))
-    try:
-        settings = Settings(**override_data)
-    except SettingsError as exc:
-        # Raised while decoding the JSON value of an environment variable.
-        match = re.search(r'field "(\w+)"', str(exc))
-        name = match.group(1) if match else ""
-        key = display_key(Settings, name) if name in Settings.model_fields else name
-        raise ConfigError(
-            _environment_source([name], environ), key, "the value is not valid JSON"
-        ) from None
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = _field_path(first["loc"])
-        if _contains(override_data, path):
-            source: str | Path = OVERRIDES_SOURCE
-        elif _contains(by_field_name(Settings, _EnvironSource(Settings, environ)()), path):
-            source = _environment_source(path, environ)
-        else:
-            source = config_path
-        raise ConfigError.from_validation_error(source, Settings, exc) from None
-    finally:
-        _LOAD_INPUTS.reset(token)
-    settings._config_path = config_path
-    return settings
-
-
 __all__ = [
     "DEFAULT_CONFIG_PATH",
-    "ConfigError",
+    "ENV_PREFIX",
     "PerformanceStorageSettings",
     "Settings",
     "StationTemplateUrl",
@@ -733,6 +278,4 @@ __all__ = [
     "UIServerOptions",
     "UIServerSettings",
     "WorkerSettings",
-    "load_settings",
-    "read_json_file",
 ]

@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from simulator.config import _NESTED_RENAMED_KEYS, _RENAMED_KEYS, Settings, display_key
+from simulator.config import Settings
+from simulator.config_loading import _NESTED_RENAMED_KEYS, _RENAMED_KEYS
+from simulator.model_keys import display_key
 from simulator.seed_keys import SeedRow, load_seed_rows
 from simulator.template_model import _RENAMED_TEMPLATE_KEYS, StationTemplate, no_behaviour_reason
 

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from simulator.config import ConfigError, Settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
 from simulator.file_watch import FileWatcher
 from simulator.performance import open_storage_for
 from simulator.plan import StationSpec, plan_stations

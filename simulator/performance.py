@@ -11,7 +11,8 @@ from typing import Any
 
 from loguru import logger
 
-from simulator.config import ConfigError, Settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
 from simulator.stats import Statistics, statistics_data
 from simulator.storage import (
     NoStorage,

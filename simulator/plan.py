@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from loguru import logger
 
-from simulator.config import ConfigError, Settings, SupervisionUrlDistribution
+from simulator.config import Settings, SupervisionUrlDistribution
+from simulator.config_error import ConfigError
 from simulator.identity import (
     hash_id_of,
     identity_json,

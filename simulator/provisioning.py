@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from simulator.config import ConfigError, Settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
 from simulator.plan import StationSpec, plan_added_stations
 from simulator.template_model import StationTemplate
 

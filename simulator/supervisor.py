@@ -16,7 +16,8 @@ from typing import Any
 
 from loguru import logger
 
-from simulator.config import ConfigError, Settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
 from simulator.fleet_summary import FleetCounts, command_lines, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for

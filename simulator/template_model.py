@@ -23,13 +23,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from simulator.config import (
-    ConfigError,
-    SupervisionUrls,
-    check_ws_urls,
-    display_key,
-    read_json_file,
-)
+from simulator.config import SupervisionUrls, check_ws_urls
+from simulator.config_error import ConfigError
+from simulator.config_loading import read_json_file
 from simulator.meter_vocabulary import (
     ChargePointStatus,
     Location,
@@ -39,6 +35,7 @@ from simulator.meter_vocabulary import (
     UnitOfMeasure,
     ValueFormat,
 )
+from simulator.model_keys import display_key
 from simulator.newer_keys import ConnectorPowerKey, FirmwareNewerKeys, StationNewerKeys
 
 IdTagDistribution = Literal["random", "round-robin", "connector-affinity"]

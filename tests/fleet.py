@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.config import Settings, load_settings
+from simulator.config import Settings
+from simulator.config_loading import load_settings
 from simulator.plan import StationSpec, plan_stations
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.plan import plan_stations
 from simulator.station import schemas
 from simulator.station.station import ChargingStation

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simulator.config import ConfigError
+from simulator.config_error import ConfigError
 from simulator.csms import CentralSystem
 from simulator.template_model import load_template
 from tests.test_station import booted, make_station

@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from simulator.config import ConfigError, Settings, load_settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
+from simulator.config_loading import load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 

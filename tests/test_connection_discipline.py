@@ -17,7 +17,7 @@ from ocpp.v16 import call
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.station.clock import SystemClock
 from simulator.station.connect_rate import ConnectRate

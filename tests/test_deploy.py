@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.plan import plan_stations
 from tests.fleet import REPO
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import pytest
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.csms.report import TransactionRecord
 from simulator.supervisor import Supervisor

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from simulator.config import ConfigError
+from simulator.config_error import ConfigError
 from simulator.station.ocpp16.firmware_management import (
     SEMVER_PATTERN,
     raised_version,

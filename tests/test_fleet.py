@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.supervisor import Supervisor
 from simulator.ui.server import UiServer

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.config import ConfigError
+from simulator.config_error import ConfigError
 from simulator.csms import CentralSystem
 from simulator.station.meter_values import MeterState
 from simulator.station.ocpp16.firmware_management import update_firmware

@@ -18,7 +18,7 @@ import pytest
 from loguru import logger
 
 from simulator.cli import configure_main_logging
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.station.host import StationHost
 from simulator.supervisor import pool_options
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.plan import plan_stations
 from simulator.station.host import StationHost
 from simulator.supervisor import pool_options

@@ -19,7 +19,7 @@ import orjson
 import pytest
 from loguru import logger
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.plan import StationSpec
 from simulator.station.host import StationHost
 from simulator.station.persistence import (

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from simulator.config import Settings, load_settings
+from simulator.config import Settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.plan import plan_stations
 from simulator.provisioning import indexes_to_add, plan_additions, provisioned_indexes

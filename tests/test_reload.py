@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from simulator.config import Settings, load_settings
+from simulator.config import Settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.file_watch import FileWatcher
 from simulator.live_reload import LiveReload, read_id_tags

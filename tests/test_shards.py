@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.cli import load_sharded
-from simulator.config import ConfigError, load_settings
+from simulator.config_error import ConfigError
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.plan import plan_stations
 from simulator.shards import orchestrated_shard_index, shard_block

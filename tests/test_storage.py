@@ -15,7 +15,8 @@ import pymongo
 import pytest
 from loguru import logger
 
-from simulator.config import PerformanceStorageSettings, load_settings
+from simulator.config import PerformanceStorageSettings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.stats import Statistics, statistics_data
 from simulator.storage import (

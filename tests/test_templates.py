@@ -16,7 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from loguru import logger
 
-from simulator.config import ConfigError, Settings, load_settings
+from simulator.config import Settings
+from simulator.config_error import ConfigError
+from simulator.config_loading import load_settings
 from simulator.identity import (
     make_hash_id,
     make_serial_number,

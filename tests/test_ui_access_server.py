@@ -25,7 +25,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 from simulator.cli import main
-from simulator.config import ConfigError
+from simulator.config_error import ConfigError
 from simulator.supervisor import Supervisor
 from simulator.ui import procedures
 from simulator.ui.server import UiServer

@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.supervisor import Supervisor
 from simulator.ui import procedures
 from simulator.ui.server import UiServer

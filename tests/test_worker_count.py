@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from simulator.config import WorkerSettings, load_settings
+from simulator.config import WorkerSettings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.pool_options import pool_options
 from simulator.supervisor import Supervisor

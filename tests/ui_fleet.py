@@ -18,7 +18,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from simulator.config import load_settings
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
 from simulator.supervisor import Supervisor
 from simulator.ui.server import UiServer

@@ -21,7 +21,7 @@ import orjson
 from aiohttp import WSMsgType, web
 from loguru import logger
 
-from simulator.config import ConfigError
+from simulator.config_error import ConfigError
 from simulator.supervisor import Supervisor
 from simulator.ui.access import FORWARDED_HEADERS, AccessRequest, exposure_warnings, refusal
 from simulator.ui.credentials import credentials_match, header_credentials, request_credentials
