@@ -161,6 +161,63 @@ def test_only_the_station_and_its_host_name_charging_station() -> None:
     assert naming - MAY_NAME_CHARGING_STATION == set()
 
 
+# What the version-neutral core may not reach (issue 14): the OCPP-J layer, the socket, the
+# station that composes it and every version's adapter.
+CORE = "simulator.station.core"
+CORE_MAY_NOT_IMPORT = (
+    "websockets",
+    "simulator.station.rpc",
+    "simulator.station.frames",
+    "simulator.station.schemas",
+    "simulator.station.connection",
+    "simulator.station.dispatch",
+    "simulator.station.lifecycle",
+    "simulator.station.station",
+    "simulator.station.host",
+    "simulator.station.ocpp16",
+    "simulator.station.ocpp201",
+)
+ADAPTERS = ("simulator.station.ocpp16", "simulator.station.ocpp201")
+
+
+def _external_imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_core_imports_no_session_socket_station_or_adapter() -> None:
+    reaching = {
+        f"{relative(path)} -> {target}"
+        for path in source_files(ROOT)
+        if _within(module_name(ROOT, path), CORE)
+        for target in _external_imports(path)
+        if any(_within(target, banned) for banned in CORE_MAY_NOT_IMPORT)
+    }
+
+    assert reaching == set()
+
+
+def test_no_adapter_imports_another() -> None:
+    reaching = {
+        f"{relative(path)} -> {target}"
+        for path in source_files(ROOT)
+        for own in ADAPTERS
+        if _within(module_name(ROOT, path), own)
+        for target in _external_imports(path)
+        for other in ADAPTERS
+        if other != own and _within(target, other)
+    }
+
+    assert reaching == set()
+
+
 def test_no_source_file_is_over_500_lines_but_the_shrinking_list() -> None:
     over = {
         relative(path)
