@@ -106,12 +106,22 @@ SupervisionUrls = Annotated[list[str], NoDecode, BeforeValidator(supervision_url
 
 class WorkerSettings(_Section):
     process_type: WorkerProcessType = "workerSet"
+    """`workerSet` (a new worker each elementsPerWorker stations), `staticPool` (poolMaxSize
+    workers), `dynamicPool` (from poolMinSize to poolMaxSize)"""
     start_delay: int = Field(default=500, ge=0, description="ms between worker starts (workerSet)")
     element_start_delay: int = Field(default=0, ge=0, description="ms between station starts")
     elements_per_worker: Annotated[int, Field(ge=1)] | Literal["auto", "all"] = "auto"
+    """stations per worker (workerSet); `auto` (the default, as the TS 4.x README has it: one worker
+    per core, more only when a worker's share passes the open-file limit; stations spread over them,
+    added ones too) or `all` (one worker); a number making more than 4 x cores workers logs a
+    warning"""
     pool_min_size: int = Field(default=4, ge=0)
+    """workers a dynamic pool keeps when idle"""
     pool_max_size: int = Field(default=16, ge=1)
+    """workers of a static pool; the most a dynamic pool opens"""
     pool_strategy: PoolStrategy = "ROUND_ROBIN"
+    """poolifier's worker choice strategy: `ROUND_ROBIN`, or `LEAST_USED` and the other names
+    (placed on the worker with fewest stations)"""
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> WorkerSettings:
@@ -126,14 +136,21 @@ class WorkerSettings(_Section):
 
 class PerformanceStorageSettings(_Section):
     enabled: bool = False
+    """write performance records"""
     type: Literal["jsonfile", "sqlite", "mongodb", "none"] = "jsonfile"
+    """`jsonfile`, `sqlite`, `mongodb` or `none`"""
     # The TS README writes the key `URI`, its code reads `uri`. None: the sink's own default.
     uri: str | None = Field(default=None, validation_alias=AliasChoices("uri", "URI"))
+    """where: `file:///abs/path.json`, `sqlite:///rel.db` (relative to stateDir),
+    `mongodb://host:port/db`; none: the type's default under stateDir (also read as `URI`)"""
 
 
 class StationTemplateUrl(ProvisionedStationsKey, _Section):
     file: str = Field(min_length=1)
+    """template file: next to config.json, then in its `station-templates/`, then in
+    `../templates/`; absolute paths and file:// URLs as is"""
     number_of_stations: int = Field(ge=0)
+    """stations made from the template"""
 
 
 class Settings(PersistStateKey, BaseSettings):
@@ -149,36 +166,67 @@ class Settings(PersistStateKey, BaseSettings):
         env_prefix_target="all",
         env_nested_delimiter="__",
         case_sensitive=False,
+        # A field's meaning is the docstring under it (the configuration reference).
+        use_attribute_docstrings=True,
     )
 
     supervision_urls: SupervisionUrls = []
+    """CSMS URL or list of URLs (`ws://`, `wss://`); a station connects to `<url>/<stationId>`. A
+    template's own supervisionUrls win"""
     supervision_url_distribution: SupervisionUrlDistribution = "charging-station-affinity"
+    """which of several supervisionUrls a station takes: `round-robin` (by global station index),
+    `random` (seeded by `seed`), `charging-station-affinity` (stable hash of the station id)"""
     log_statistics_interval: int = Field(default=60, ge=0)
+    """seconds between fleet summaries in the log and performance record writes (0: no summary;
+    records then every 60 s); changes live"""
     log_console: bool = False
+    """log to stderr as well"""
     log_format: str = "simple"
+    """`simple` (one text line per record) or `json` (one JSON object per line). Other winston
+    formats cannot exist here: a warning, then `simple`"""
     log_rotate: bool = True
+    """rotate logFile and logErrorFile daily (at the first record of a new day; a file left from an
+    earlier day is rotated at start). The supervisor rotates; worker processes reopen the files it
+    rotated"""
     log_max_files: int = Field(default=7, ge=0)
+    """rotated files kept per log file when logRotate is on; older ones deleted"""
     log_level: str = "info"
+    """lowest level logged: winston's names (emerg, alert, crit, error, warning, notice, info, http,
+    verbose, debug, silly) or loguru's (trace, success, critical)"""
     log_file: str = "combined.log"
+    """file receiving every record at logLevel and above, relative to the config file's directory;
+    empty: none"""
     log_error_file: str = "error.log"
+    """file receiving the error records (ERROR and above) of the supervisor and worker processes,
+    relative to the config file's directory; empty: none"""
     worker: WorkerSettings = WorkerSettings()
+    """how stations are spread over worker processes"""
     ui_server: UIServerSettings = UIServerSettings()
+    """the UI server: WebSocket protocol `ui0.0.1`, HTTP procedures, web page, /metrics"""
     performance_storage: PerformanceStorageSettings = PerformanceStorageSettings()
+    """where per-station performance records are written"""
     station_template_urls: list[StationTemplateUrl] = []
+    """the templates to run and how many stations of each"""
     # evsim additions
     seed: int = 0
+    """evsim: run seed of every station's randomness (serial numbers, connectors, ATG, random URL
+    distribution): a seed replays the same fleet"""
     state_dir: Path = Path("state")
+    """evsim: directory of persisted station state and default performance records"""
     shard_index: int = Field(default=0, ge=0)
+    """evsim: which shard of the fleet this instance runs (0-based)"""
     shard_count: int = Field(default=1, ge=1)
-    # New connections per second per worker process, burst one second's worth; 0: no limit.
+    """evsim: number of instances the fleet is split over"""
     # 400: just under what a worker sustains anyway (10k stations boot in ~11 s on 2 workers,
     # ~450/s each), so a ramp is barely slowed, while a 10k CSMS restart peaks at ~1,700
     # instead of ~3,900 connections/s (bench/reconnect_storm.py).
     connection_rate_per_worker: float = Field(default=400.0, ge=0)
-    # A transaction message leaves only once the station state holding it is on disk (true):
-    # a killed simulator never forgets what it told the CSMS. false: the state is written
-    # within 10 s, messages do not wait; less CPU, and a kill may lose or repeat up to that.
+    """evsim: new station connections per second per worker process (a burst of one second's worth);
+    0: no limit"""
     state_write_ahead: bool = True
+    """evsim: a transaction message leaves only once the station state holding it is on disk (a
+    killed simulator never forgets what it told the CSMS); false: the state is written within 10 s
+    and messages do not wait (less CPU; a kill may lose or repeat up to that)"""
 
     _config_path: Path = PrivateAttr(default=DEFAULT_CONFIG_PATH)
 

@@ -9,5 +9,10 @@ from pydantic.alias_generators import to_camel
 
 class Section(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore"
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        extra="ignore",
+        # A field's meaning is the docstring under it (the configuration reference).
+        use_attribute_docstrings=True,
     )

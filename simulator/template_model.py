@@ -14,141 +14,32 @@ from typing import Any, Literal, get_args
 from loguru import logger
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
-from pydantic.fields import FieldInfo
 
 from simulator.config import SupervisionUrls, check_ws_urls
 from simulator.config_error import ConfigError
 from simulator.config_loading import read_json_file
-from simulator.meter_vocabulary import (
-    ChargePointStatus,
-    Location,
-    Measurand,
-    Phase,
-    ReadingContext,
-    UnitOfMeasure,
-    ValueFormat,
-)
 from simulator.model_keys import display_key
-from simulator.newer_keys import ConnectorPowerKey, FirmwareNewerKeys, StationNewerKeys
+from simulator.newer_keys import StationNewerKeys
+from simulator.template_sections import (
+    NO_BEHAVIOUR,
+    AutomaticTransactionGeneratorTemplate,
+    CommandsSupport,
+    ConfigurationKey,
+    ConnectorTemplate,
+    FirmwareUpgrade,
+    SampledValueTemplate,
+    StationConfiguration,
+    TemplateModel,
+    no_behaviour_reason,
+)
 
-IdTagDistribution = Literal["random", "round-robin", "connector-affinity"]
 # "2.0" means 2.0.1, as in the TS simulator; load_template refuses both until evsim speaks it.
 OcppVersion = Literal["1.6", "2.0", "2.0.1"]
-
-# Marks a field (json_schema_extra) evsim accepts without a behaviour, with the reason:
-# load_template warns when a template sets it, the configuration reference says so.
-NO_BEHAVIOUR = "noBehaviour"
-
-
-class _TemplateModel(BaseModel):
-    # extra="allow": templates in the wild carry keys of newer TS versions; they are kept
-    # (model_extra) and load_template warns about each once.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, frozen=True, extra="allow"
-    )
-
-
-class SampledValueTemplate(_TemplateModel):
-    """One entry of a connector's MeterValues: what to measure and around which value."""
-
-    unit: UnitOfMeasure | None = None
-    measurand: Measurand | None = None
-    phase: Phase | None = None
-    context: ReadingContext | None = Field(
-        default=None,
-        json_schema_extra={NO_BEHAVIOUR: "a sample's context is the moment it is taken"},
-    )
-    location: Location | None = None
-    format: ValueFormat | None = Field(
-        default=None, json_schema_extra={NO_BEHAVIOUR: "values are sent Raw, never signed"}
-    )
-    # TS templates write numbers as strings ("5000"); pydantic's lax mode reads both.
-    value: float | None = None
-    fluctuation_percent: float | None = Field(default=None, ge=0)
-    minimum_value: float | None = Field(
-        default=None, json_schema_extra={NO_BEHAVIOUR: "not used yet"}
-    )
-
-
-class ConnectorTemplate(ConnectorPowerKey, _TemplateModel):
-    boot_status: ChargePointStatus | None = None
-    meter_values: list[SampledValueTemplate] = Field(default_factory=list, alias="MeterValues")
-
-
-class ConfigurationKey(_TemplateModel):
-    key: str = Field(min_length=1)
-    readonly: bool = False
-    value: str | None = None
-    visible: bool = True
-    reboot: bool = False
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _as_ocpp_string(cls, value: Any) -> Any:
-        # OCPP configuration values are strings; templates sometimes hold JSON numbers or
-        # booleans, written the way the TS simulator would send them.
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return str(value)
-        return value
-
-
-class StationConfiguration(_TemplateModel):
-    configuration_key: list[ConfigurationKey] = Field(default_factory=list)
-
-
-class AutomaticTransactionGeneratorTemplate(_TemplateModel):
-    """The AutomaticTransactionGenerator section; defaults are the TS simulator's."""
-
-    enable: bool = False
-    min_duration: int = Field(default=60, ge=0)
-    max_duration: int = Field(default=120, ge=0)
-    min_delay_between_two_transactions: int = Field(default=15, ge=0)
-    max_delay_between_two_transactions: int = Field(default=30, ge=0)
-    probability_of_start: float = Field(default=1.0, ge=0, le=1)
-    stop_after_hours: float = Field(default=0.25, ge=0)
-    stop_on_connection_failure: bool = True
-    require_authorize: bool = True
-    id_tag_distribution: IdTagDistribution = "random"
-
-    @model_validator(mode="after")
-    def _ranges(self) -> AutomaticTransactionGeneratorTemplate:
-        if self.min_duration > self.max_duration:
-            raise ValueError(
-                f"minDuration ({self.min_duration}) is above maxDuration ({self.max_duration})"
-            )
-        if self.min_delay_between_two_transactions > self.max_delay_between_two_transactions:
-            raise ValueError(
-                "minDelayBetweenTwoTransactions is above maxDelayBetweenTwoTransactions"
-            )
-        return self
-
-
-class CommandsSupport(_TemplateModel):
-    """Empty means every implemented command is supported."""
-
-    incoming_commands: dict[str, bool] = Field(default_factory=dict)
-    outgoing_commands: dict[str, bool] = Field(default_factory=dict)
-
-
-class FirmwareUpgrade(FirmwareNewerKeys, _TemplateModel):
-    """`firmwareUpgrade`: how an UpdateFirmware (OCPP 1.6 section 5.19) goes. `reset` and
-    `failureStatus` and `versionUpgrade` as in the TS simulator (without versionUpgrade the
-    version comes from the location); the durations are evsim's own."""
-
-    download_seconds: float = Field(default=5, ge=0)
-    install_seconds: float = Field(default=5, ge=0)
-    failure_status: Literal["DownloadFailed", "InstallationFailed"] | None = None
-    reset: bool = True
-
 
 # (key, attribute) -> default, by currentOutType.
 _DEFAULTS_BY_CURRENT: dict[str, dict[tuple[str, str], int]] = {
@@ -157,83 +48,153 @@ _DEFAULTS_BY_CURRENT: dict[str, dict[tuple[str, str], int]] = {
 }
 
 
-class StationTemplate(StationNewerKeys, _TemplateModel):
+class StationTemplate(StationNewerKeys, TemplateModel):
     """A station template. Attributes are its keys in snake_case; see the README's table."""
 
     supervision_urls: SupervisionUrls = Field(default_factory=list)
+    """CSMS URL or list of URLs (`ws://`, `wss://`); a station connects to `<url>/<stationId>`. A
+    template's own supervisionUrls win"""
     supervision_user: str = ""
+    """HTTP basic auth user towards the CSMS"""
     supervision_password: str = Field(default="", repr=False)
+    """HTTP basic auth password towards the CSMS"""
     supervision_url_ocpp_configuration: bool = False
+    """let a vendor OCPP configuration key set the supervision URL"""
     supervision_url_ocpp_key: str = "ConnectionUrl"
+    """that vendor key's name"""
     ocpp_version: OcppVersion = "1.6"
+    """OCPP version: `1.6`; `2.0` (read as 2.0.1) and `2.0.1` stop the start: not available yet"""
     ocpp_protocol: Literal["json"] = "json"
+    """OCPP protocol: `json` (OCPP-J) only; `soap` stops the start"""
     ocpp_strict_compliance: bool = False
+    """strict adherence to the OCPP 1.6 specification"""
     ocpp_persistent_configuration: bool = True
+    """persist OCPP configuration keys by hashId"""
     station_info_persistent_configuration: bool = True
+    """persist station information by hashId"""
     # evsim: the bound of the station's transaction message queue (section 3.7), past which the
     # oldest MeterValues that are no transaction boundary are dropped.
     transaction_queue_max_length: int = Field(default=1000, ge=1)
+    """evsim: bound of the queue of transaction messages kept while offline; past it the oldest
+    MeterValues that are no transaction boundary are dropped"""
     ws_options: dict[str, Any] = Field(default_factory=dict)
+    """node `ws` client options with a websockets equivalent: `handshakeTimeout` (ms),
+    `perMessageDeflate`, `maxPayload`, `headers`, TLS `ca`, `cert`, `key`, `passphrase`,
+    `rejectUnauthorized`; the other (Node-only) options are ignored"""
     authorization_file: str = ""
+    """JSON list of idTags for the ATG and local authorization, relative to the config file's
+    directory; watched and pushed to the stations when it changes (also read as `idTagsFile`)"""
     base_name: str = ""
+    """station id prefix: `<baseName>-<instance><index:04d><nameSuffix>`"""
     name_suffix: str = ""
+    """station id suffix"""
     fixed_name: bool = False
+    """the station id is baseName alone (one station per template)"""
     charge_point_model: str = ""
+    """BootNotification chargePointModel; part of the hashId"""
     charge_point_vendor: str = ""
+    """BootNotification chargePointVendor; part of the hashId"""
     charge_point_serial_number_prefix: str = ""
+    """BootNotification chargePointSerialNumber prefix; a suffix from the run seed and station id
+    completes it"""
     charge_box_serial_number_prefix: str = ""
+    """BootNotification chargeBoxSerialNumber prefix (deprecated in OCPP 1.6, still sent)"""
     # Not in the TS README's table, but BootNotification fields the TS simulator reads.
     meter_serial_number_prefix: str = ""
+    """BootNotification meterSerialNumber prefix"""
     # BootNotification.req bounds them (meterType CiString25, iccid and imsi CiString20): a
     # longer value is a template error rather than a boot the CSMS must refuse.
     meter_type: str = Field(default="", max_length=25)
+    """BootNotification meterType (at most 25 characters); part of the hashId, as in the TS
+    simulator"""
     iccid: str = Field(default="", max_length=20)
+    """BootNotification iccid (at most 20 characters)"""
     imsi: str = Field(default="", max_length=20)
+    """BootNotification imsi (at most 20 characters)"""
     firmware_version: str = ""
+    """BootNotification firmwareVersion (UpdateFirmware replaces it)"""
     power: float | list[float] | None = None
+    """station maximum power (a list: one value drawn per station), in powerUnit"""
     power_shared_by_connectors: bool = False
+    """the station power is shared by the charging connectors"""
     power_unit: Literal["W", "kW"] = "W"
+    """unit of power: `W` or `kW`"""
     current_out_type: Literal["AC", "DC"] = "AC"
+    """`AC` or `DC`"""
     voltage_out: int = Field(default=230, gt=0)  # DC default (400) set by _current_defaults
+    """output voltage (V)"""
     number_of_phases: Literal[0, 1, 3] = 3  # DC default (0) set by _current_defaults
+    """phases: 0 (DC), 1 or 3"""
     number_of_connectors: int | list[int] | None = None
+    """connector count (a list: one value drawn per station); without it, the Connectors defined"""
     use_connector_id0: bool = True
+    """keep the template's connector 0 definition"""
     random_connectors: bool = False
+    """shuffle the connector definitions over the connector ids"""
     reset_time: int = Field(default=60, ge=0)
-    # evsim: seconds between the Reset.conf leaving and the close, so the CSMS reads it first.
+    """seconds a Reset keeps the station away"""
     reset_close_delay: float = Field(default=1.0, ge=0)
+    """evsim: seconds between the Reset.conf leaving and the WebSocket closing (so the CSMS reads
+    the answer first); resetTime counts from the close"""
     auto_register: bool = False
+    """consider the station registered without an accepted BootNotification"""
     auto_reconnect_max_retries: int = Field(default=-1, ge=-1)
+    """reconnect attempts before giving up (-1: forever)"""
     reconnect_exponential_delay: bool = False
+    """capped exponential back-off with jitter between reconnects (else ConnectionTimeOut +/- 20
+    %)"""
     registration_max_retries: int = Field(default=-1, ge=-1)
+    """BootNotification attempts while not accepted (-1: forever)"""
     amperage_limitation_ocpp_key: str | None = None
+    """OCPP key holding the amperage limit (per phase and connector on AC, station-wide on DC)"""
     amperage_limitation_unit: Literal["A", "cA", "dA", "mA"] = "A"
+    """unit of that key's value: `A`, `cA`, `dA`, `mA`"""
     enable_statistics: bool = True
+    """keep the station's statistics and performance record"""
     must_authorize_at_remote_start: bool = True
+    """authorize a remote start first when AuthorizeRemoteTxRequests is on"""
     payload_schema_validation: bool = True
+    """validate outgoing CALLs, incoming answers and our replies against the OCPP 1.6 JSON schemas
+    (incoming CALLs always are)"""
     begin_end_meter_values: bool = False
+    """send Transaction.Begin and Transaction.End MeterValues"""
     # Read through out_of_order_end_meter_values, which ocppStrictCompliance overrules.
     requested_out_of_order_end_meter_values: bool = Field(
         default=False, alias="outOfOrderEndMeterValues"
     )
+    """send the Transaction.End MeterValues after StopTransaction"""
     metering_per_transaction: bool = True
+    """energy register per transaction (meterStart 0), else per connector (monotone across
+    transactions)"""
     transaction_data_meter_values: bool = False
+    """StopTransaction carries transactionData"""
     main_voltage_meter_values: bool = True
+    """include the line-to-neutral voltages on three-phase stations"""
     phase_line_to_line_voltage_meter_values: bool = True
+    """include the line-to-line voltages on three-phase stations"""
     custom_value_limitation_meter_values: bool = True
+    """keep fluctuated custom values within the limits"""
     commands_support: CommandsSupport = Field(default_factory=CommandsSupport)
+    """which OCPP commands the station supports; empty: all implemented"""
     firmware_upgrade: FirmwareUpgrade = Field(default_factory=FirmwareUpgrade)
+    """how an UpdateFirmware goes"""
     # evsim failure injection: the first reset attempts that fail (ResetRetries, OCPP 1.6
     # section 9.1.22); 0, the default: every reset succeeds.
     reset_failed_attempts: int = Field(default=0, ge=0)
+    """evsim failure injection: the first reset attempts that fail (ResetRetries); 0: every reset
+    succeeds"""
     configuration: StationConfiguration = Field(
         default_factory=StationConfiguration, alias="Configuration"
     )
+    """the station's OCPP configuration"""
     automatic_transaction_generator: AutomaticTransactionGeneratorTemplate = Field(
         default_factory=AutomaticTransactionGeneratorTemplate,
         alias="AutomaticTransactionGenerator",
     )
+    """the automatic transaction generator (ATG): one loop per connector, every draw from the
+    station's seeded generator"""
     connectors: dict[int, ConnectorTemplate] = Field(default_factory=dict, alias="Connectors")
+    """connector id -> its definition (`0` is the station itself)"""
 
     @property
     def out_of_order_end_meter_values(self) -> bool:
@@ -315,13 +276,6 @@ def _upgrade_keys(raw: dict[str, Any], file: Path) -> dict[str, Any]:
         del data["Evses"]
         logger.warning("{}: key 'Evses' read as 'Connectors' (EVSE grouping ignored)", file)
     return data
-
-
-def no_behaviour_reason(info: FieldInfo) -> str | None:
-    """Why evsim gives the field no behaviour, when it is marked NO_BEHAVIOUR."""
-    extra = info.json_schema_extra
-    reason = extra.get(NO_BEHAVIOUR) if isinstance(extra, dict) else None
-    return reason if isinstance(reason, str) else None
 
 
 def _warn_extra_keys(

@@ -25,7 +25,6 @@ MAY_NAME_CHARGING_STATION = frozenset({"simulator/station/station.py", "simulato
 # drops to MAX_LINES or under must leave it, and no other file may go over.
 OVER_MAX_LINES = frozenset(
     {
-        "simulator/config_reference.py",
         "simulator/station/station.py",
         "simulator/station/transactions.py",
     }

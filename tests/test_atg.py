@@ -7,6 +7,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from simulator.station.id_tags import IdTagDistribution, affinity_index
 from tests.offline_station import ID_TAGS, OfflineStation, make_station, shutdown
 from tests.virtual_clock import VirtualClock
@@ -65,6 +67,10 @@ def sessions(station: OfflineStation) -> list[dict[str, Any]]:
     return out
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.minDelayBetweenTwoTransactions")
+@pytest.mark.key("AutomaticTransactionGenerator.maxDelayBetweenTwoTransactions")
+@pytest.mark.key("AutomaticTransactionGenerator.minDuration")
+@pytest.mark.key("AutomaticTransactionGenerator.maxDuration")
 async def test_sessions_last_between_min_and_max_duration(tmp_path: Path) -> None:
     """The seed's AutomaticTransactionGenerator: minDuration..maxDuration of charging,
     minDelay..maxDelayBetweenTwoTransactions between two, on every connector."""
@@ -82,6 +88,7 @@ async def test_sessions_last_between_min_and_max_duration(tmp_path: Path) -> Non
         await shutdown(station)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.requireAuthorize")
 async def test_every_start_is_authorized_first(tmp_path: Path) -> None:
     """requireAuthorize: Authorize.req (OCPP 1.6 section 4.1) before each StartTransaction."""
     station = await run_generator(tmp_path, 0.5)
@@ -93,6 +100,7 @@ async def test_every_start_is_authorized_first(tmp_path: Path) -> None:
         await shutdown(station)
 
 
+@pytest.mark.key("seed")
 async def test_the_same_seed_replays_the_same_sessions(tmp_path: Path) -> None:
     """Reproducibility: durations, idTags and energies are the same on every run of a seed,
     and another seed gives other sessions."""
@@ -109,6 +117,7 @@ async def test_the_same_seed_replays_the_same_sessions(tmp_path: Path) -> None:
         await shutdown(first)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.probabilityOfStart")
 async def test_probability_of_start_zero_skips_every_transaction(tmp_path: Path) -> None:
     station = await run_generator(
         tmp_path, 0.5, AutomaticTransactionGenerator=atg(probabilityOfStart=0)
@@ -122,6 +131,7 @@ async def test_probability_of_start_zero_skips_every_transaction(tmp_path: Path)
         await shutdown(station)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.stopAfterHours")
 async def test_the_generator_ends_after_stop_after_hours(tmp_path: Path) -> None:
     station = await run_generator(tmp_path, 3, AutomaticTransactionGenerator=atg(stopAfterHours=1))
     try:
@@ -187,6 +197,7 @@ async def test_stopping_the_generator_lets_the_running_session_end(tmp_path: Pat
         await shutdown(station)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.idTagDistribution")
 async def test_round_robin_walks_the_tags_whichever_connector_asks(tmp_path: Path) -> None:
     station = await run_generator(
         tmp_path, 1, AutomaticTransactionGenerator=atg(idTagDistribution="round-robin")
@@ -199,6 +210,7 @@ async def test_round_robin_walks_the_tags_whichever_connector_asks(tmp_path: Pat
         await shutdown(station)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.idTagDistribution")
 async def test_connector_affinity_gives_each_connector_its_tag(tmp_path: Path) -> None:
     """connector-affinity: tag (stationIndex - 1 + connectorId - 1) mod n."""
     station = await run_generator(
@@ -216,6 +228,7 @@ async def test_connector_affinity_gives_each_connector_its_tag(tmp_path: Path) -
         await shutdown(station)
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.idTagDistribution")
 def test_random_distribution_draws_only_listed_tags() -> None:
     picker = IdTagDistribution("random", 1, ID_TAGS)
     rng = random.Random(0)

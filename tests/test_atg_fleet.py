@@ -98,6 +98,7 @@ def plan(tmp_path: Path, url: str) -> list[StationSpec]:
     return plan_stations(load_settings(config, environ={}))
 
 
+@pytest.mark.key("AutomaticTransactionGenerator", "AutomaticTransactionGenerator.enable")
 async def test_twenty_generators_close_every_transaction_with_consistent_energy(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
@@ -207,6 +208,7 @@ async def test_host_procedures_start_and_stop_transactions_and_the_generator(
     assert all(t.stopped for t in csms.report.transactions.values())
 
 
+@pytest.mark.key("AutomaticTransactionGenerator.stopOnConnectionFailure")
 async def test_a_lost_connection_stops_the_generator_until_the_next_boot(
     tmp_path: Path, csms: CentralSystem
 ) -> None:

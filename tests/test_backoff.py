@@ -51,6 +51,7 @@ def test_an_exponential_delay_never_exceeds_the_cap(attempt: int, seed: int) -> 
     assert exponential(attempt, random.Random(seed)) <= EXPONENTIAL_CAP_SECONDS
 
 
+@pytest.mark.key("reconnectExponentialDelay")
 @given(attempts, attempts, seeds)
 def test_exponential_delays_grow_with_the_attempts_until_the_cap(a: int, b: int, seed: int) -> None:
     """The range a delay is drawn from moves up with every attempt: with the same draw, a later
@@ -70,6 +71,7 @@ def test_attempts_below_one_wait_like_the_first_retry(attempt: int, seed: int) -
     assert exponential(attempt, random.Random(seed)) == exponential(1, random.Random(seed))
 
 
+@pytest.mark.key("autoReconnectMaxRetries")
 @given(st.integers(min_value=1_000, max_value=10**9), seeds)
 def test_a_station_retrying_forever_keeps_a_capped_delay(attempt: int, seed: int) -> None:
     """autoReconnectMaxRetries -1 retries without end; 2.0 ** 1024 must not overflow."""
@@ -91,6 +93,7 @@ def test_an_exponential_delay_respects_a_given_base_and_cap(
     assert delay <= base * 2.0 ** min(attempt - 1, 1023)
 
 
+@pytest.mark.key("reconnectExponentialDelay")
 @given(attempts, seeds, connection_timeouts)
 def test_a_fixed_delay_is_connection_timeout_within_20_percent(
     attempt: int, seed: int, connection_timeout: int

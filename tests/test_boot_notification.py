@@ -30,6 +30,7 @@ async def boot_payload(tmp_path: Path, **template: Any) -> dict[str, Any]:
             return dict(boot.payload)
 
 
+@pytest.mark.key("iccid", "imsi", "meterType")
 async def test_boot_notification_carries_the_templates_meter_type_iccid_and_imsi(
     tmp_path: Path,
 ) -> None:
@@ -42,6 +43,7 @@ async def test_boot_notification_carries_the_templates_meter_type_iccid_and_imsi
     assert boot["imsi"] == "262011234567890"
 
 
+@pytest.mark.key("meterType")
 async def test_boot_notification_leaves_out_the_identity_fields_a_template_does_not_set(
     tmp_path: Path,
 ) -> None:
@@ -50,6 +52,7 @@ async def test_boot_notification_leaves_out_the_identity_fields_a_template_does_
     assert absent.isdisjoint(boot)
 
 
+@pytest.mark.key("chargeBoxSerialNumberPrefix", "meterSerialNumberPrefix")
 async def test_boot_notification_serial_numbers_start_with_their_template_prefixes(
     tmp_path: Path,
 ) -> None:
@@ -64,6 +67,7 @@ async def test_boot_notification_serial_numbers_start_with_their_template_prefix
     assert len(boot["meterSerialNumber"]) > len("MTR-")
 
 
+@pytest.mark.key("iccid", "imsi")
 @pytest.mark.parametrize(
     ("key", "length"), [("meterType", 26), ("iccid", 21), ("imsi", 21)], ids=str
 )

@@ -81,6 +81,7 @@ async def test_unknown_template_file_names_the_key(tmp_path: Path) -> None:
     assert code == 2 and "stationTemplateUrls[0].file" in err
 
 
+@pytest.mark.key("ocppVersion")
 async def test_an_ocpp_201_template_stops_run_with_one_line_and_exit_code_2(
     tmp_path: Path,
 ) -> None:
@@ -102,6 +103,7 @@ async def test_templates_command_lists_the_configured_templates() -> None:
     assert "ac-22kw.json\t3 stations" in out and "5 stations in 2 templates" in out
 
 
+@pytest.mark.key("uiServer", "uiServer.options.port", "uiServer.enabled", "uiServer.options")
 async def test_run_boots_the_fleet_answers_the_ui_and_stops_cleanly_on_sigterm(
     tmp_path: Path,
 ) -> None:
@@ -166,6 +168,7 @@ def one_error_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.key("uiServer.options.port")
 async def test_a_busy_ui_server_port_stops_start_up_naming_the_key_and_the_port(
     tmp_path: Path,
 ) -> None:
@@ -185,6 +188,7 @@ async def test_a_busy_ui_server_port_stops_start_up_naming_the_key_and_the_port(
     assert str(path) in line and "uiServer.options.port" in line and f":{port}" in line
 
 
+@pytest.mark.key("supervisionUrls")
 async def test_a_busy_port_for_the_bundled_csms_stops_start_up_naming_the_key_and_the_port(
     tmp_path: Path,
 ) -> None:

@@ -150,6 +150,7 @@ def test_camel_case_keys_fill_snake_case_attributes(config_file: Path) -> None:
     assert settings.state_dir == Path("/var/lib/evsim")
 
 
+@pytest.mark.key("supervisionUrls")
 def test_a_single_supervision_url_becomes_a_list(config_file: Path) -> None:
     assert load(config_file, {"supervisionUrls": "ws://csms:8180"}).supervision_urls == [
         "ws://csms:8180"
@@ -157,17 +158,20 @@ def test_a_single_supervision_url_becomes_a_list(config_file: Path) -> None:
     assert load(config_file, {"supervisionUrls": ""}).supervision_urls == []
 
 
+@pytest.mark.key("performanceStorage.uri")
 def test_performance_storage_accepts_the_readmes_uri_spelling(config_file: Path) -> None:
     settings = load(config_file, {"performanceStorage": {"URI": "mongodb://db:27017/evsim"}})
     assert settings.performance_storage.uri == "mongodb://db:27017/evsim"
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 @pytest.mark.parametrize("value", [1, 8, "auto", "all"])
 def test_elements_per_worker_is_a_count_or_auto_or_all(config_file: Path, value: Any) -> None:
     settings = load(config_file, {"worker": {"elementsPerWorker": value}})
     assert settings.worker.elements_per_worker == value
 
 
+@pytest.mark.key("logLevel")
 @pytest.mark.parametrize(
     ("level", "loguru"),
     [
@@ -460,6 +464,7 @@ def settings_with_template(config_file: Path, file: str) -> Settings:
     return load(config_file, {"stationTemplateUrls": [{"file": file, "numberOfStations": 1}]})
 
 
+@pytest.mark.key("stationTemplateUrls[].file")
 def test_a_template_next_to_the_config_is_found_first(config_file: Path) -> None:
     root = config_file.parent
     write_json(root / "t.json", {})
@@ -468,6 +473,7 @@ def test_a_template_next_to_the_config_is_found_first(config_file: Path) -> None
     assert settings_with_template(config_file, "t.json").template_path(0) == root / "t.json"
 
 
+@pytest.mark.key("stationTemplateUrls[].file")
 def test_a_template_in_station_templates_is_found(config_file: Path) -> None:
     root = config_file.parent
     write_json(root / "station-templates" / "t.json", {})
@@ -491,6 +497,7 @@ def test_an_absolute_template_path_is_used_as_is(config_file: Path, tmp_path: Pa
     assert settings_with_template(config_file, str(template)).template_path(0) == template
 
 
+@pytest.mark.key("stationTemplateUrls[].file")
 def test_a_missing_template_names_the_key_and_the_paths_tried(config_file: Path) -> None:
     settings = settings_with_template(config_file, "gone.json")
     with pytest.raises(ConfigError) as caught:
@@ -515,6 +522,7 @@ def test_templates_of_a_config_in_the_current_directory(
     assert settings.template_path(0) == Path("../templates/t.json")
 
 
+@pytest.mark.key("worker.poolMaxSize")
 def test_static_pool_ignores_the_minimum_size(config_file: Path) -> None:
     """poolMinSize bounds only a dynamic pool: a static pool of 3 with the default min loads."""
     write_json(config_file, {"worker": {"processType": "staticPool", "poolMaxSize": 3}})

@@ -1,9 +1,10 @@
-"""docs/configuration.md: generated from the models, one row per key, every named test real,
-every key of the TypeScript simulator's configuration (docs/ts-simulator-keys.json) present."""
+"""docs/configuration.md: generated from the models, one row per key with its meaning (the
+field's docstring or description), every key with a behaviour shown by a test marked
+`@pytest.mark.key(...)`, every marker naming a key, every key of the TypeScript simulator's
+configuration (docs/ts-simulator-keys.json) present."""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import re
 from functools import cache
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from simulator import config, config_reference, template_model
-from simulator.config_reference import REFERENCE_PATH, REPO, ROOTS, model_fields, render
+from simulator import config, template_model, template_sections
+from simulator.config_reference import REFERENCE_PATH, ROOTS, marked_tests, model_fields, render
 from simulator.seed_keys import KEYS_PATH, SEED_README, load_seed_rows, seed_rows, to_json
+from simulator.template_model import no_behaviour_reason
+from simulator.ui import settings as ui_settings
 
 
 @cache
@@ -29,10 +32,11 @@ def reference_keys() -> dict[str, str]:
 
 
 def model_classes() -> list[type[BaseModel]]:
-    """Every model with fields that config.py and template_model.py define."""
+    """Every model with fields that the settings and template modules define (the mixins of
+    newer_keys.py are reached through the models they are mixed into)."""
     return [
         cls
-        for module in (config, template_model)
+        for module in (config, ui_settings, template_model, template_sections)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls.model_fields
     ]
@@ -56,38 +60,56 @@ def test_every_field_of_every_model_has_a_row_with_a_meaning() -> None:
     for _title, _file, _section, root in ROOTS:
         for key, model, name, _info in model_fields(root):
             assert key in keys, f"no row for {model.__name__}.{name}"
-            assert keys[key].strip(), f"no meaning for {key}: add it to MEANINGS"
+            assert keys[key].strip(), f"no meaning for {key}: write a docstring under the field"
 
 
-@cache
-def functions_in(path: Path) -> frozenset[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    return frozenset(
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    )
-
-
-def test_every_test_the_reference_names_exists() -> None:
-    for key, node_ids in config_reference.TESTS.items():
-        for node_id in node_ids:
-            file, _, name = node_id.partition("::")
-            path = REPO / file
-            assert path.is_file(), f"{key}: {file} does not exist"
-            assert name in functions_in(path), f"{key}: {node_id} does not exist"
-
-
-def test_every_key_named_in_the_mappings_is_a_model_key() -> None:
-    """A renamed or removed field must not leave a stale meaning or test behind."""
-    keys = {key for *_, root in ROOTS for key, *_ in model_fields(root)}
-    stale = [
+def test_every_key_with_a_behaviour_has_a_test_marked_with_it() -> None:
+    """Mark the test with `@pytest.mark.key("<key>")` (pyproject.toml registers the marker)."""
+    marked = marked_tests()
+    unshown = [
         key
-        for mapping in (config_reference.MEANINGS, config_reference.TESTS)
-        for key in mapping
-        if key not in keys
+        for *_, root in ROOTS
+        for key, _model, _name, info in model_fields(root)
+        if no_behaviour_reason(info) is None and not marked.get(key)
     ]
-    assert stale == []
+    assert unshown == []
+
+
+def test_every_key_a_test_is_marked_with_is_a_model_key() -> None:
+    """A renamed or removed field must not leave a marker naming it behind."""
+    keys = {key for *_, root in ROOTS for key, *_ in model_fields(root)}
+    stale = {key: ids for key, ids in marked_tests().items() if key not in keys}
+    assert stale == {}
+
+
+def test_marked_tests_are_read_from_the_test_files_source(tmp_path: Path) -> None:
+    """Renaming a test renames its row entry: the node ids come from the files themselves."""
+    (tmp_path / "tests" / "sub").mkdir(parents=True)
+    (tmp_path / "tests" / "sub" / "test_a.py").write_text(
+        "import pytest\n"
+        "raise SystemExit('never imported')\n"
+        '@pytest.mark.key("seed", "stateDir")\n'
+        "def test_one() -> None: ...\n"
+        "class TestGroup:\n"
+        '    @pytest.mark.key("seed")\n'
+        "    async def test_two(self) -> None: ...\n"
+        "def test_unmarked() -> None: ...\n",
+        encoding="utf-8",
+    )
+    assert marked_tests(tmp_path / "tests") == {
+        "seed": ("tests/sub/test_a.py::test_one", "tests/sub/test_a.py::TestGroup::test_two"),
+        "stateDir": ("tests/sub/test_a.py::test_one",),
+    }
+
+
+def test_a_marker_argument_that_is_no_string_literal_is_kept_as_written(tmp_path: Path) -> None:
+    """So the check of marker names reports it instead of the key silently losing its test."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_b.py").write_text(
+        'import pytest\nKEY = "seed"\n@pytest.mark.key(KEY)\ndef test_one() -> None: ...\n',
+        encoding="utf-8",
+    )
+    assert marked_tests(tmp_path / "tests") == {"KEY": ("tests/test_b.py::test_one",)}
 
 
 def test_every_key_of_the_typescript_readme_tables_has_a_row() -> None:

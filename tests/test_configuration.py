@@ -42,6 +42,7 @@ def test_changing_a_writable_key_is_accepted_and_applied(config: OcppConfigurati
     assert config.get("HeartbeatInterval") == "300"
 
 
+@pytest.mark.key("Configuration.configurationKey[].reboot")
 def test_changing_a_reboot_key_requires_a_reboot(config: OcppConfiguration) -> None:
     """Section 5.3: "applied successfully, but a reboot is needed to make it effective"."""
     assert config.change("CentralSystemUrl", "ws://b") is ChangeStatus.REBOOT_REQUIRED
@@ -54,6 +55,7 @@ def test_changing_an_unknown_key_is_not_supported(config: OcppConfiguration) -> 
     assert config.get("WarpDrive") is None
 
 
+@pytest.mark.key("Configuration.configurationKey[].readonly")
 def test_changing_a_readonly_key_is_rejected(config: OcppConfiguration) -> None:
     """Section 9: a read-only ("R") key can be read with GetConfiguration, not written."""
     assert config.change("ModemVersion", "3.0") is ChangeStatus.REJECTED
@@ -126,6 +128,7 @@ def test_get_configuration_without_keys_lists_every_visible_key(config: OcppConf
     assert unknown == []
 
 
+@pytest.mark.key("Configuration.configurationKey[].visible")
 def test_get_configuration_hides_invisible_keys(config: OcppConfiguration) -> None:
     known, _ = config.visible()
     assert "MaxCurrent" not in keys_of(known)
@@ -166,6 +169,7 @@ def test_requested_keys_are_matched_without_regard_to_case(config: OcppConfigura
 # -- template over defaults --------------------------------------------------------------------
 
 
+@pytest.mark.key("Configuration", "Configuration.configurationKey")
 def test_template_keys_override_the_defaults() -> None:
     config = configuration(
         {"key": "HeartbeatInterval", "value": "60"},
@@ -181,6 +185,7 @@ def test_an_overridden_default_is_listed_once() -> None:
     assert keys_of(known).count("HeartbeatInterval") == 1
 
 
+@pytest.mark.key("Configuration.configurationKey[].key")
 def test_a_template_key_spelled_in_another_case_overrides_the_default() -> None:
     config = configuration({"key": "heartbeatInterval", "value": "60"})
     assert config.get("HeartbeatInterval") == "60"
@@ -198,6 +203,7 @@ def test_defaults_fill_in_the_keys_a_template_leaves_out() -> None:
     )
 
 
+@pytest.mark.key("Configuration.configurationKey[].value")
 def test_template_values_written_as_json_numbers_and_booleans_are_strings() -> None:
     """Configuration values are strings on the wire (section 7.29: CiString500Type)."""
     config = configuration(

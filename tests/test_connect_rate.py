@@ -85,6 +85,7 @@ def test_a_full_bucket_lets_a_whole_burst_through_at_once(rate: float, burst: in
     assert grant_times(rate, burst, [0.0] * burst) == [100.0] * burst
 
 
+@pytest.mark.key("connectionRatePerWorker")
 @given(rates, st.integers(min_value=1, max_value=100), st.integers(min_value=1, max_value=500))
 def test_callers_beyond_the_burst_are_spaced_one_over_rate_apart(
     rate: float, burst: int, extra: int
@@ -113,6 +114,7 @@ def test_an_idle_bucket_refills_to_its_burst_and_no_further(
     assert granted_at_once == int(burst)
 
 
+@pytest.mark.key("connectionRatePerWorker")
 @given(st.integers(min_value=1, max_value=10_000))
 def test_a_rate_of_zero_never_makes_anyone_wait(callers: int) -> None:
     """connectionRatePerWorker 0: no limit."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from simulator.station.meter_values import Electrical, connector_power_limit_w
 from tests.offline_station import make_station, shutdown
 from tests.virtual_clock import VirtualClock
@@ -30,6 +32,7 @@ def connectors(**maxima: float) -> dict[str, Any]:
     }
 
 
+@pytest.mark.key("Connectors.<id>.maximumPower")
 def test_a_connector_maximum_caps_its_share_of_the_station_power() -> None:
     limit = connector_power_limit_w(
         AC, station_power_w=22000, connectors=2, active=1, shared=False, connector_max_w=7000
@@ -52,6 +55,7 @@ def test_a_connector_maximum_caps_a_station_without_power() -> None:
     assert limit == 3700
 
 
+@pytest.mark.key("Connectors.<id>.maximumPower")
 async def test_the_meter_draws_no_more_than_the_connector_maximum(tmp_path: Path) -> None:
     clock = VirtualClock()
     station = make_station(
@@ -86,6 +90,7 @@ async def test_the_meter_draws_no_more_than_the_connector_maximum(tmp_path: Path
         await shutdown(station)
 
 
+@pytest.mark.key("Connectors.<id>.maximumPower")
 async def test_the_composite_schedule_of_a_connector_is_its_maximum(tmp_path: Path) -> None:
     """Section 5.7: without profiles the composite schedule is what the connector may draw."""
     station = make_station(tmp_path, power=22000, Connectors=connectors(c1=7000))
@@ -96,6 +101,7 @@ async def test_the_composite_schedule_of_a_connector_is_its_maximum(tmp_path: Pa
         await shutdown(station)
 
 
+@pytest.mark.key("Connectors.<id>.maximumPower")
 async def test_the_station_composite_schedule_is_at_most_the_connector_maxima(
     tmp_path: Path,
 ) -> None:

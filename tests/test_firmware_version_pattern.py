@@ -32,11 +32,13 @@ async def run_update(station: OfflineStation, clock: VirtualClock, location: str
     return [p["status"] for p in station.csms.of("FirmwareStatusNotification")]
 
 
+@pytest.mark.key("firmwareUpgrade.versionUpgrade.step")
 def test_version_upgrade_raises_the_patch_level_by_default() -> None:
     """The TS simulator's rule: as many groups as the version has parts, the last + step."""
     assert raised_version("1.2.3", SEMVER_PATTERN, None, 1) == "1.2.4"
 
 
+@pytest.mark.key("firmwareUpgrade.versionUpgrade.patternGroup")
 def test_version_upgrade_pattern_group_chooses_the_part_raised() -> None:
     assert raised_version("1.2.3", SEMVER_PATTERN, 2, 1) == "1.3"
     assert raised_version("1.2.3", SEMVER_PATTERN, 1, 2) == "3"
@@ -46,6 +48,7 @@ def test_a_version_the_pattern_does_not_match_is_not_raised() -> None:
     assert raised_version("evsim-1.2", SEMVER_PATTERN, None, 1) is None
 
 
+@pytest.mark.key("firmwareVersionPattern")
 def test_a_firmware_version_pattern_that_is_no_regular_expression_is_a_template_error(
     tmp_path: Path,
 ) -> None:
@@ -55,6 +58,7 @@ def test_a_firmware_version_pattern_that_is_no_regular_expression_is_a_template_
         load_template(path)
 
 
+@pytest.mark.key("firmwareVersionPattern")
 async def test_a_version_not_matching_the_pattern_fails_the_installation(tmp_path: Path) -> None:
     """Section 5.19 / 4.5: Downloading, Downloaded, Installing, then InstallationFailed; the
     station keeps its firmware."""
@@ -74,6 +78,7 @@ async def test_a_version_not_matching_the_pattern_fails_the_installation(tmp_pat
         await shutdown(station)
 
 
+@pytest.mark.key("firmwareVersionPattern")
 async def test_a_version_matching_the_pattern_is_installed(tmp_path: Path) -> None:
     clock = VirtualClock()
     station = make_station(
@@ -91,6 +96,7 @@ async def test_a_version_matching_the_pattern_is_installed(tmp_path: Path) -> No
         await shutdown(station)
 
 
+@pytest.mark.key("firmwareUpgrade.versionUpgrade")
 async def test_version_upgrade_raises_the_current_version_whatever_the_location(
     tmp_path: Path,
 ) -> None:
@@ -107,6 +113,7 @@ async def test_version_upgrade_raises_the_current_version_whatever_the_location(
         await shutdown(station)
 
 
+@pytest.mark.key("firmwareUpgrade.versionUpgrade")
 async def test_version_upgrade_of_a_version_the_pattern_does_not_match_fails(
     tmp_path: Path,
 ) -> None:

@@ -43,6 +43,7 @@ async def run_fleet(tmp_path: Path, csms: CentralSystem, worker: dict[str, Any])
     return supervisor
 
 
+@pytest.mark.key("worker.processType")
 @pytest.mark.parametrize(
     ("worker", "workers"),
     [

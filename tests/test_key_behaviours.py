@@ -30,6 +30,7 @@ from tests.virtual_clock import VirtualClock
 pytestmark = pytest.mark.timeout(60)
 
 
+@pytest.mark.key("ocppProtocol")
 def test_a_template_asking_for_ocpp_soap_is_refused_at_load(tmp_path: Path) -> None:
     """ocppProtocol: evsim speaks OCPP-J only; a SOAP station cannot start half-configured."""
     path = tmp_path / "t.json"
@@ -39,6 +40,7 @@ def test_a_template_asking_for_ocpp_soap_is_refused_at_load(tmp_path: Path) -> N
     assert error.value.key == "ocppProtocol"
 
 
+@pytest.mark.key("enableStatistics")
 @pytest.mark.integration
 async def test_without_enable_statistics_a_station_records_none_of_its_calls(
     tmp_path: Path,
@@ -51,6 +53,7 @@ async def test_without_enable_statistics_a_station_records_none_of_its_calls(
     assert statistics.commands == {}
 
 
+@pytest.mark.key("beginEndMeterValues")
 async def test_without_begin_end_meter_values_a_transaction_has_no_begin_or_end_sample(
     tmp_path: Path,
 ) -> None:
@@ -72,6 +75,7 @@ async def test_without_begin_end_meter_values_a_transaction_has_no_begin_or_end_
         await shutdown(station)
 
 
+@pytest.mark.key("firmwareUpgrade.downloadSeconds", "firmwareUpgrade.installSeconds")
 async def test_a_firmware_download_and_installation_last_the_templates_seconds(
     tmp_path: Path,
 ) -> None:
@@ -100,6 +104,7 @@ async def test_a_firmware_download_and_installation_last_the_templates_seconds(
         await shutdown(station)
 
 
+@pytest.mark.key("Connectors.<id>.MeterValues[].phase")
 def test_the_entry_without_phase_describes_the_measurand() -> None:
     """A MeterValues entry with a phase is one phase's; the entry without phase (when there is
     one) gives the measurand's unit and value, whatever the order of the entries."""
@@ -115,6 +120,7 @@ def test_the_entry_without_phase_describes_the_measurand() -> None:
     assert sampled and {s["unit"] for s in sampled} == {"W"}
 
 
+@pytest.mark.key("Connectors.<id>.MeterValues[].location")
 def test_a_location_is_carried_by_every_sampled_value_of_its_measurand() -> None:
     """Section 7.44 SampledValue.location, from the connector's MeterValues entry."""
     model = model_of([{"measurand": "Current.Import", "location": "Outlet"}], power=22000)
@@ -127,6 +133,7 @@ def test_a_location_is_carried_by_every_sampled_value_of_its_measurand() -> None
     assert len([s for s in sampled if s["measurand"] == "Current.Import"]) == 4  # L1-L3 too
 
 
+@pytest.mark.key("uiServer.enabled")
 @pytest.mark.integration
 async def test_with_the_ui_server_disabled_evsim_run_listens_on_no_ui_port(tmp_path: Path) -> None:
     ui_port = free_port()
@@ -150,6 +157,7 @@ async def test_with_the_ui_server_disabled_evsim_run_listens_on_no_ui_port(tmp_p
         assert code == 0, err
 
 
+@pytest.mark.key("uiServer.options", "uiServer.options.host")
 @pytest.mark.integration
 async def test_the_ui_server_listens_on_the_configured_host_only(tmp_path: Path) -> None:
     """uiServer.options.host: 127.0.0.1 binds the IPv4 loopback, not every interface."""

@@ -53,6 +53,7 @@ def log_files(directory: Path, stem: str) -> list[Path]:
     return sorted(directory.glob(f"{stem}*.log"))
 
 
+@pytest.mark.key("logConsole")
 def test_log_console_writes_records_to_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,6 +62,7 @@ def test_log_console_writes_records_to_stderr(
     assert "to the console" in capsys.readouterr().err
 
 
+@pytest.mark.key("logConsole")
 def test_without_log_console_nothing_is_written_to_stderr(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -69,6 +71,7 @@ def test_without_log_console_nothing_is_written_to_stderr(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.key("logFormat")
 def test_simple_format_writes_one_text_line_per_record(tmp_path: Path) -> None:
     directory = configure(tmp_path, logFormat="simple")
     logger.info("a simple line")
@@ -77,6 +80,7 @@ def test_simple_format_writes_one_text_line_per_record(tmp_path: Path) -> None:
     assert line.endswith("| a simple line")
 
 
+@pytest.mark.key("logFormat")
 def test_json_format_writes_one_json_object_per_line(tmp_path: Path) -> None:
     directory = configure(tmp_path, logFormat="json")
     logger.info("first")
@@ -88,6 +92,7 @@ def test_json_format_writes_one_json_object_per_line(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.key("logFormat")
 def test_a_winston_format_warns_and_logs_simple_lines(tmp_path: Path) -> None:
     warnings: list[str] = []
     sink = logger.add(lambda message: warnings.append(message.record["message"]), level="WARNING")
@@ -105,6 +110,7 @@ def test_a_winston_format_warns_and_logs_simple_lines(tmp_path: Path) -> None:
     assert line.endswith("| still logged")
 
 
+@pytest.mark.key("logLevel")
 def test_log_level_drops_records_below_it(tmp_path: Path) -> None:
     directory = configure(tmp_path, logLevel="warning")
     logger.info("dropped")
@@ -112,6 +118,7 @@ def test_log_level_drops_records_below_it(tmp_path: Path) -> None:
     assert [line.rsplit("| ", 1)[1] for line in lines(directory / "combined.log")] == ["kept"]
 
 
+@pytest.mark.key("logFile")
 def test_log_file_is_relative_to_the_config_directory(tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     conf.mkdir()
@@ -121,6 +128,7 @@ def test_log_file_is_relative_to_the_config_directory(tmp_path: Path) -> None:
     assert not (conf / "combined.log").exists()
 
 
+@pytest.mark.key("logErrorFile")
 def test_log_error_file_receives_only_errors(tmp_path: Path) -> None:
     directory = configure(tmp_path, logErrorFile="errors/only.log")
     logger.warning("a warning")
@@ -131,12 +139,14 @@ def test_log_error_file_receives_only_errors(tmp_path: Path) -> None:
     assert len(lines(directory / "combined.log")) == 2
 
 
+@pytest.mark.key("logErrorFile")
 def test_empty_log_file_names_write_no_file(tmp_path: Path) -> None:
     directory = configure(tmp_path, logFile="", logErrorFile="")
     logger.error("nowhere")
     assert sorted(path.name for path in directory.iterdir()) == ["config.json"]
 
 
+@pytest.mark.key("logRotate")
 def test_log_rotate_starts_a_new_file_on_a_new_day(tmp_path: Path) -> None:
     directory = configure(tmp_path, logRotate=True)
     logger.info("today")
@@ -146,6 +156,7 @@ def test_log_rotate_starts_a_new_file_on_a_new_day(tmp_path: Path) -> None:
     assert [line.rsplit("| ", 1)[1] for line in lines(directory / "combined.log")] == ["tomorrow"]
 
 
+@pytest.mark.key("logRotate")
 def test_without_log_rotate_a_new_day_keeps_the_file(tmp_path: Path) -> None:
     directory = configure(tmp_path, logRotate=False)
     logger.info("today")
@@ -154,6 +165,7 @@ def test_without_log_rotate_a_new_day_keeps_the_file(tmp_path: Path) -> None:
     assert len(lines(directory / "combined.log")) == 2
 
 
+@pytest.mark.key("logRotate")
 def test_a_file_left_from_an_earlier_day_is_rotated_at_start(tmp_path: Path) -> None:
     old = tmp_path / "combined.log"
     old.write_text("yesterday's record\n")
@@ -165,6 +177,7 @@ def test_a_file_left_from_an_earlier_day_is_rotated_at_start(tmp_path: Path) -> 
     assert [line.rsplit("| ", 1)[1] for line in lines(old)] == ["today"]
 
 
+@pytest.mark.key("logRotate")
 def test_a_file_of_today_is_continued_at_start(tmp_path: Path) -> None:
     (tmp_path / "combined.log").write_text("earlier today\n")
     configure(tmp_path, logRotate=True)
@@ -173,6 +186,7 @@ def test_a_file_of_today_is_continued_at_start(tmp_path: Path) -> None:
     assert lines(tmp_path / "combined.log")[0] == "earlier today"
 
 
+@pytest.mark.key("logMaxFiles")
 def test_log_max_files_keeps_that_many_rotated_files(tmp_path: Path) -> None:
     """logMaxFiles counts the files of one log, the current one included (winston's rule)."""
     directory = configure(tmp_path, logRotate=True, logMaxFiles=3)
@@ -205,6 +219,7 @@ def _log_an_error_in_a_worker(options: dict[str, Any]) -> None:
     logger.remove()  # flushes and closes the files
 
 
+@pytest.mark.key("logErrorFile")
 @pytest.mark.timeout(60)
 def test_an_error_logged_in_a_worker_process_reaches_the_error_file(tmp_path: Path) -> None:
     options = worker_options(tmp_path, logErrorFile="errors/error.log")
@@ -219,6 +234,7 @@ def test_an_error_logged_in_a_worker_process_reaches_the_error_file(tmp_path: Pa
     assert line.endswith("| a worker failed")
 
 
+@pytest.mark.key("logRotate")
 async def test_a_worker_writes_on_in_the_file_the_supervisor_rotated_in(tmp_path: Path) -> None:
     """With logRotate the supervisor renames the shared files; a worker reopens the path
     instead of writing on into the renamed file (or renaming the supervisor's new file)."""

@@ -6,6 +6,7 @@ import math
 import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +132,7 @@ def test_energy_never_decreases(
     assert reported == sorted(reported)
 
 
+@pytest.mark.key("voltageOut")
 @settings(max_examples=150, deadline=None)
 @given(templates, custom_values, st.integers(0, 2**32), steps)
 def test_power_is_voltage_times_current_times_phases(
@@ -151,6 +153,7 @@ def test_power_is_voltage_times_current_times_phases(
         assert math.isclose(power, voltage * current * phases, abs_tol=rounding + 1e-9)
 
 
+@pytest.mark.key("power")
 @settings(max_examples=150, deadline=None)
 @given(templates, custom_values, st.integers(0, 2**32), steps)
 def test_power_never_exceeds_the_active_limit(
@@ -196,6 +199,7 @@ def test_session_energy_is_the_integral_of_the_power(
 # --- the model, example by example --------------------------------------------------------------
 
 
+@pytest.mark.key("power")
 def test_a_fixed_power_charges_its_energy_in_an_hour() -> None:
     model = model_of(
         [{"measurand": "Power.Active.Import", "value": 7400, "fluctuationPercent": 0}],
@@ -227,6 +231,8 @@ def test_a_full_battery_stops_the_energy_exactly_at_its_capacity() -> None:
     assert math.isclose(reading.power_w, 100.0)
 
 
+@pytest.mark.key("customValueLimitationMeterValues")
+@pytest.mark.key("Connectors.<id>.MeterValues[].fluctuationPercent")
 def test_custom_values_exceed_the_limit_only_when_limitation_is_off() -> None:
     """customValueLimitationMeterValues: a template value above the limit is clamped, unless
     the key is false."""
@@ -238,6 +244,7 @@ def test_custom_values_exceed_the_limit_only_when_limitation_is_off() -> None:
     assert free.advance(state, 10, 11000, random.Random(0))[1].power_w == 30000
 
 
+@pytest.mark.key("powerSharedByConnectors")
 def test_shared_power_is_divided_by_the_connectors_charging() -> None:
     ac = Electrical("AC", 230, 3)
     shared = {"station_power_w": 22000.0, "connectors": 2, "shared": True}
@@ -246,6 +253,7 @@ def test_shared_power_is_divided_by_the_connectors_charging() -> None:
     assert connector_power_limit_w(ac, active=1, **{**shared, "shared": False}) == 11000
 
 
+@pytest.mark.key("amperageLimitationUnit")
 def test_the_amperage_limit_is_per_phase_on_ac_and_global_on_dc() -> None:
     """amperageLimitationOcppKey, in amperageLimitationUnit (here cA: 1600 cA = 16 A)."""
     amperage = amperage_limit_a("1600", "cA")
@@ -289,6 +297,7 @@ def phases_of(sampled: list[dict[str, Any]], measurand: str) -> list[str | None]
     return [s.get("phase") for s in sampled if s["measurand"] == measurand]
 
 
+@pytest.mark.key("numberOfPhases")
 def test_three_phase_values_carry_every_phase() -> None:
     model = model_of(every_measurand(), power=22000)
     _, reading = model.advance(MeterState(soc=20), 60, 22000, random.Random(0))
@@ -311,6 +320,7 @@ def test_three_phase_values_carry_every_phase() -> None:
     assert {s["context"] for s in sampled} == {"Sample.Periodic"}
 
 
+@pytest.mark.key("mainVoltageMeterValues", "phaseLineToLineVoltageMeterValues")
 def test_main_and_line_to_line_voltages_follow_their_keys() -> None:
     model = model_of(
         every_measurand(),
@@ -323,6 +333,7 @@ def test_main_and_line_to_line_voltages_follow_their_keys() -> None:
     assert phases_of(sampled, "Voltage") == ["L1-N", "L2-N", "L3-N"]
 
 
+@pytest.mark.key("currentOutType", "numberOfPhases")
 def test_single_phase_and_dc_values_have_no_phases() -> None:
     for template in ({"numberOfPhases": 1}, {"currentOutType": "DC"}):
         model = model_of(every_measurand(), power=7000, **template)
@@ -332,6 +343,8 @@ def test_single_phase_and_dc_values_have_no_phases() -> None:
         assert all("phase" not in s for s in sampled)
 
 
+@pytest.mark.key("powerUnit", "Connectors.<id>.MeterValues[].unit")
+@pytest.mark.key("Connectors.<id>.MeterValues[].value")
 def test_units_in_kilo_scale_the_values() -> None:
     model = model_of(
         every_measurand(
@@ -352,6 +365,7 @@ def test_units_in_kilo_scale_the_values() -> None:
     assert values["Energy.Active.Import.Register"] == 4.934  # 1234 Wh + 3700 Wh
 
 
+@pytest.mark.key("meteringPerTransaction")
 def test_the_energy_register_is_per_transaction_with_metering_per_transaction() -> None:
     """meteringPerTransaction (default): the register samples and meterStop report the
     transaction's energy; without it, the connector's lifetime register."""
@@ -362,6 +376,7 @@ def test_the_energy_register_is_per_transaction_with_metering_per_transaction() 
     assert lifetime.energy_wh(state) == 5000
 
 
+@pytest.mark.key("Connectors.<id>.MeterValues", "Connectors.<id>.MeterValues[].measurand")
 def test_only_measurands_the_connector_defines_are_sampled() -> None:
     """As in the TS simulator: MeterValuesSampledData lists what may be sent, the connector's
     MeterValues what can be; the energy register is always there."""

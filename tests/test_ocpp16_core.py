@@ -98,6 +98,7 @@ async def test_remote_start_skips_authorize_when_authorize_remote_tx_requests_is
         assert "Authorize" not in actions(csms, station)
 
 
+@pytest.mark.key("mustAuthorizeAtRemoteStart")
 async def test_remote_start_skips_authorize_when_the_template_does_not_require_it(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
@@ -340,6 +341,7 @@ async def test_change_availability_of_an_unknown_connector_is_rejected(
 # -- Reset (section 5.14) -----------------------------------------------------------------------
 
 
+@pytest.mark.key("resetTime")
 @pytest.mark.parametrize("kind", ["Soft", "Hard"])
 async def test_reset_stops_transactions_and_boots_again_after_reset_time(
     tmp_path: Path, csms: CentralSystem, kind: str
@@ -429,6 +431,7 @@ async def test_data_transfer_for_another_vendor_is_unknown_vendor_id(
         assert answer.status == "UnknownVendorId"
 
 
+@pytest.mark.key("chargePointVendor")
 async def test_data_transfer_for_the_station_vendor_is_accepted(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
@@ -451,6 +454,7 @@ async def test_station_sends_a_data_transfer(tmp_path: Path, csms: CentralSystem
         assert sent == {"vendorId": "evsim", "messageId": "hello", "data": "payload"}
 
 
+@pytest.mark.key("commandsSupport.outgoingCommands")
 async def test_a_disabled_outgoing_command_is_not_sent(tmp_path: Path, csms: CentralSystem) -> None:
     """Template commandsSupport.outgoingCommands: a command set false never leaves."""
     outgoing = {"BootNotification": True, "StatusNotification": True, "DataTransfer": False}
@@ -560,6 +564,7 @@ def status_notifications(csms: CentralSystem, station: ChargingStation) -> list[
     return [m.payload for m in csms.received(station.spec.station_id, "StatusNotification")]
 
 
+@pytest.mark.key("resetFailedAttempts")
 async def test_a_reset_failing_more_often_than_reset_retries_allow_is_reported_as_reset_failure(
     tmp_path: Path, csms: CentralSystem
 ) -> None:

@@ -222,6 +222,7 @@ def test_diagnostics_file_names_are_per_station_and_moment() -> None:
 # -- UpdateFirmware (section 5.19) --------------------------------------------------------------
 
 
+@pytest.mark.key("firmwareVersion", "firmwareUpgrade.reset")
 async def test_update_firmware_downloads_installs_and_reboots_with_the_new_version(
     tmp_path: Path, csms: CentralSystem
 ) -> None:
@@ -283,6 +284,7 @@ async def test_a_failing_download_is_retried_then_reported_download_failed(
         assert station.firmware_version == "1.0.0"
 
 
+@pytest.mark.key("firmwareUpgrade", "firmwareUpgrade.failureStatus")
 async def test_template_injected_download_failure(tmp_path: Path, csms: CentralSystem) -> None:
     """Template firmwareUpgrade.failureStatus DownloadFailed: every attempt fails."""
     station, _ = make_station(
@@ -298,6 +300,7 @@ async def test_template_injected_download_failure(tmp_path: Path, csms: CentralS
         ]
 
 
+@pytest.mark.key("firmwareUpgrade.failureStatus")
 async def test_template_injected_installation_failure_keeps_the_old_firmware(
     tmp_path: Path, csms: CentralSystem
 ) -> None:

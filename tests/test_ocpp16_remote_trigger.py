@@ -122,6 +122,7 @@ async def test_trigger_for_a_connector_the_station_lacks_is_rejected(
         assert (await csms.call(station.spec.station_id, request)).status == "Rejected"
 
 
+@pytest.mark.key("commandsSupport.outgoingCommands")
 async def test_a_disabled_triggered_message_is_not_sent(
     tmp_path: Path, csms: CentralSystem
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from simulator.config_loading import load_settings
 from simulator.plan import plan_stations
 from simulator.station.host import StationHost
@@ -37,10 +39,12 @@ async def state_files_after_a_change(tmp_path: Path, **config: object) -> list[P
     return sorted(p for p in state_dir.rglob("*") if p.is_file()) if state_dir.exists() else []
 
 
+@pytest.mark.key("persistState")
 async def test_persist_state_false_writes_no_state_file(tmp_path: Path) -> None:
     assert await state_files_after_a_change(tmp_path, persistState=False) == []
 
 
+@pytest.mark.key("persistState")
 async def test_persist_state_true_by_default_writes_the_station_state(tmp_path: Path) -> None:
     files = await state_files_after_a_change(tmp_path)
     assert [p.parent.name for p in files] == ["configurations"]

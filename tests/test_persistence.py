@@ -140,6 +140,7 @@ async def test_flushed_returns_once_the_change_is_on_disk(tmp_path: Path) -> Non
     assert read_state(store.path("h")) == {"value": 1}
 
 
+@pytest.mark.key("stateWriteAhead")
 async def test_without_write_ahead_nothing_waits_for_the_disk(tmp_path: Path) -> None:
     """config.json stateWriteAhead false: a transaction message does not wait for the state
     holding it to be written; the write comes lazily."""
@@ -149,6 +150,7 @@ async def test_without_write_ahead_nothing_waits_for_the_disk(tmp_path: Path) ->
     assert read_state(store.path("h")) is None
 
 
+@pytest.mark.key("stateWriteAhead")
 async def test_state_write_ahead_reaches_each_worker_host(tmp_path: Path) -> None:
     """config.json stateWriteAhead (evsim): the supervisor hands it to every worker's store."""
     for write_ahead in (True, False):
@@ -297,6 +299,7 @@ def keys(**values: str) -> dict[str, Any]:
     return {"configurationKey": list(base.values())}
 
 
+@pytest.mark.key("ocppPersistentConfiguration")
 async def test_a_changed_configuration_key_survives_a_restart(tmp_path: Path) -> None:
     """Seed README, ocppPersistentConfiguration (default true): the OCPP parameters persist."""
     spec = spec_of(tmp_path)
@@ -307,6 +310,7 @@ async def test_a_changed_configuration_key_survives_a_restart(tmp_path: Path) ->
     assert second.station.configuration.get("HeartbeatInterval") == "99"
 
 
+@pytest.mark.key("ocppPersistentConfiguration")
 async def test_without_ocpp_persistent_configuration_the_template_values_come_back(
     tmp_path: Path,
 ) -> None:
@@ -370,6 +374,7 @@ async def test_an_edited_template_value_wins_over_a_default_nobody_changed(
     assert configuration.get("HeartbeatInterval") == "99"
 
 
+@pytest.mark.key("stationInfoPersistentConfiguration")
 async def test_serial_numbers_stay_when_the_template_or_the_seed_changes(tmp_path: Path) -> None:
     """Issue 9: the serial numbers come from the prefixes (part of the hashId) and config.json's
     seed; an edited template keeps them, and a persisted station keeps its own when the seed
@@ -452,6 +457,7 @@ async def test_charging_profiles_survive(tmp_path: Path) -> None:
     assert second.station.smart_charging.limit_w(1) == first.station.smart_charging.limit_w(1)
 
 
+@pytest.mark.key("stationInfoPersistentConfiguration")
 async def test_an_installed_firmware_version_survives(tmp_path: Path) -> None:
     spec = spec_of(tmp_path)
     first = Run(spec, tmp_path / "state")
@@ -585,6 +591,7 @@ async def test_a_station_killed_once_its_stop_is_answered_does_not_send_it_again
         await second.kill()
 
 
+@pytest.mark.key("transactionQueueMaxLength")
 async def test_an_offline_queue_past_transaction_queue_max_length_drops_meter_values(
     tmp_path: Path,
 ) -> None:

@@ -24,6 +24,7 @@ any_strategy = st.sampled_from(list(Strategy))
 round_robins = [s for s in Strategy if modelled(s) is Strategy.ROUND_ROBIN]
 
 
+@pytest.mark.key("worker.poolStrategy")
 def test_every_poolifier_strategy_name_is_accepted() -> None:
     for name in (
         "ROUND_ROBIN",
@@ -94,6 +95,7 @@ def test_dynamic_pool_opens_a_worker_only_when_all_are_full() -> None:
     assert result.opened == (1, 2)
 
 
+@pytest.mark.key("worker.poolMinSize")
 def test_idle_workers_are_stopped_newest_first_down_to_min_size() -> None:
     idle = {1: 0.0, 2: 0.0, 3: 9.5}
     assert idle_surplus(idle, live_workers=4, now=10.0, idle_timeout=1.0, min_size=1) == [2, 1]

@@ -128,6 +128,7 @@ ids = [f"e{i}" for i in range(7)]
 specs = [(element_id, {"n": i}) for i, element_id in enumerate(ids)]
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 async def test_worker_set_opens_a_worker_each_time_the_others_are_full(build: Build) -> None:
     pool = build(WorkerSet, elements_per_worker=3, start_delay_ms=10)
     log = await started(pool)
@@ -150,6 +151,7 @@ async def test_worker_set_opens_a_worker_each_time_the_others_are_full(build: Bu
     assert len({event.pid for event in log.of(WorkerStarted)}) == 3
 
 
+@pytest.mark.key("worker.startDelay")
 async def test_worker_set_waits_its_start_delay_between_worker_starts(build: Build) -> None:
     pool = build(WorkerSet, elements_per_worker=1, start_delay_ms=150)
     began = time.monotonic()
@@ -175,6 +177,7 @@ async def test_static_pool_round_robin_spreads_elements_evenly(build: Build) -> 
     }  # fmt: skip
 
 
+@pytest.mark.key("worker.poolStrategy")
 async def test_static_pool_least_used_refills_the_emptiest_worker(build: Build) -> None:
     pool = build(StaticPool, size=2, strategy="FAIR_SHARE")  # modelled as LEAST_USED
     await started(pool)
@@ -274,6 +277,7 @@ async def test_thousands_of_elements_are_added_without_a_round_trip_each(build: 
     assert [len(a["held"]) for a in answers.values()] == [5000, 5000]
 
 
+@pytest.mark.key("worker.elementStartDelay")
 async def test_element_start_delay_spaces_adds_within_each_worker(build: Build) -> None:
     pool = build(StaticPool, size=2, element_start_delay_ms=100)
     await started(pool)
@@ -420,6 +424,7 @@ async def test_a_host_that_does_not_stop_is_terminated(build: Build) -> None:
     assert log.of(WorkerExited) == [WorkerExited(worker_id=0, exitcode=-signal.SIGTERM)]
 
 
+@pytest.mark.key("worker.poolMaxSize")
 async def test_dynamic_pool_grows_when_full_and_shrinks_when_idle(build: Build) -> None:
     pool = build(DynamicPool, min_size=1, max_size=3, capacity_per_worker=2, idle_timeout=0.3)
     log = await started(pool)
@@ -459,6 +464,7 @@ async def test_workers_run_uvloop_when_asked(build: Build, use_uvloop: bool, mod
     assert answer.split(".")[0] == module
 
 
+@pytest.mark.key("worker.processType")
 def test_make_pool_builds_the_configured_kind() -> None:
     assert isinstance(make_pool(PoolOptions(factory=HOST)), WorkerSet)
     static = make_pool(PoolOptions(factory=HOST, process_type="staticPool", pool_max_size=3))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
+
 from simulator.station.ocpp16.core import start_on_connector
 from tests.offline_station import OfflineStation, make_station, shutdown
 from tests.virtual_clock import VirtualClock
@@ -21,6 +23,7 @@ def reported(station: OfflineStation, connector_id: int = 1) -> list[tuple[str, 
     ]
 
 
+@pytest.mark.key("postTransactionDelay")
 async def test_a_stopped_connector_stays_finishing_for_the_delay_then_is_available(
     tmp_path: Path,
 ) -> None:
@@ -42,6 +45,7 @@ async def test_a_stopped_connector_stays_finishing_for_the_delay_then_is_availab
         await shutdown(station)
 
 
+@pytest.mark.key("postTransactionDelay")
 async def test_without_a_delay_a_stopped_connector_is_available_at_once(tmp_path: Path) -> None:
     """The TS default, 0: no Finishing in between."""
     clock = VirtualClock()
@@ -56,6 +60,7 @@ async def test_without_a_delay_a_stopped_connector_is_available_at_once(tmp_path
         await shutdown(station)
 
 
+@pytest.mark.key("postTransactionDelay")
 async def test_a_new_user_may_start_during_the_delay_and_keeps_the_connector(
     tmp_path: Path,
 ) -> None:
@@ -79,6 +84,7 @@ async def test_a_new_user_may_start_during_the_delay_and_keeps_the_connector(
         await shutdown(station)
 
 
+@pytest.mark.key("postTransactionDelay")
 async def test_a_station_stopped_during_the_delay_does_not_keep_the_connector_finishing(
     tmp_path: Path,
 ) -> None:
@@ -96,6 +102,7 @@ async def test_a_station_stopped_during_the_delay_does_not_keep_the_connector_fi
         await shutdown(station)
 
 
+@pytest.mark.key("postTransactionDelay")
 async def test_the_atg_waits_for_the_delay_before_its_next_session(tmp_path: Path) -> None:
     """The ATG's next StartTransaction comes once the connector is Available again, never on a
     Finishing connector (section 4.9 has no Finishing -> Charging)."""

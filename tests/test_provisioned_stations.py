@@ -38,6 +38,7 @@ def test_provisioned_indexes_follow_the_entrys_stations(tmp_path: Path) -> None:
     assert list(provisioned_indexes(settings).values()) == [[3, 4, 5]]
 
 
+@pytest.mark.key("stationTemplateUrls[].provisionedNumberOfStations")
 def test_a_file_listed_again_is_numbered_after_the_provisioned_stations(tmp_path: Path) -> None:
     """The second entry's stations do not take the ids the first one provisioned."""
     settings = provisioned_settings(tmp_path, "ws://127.0.0.1:9", (2, 2), (1, 1))
@@ -53,6 +54,7 @@ def test_without_provisioned_stations_added_ones_follow_the_last() -> None:
     assert indexes_to_add([1, 2], [], 2) == [3, 4]
 
 
+@pytest.mark.key("stationTemplateUrls[].provisionedNumberOfStations")
 def test_a_provisioned_station_is_the_same_station_on_every_run(tmp_path: Path) -> None:
     """Its id and hashId (which names its persisted state) depend on the config alone."""
     settings = provisioned_settings(tmp_path, "ws://127.0.0.1:9", (1, 2))
@@ -71,6 +73,7 @@ async def csms() -> AsyncIterator[CentralSystem]:
         yield central
 
 
+@pytest.mark.key("stationTemplateUrls[].provisionedNumberOfStations")
 @pytest.mark.integration
 @pytest.mark.process
 @pytest.mark.timeout(120)

@@ -157,6 +157,7 @@ def template_entries(count: int) -> list[dict[str, Any]]:
     return [{"file": "quick.json", "numberOfStations": count}]
 
 
+@pytest.mark.key("stationTemplateUrls[].numberOfStations")
 @pytest.mark.integration
 @pytest.mark.process
 async def test_a_higher_station_count_in_config_json_adds_stations(fleet: Fleet) -> None:
@@ -176,6 +177,7 @@ async def test_a_lower_station_count_in_config_json_removes_stations(fleet: Flee
     await fleet.supervisor.wait_for(lambda s: last.hash_id not in s.stations, WAIT)
 
 
+@pytest.mark.key("logStatisticsInterval", "performanceStorage.enabled", "performanceStorage")
 @pytest.mark.integration
 @pytest.mark.process
 async def test_a_storage_enabled_in_config_json_receives_the_records(fleet: Fleet) -> None:
@@ -192,6 +194,7 @@ async def test_a_storage_enabled_in_config_json_receives_the_records(fleet: Flee
     assert {r.id for r in written} == {spec.hash_id for spec in fleet.supervisor.plan}
 
 
+@pytest.mark.key("logLevel")
 @pytest.mark.integration
 @pytest.mark.process
 async def test_a_lower_log_level_in_config_json_reaches_the_workers(fleet: Fleet) -> None:
@@ -208,6 +211,7 @@ async def test_a_lower_log_level_in_config_json_reaches_the_workers(fleet: Fleet
     )
 
 
+@pytest.mark.key("worker")
 @pytest.mark.integration
 @pytest.mark.process
 async def test_a_changed_worker_section_restarts_the_workers(fleet: Fleet) -> None:
@@ -306,6 +310,7 @@ def generator_template() -> dict[str, Any]:
     )
 
 
+@pytest.mark.key("authorizationFile")
 @pytest.mark.integration
 @pytest.mark.process
 async def test_an_edited_id_tag_file_changes_the_tags_the_stations_charge_with(

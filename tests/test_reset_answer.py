@@ -27,6 +27,7 @@ async def csms() -> AsyncIterator[CentralSystem]:
         yield central
 
 
+@pytest.mark.key("resetCloseDelay")
 @pytest.mark.timeout(60)
 async def test_every_reset_conf_reaches_the_csms_before_the_station_goes_down(
     tmp_path: Path, csms: CentralSystem
@@ -45,6 +46,7 @@ async def test_every_reset_conf_reaches_the_csms_before_the_station_goes_down(
             await eventually(lambda: station.booted and station.ws_state == OPEN, TIMEOUT)
 
 
+@pytest.mark.key("resetCloseDelay")
 @pytest.mark.timeout(30)
 async def test_the_station_stays_connected_reset_close_delay_after_its_reset_conf(
     tmp_path: Path, csms: CentralSystem

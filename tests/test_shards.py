@@ -24,6 +24,7 @@ from simulator.shards import orchestrated_shard_index, shard_block
 from tests.fleet import quick_template, write_fleet
 
 
+@pytest.mark.key("shardCount")
 @given(st.integers(0, 5000), st.integers(1, 64))
 def test_shard_blocks_partition_the_stations_contiguously(count: int, shards: int) -> None:
     blocks = [shard_block(count, i, shards) for i in range(shards)]
@@ -53,6 +54,7 @@ def two_template_fleet(tmp_path: Path, **config: object) -> Path:
     )
 
 
+@pytest.mark.key("shardIndex")
 def test_shards_are_disjoint_and_their_union_is_the_unsharded_fleet(tmp_path: Path) -> None:
     path = two_template_fleet(tmp_path)
     whole = {s.station_id: s for s in plan_stations(load_settings(path, environ={}))}
@@ -72,6 +74,7 @@ def test_shards_are_disjoint_and_their_union_is_the_unsharded_fleet(tmp_path: Pa
     assert sorted(seen) == sorted(whole)
 
 
+@pytest.mark.key("shardIndex")
 def test_a_shard_index_outside_the_shard_count_is_a_config_error(tmp_path: Path) -> None:
     settings = load_settings(two_template_fleet(tmp_path), {"shardIndex": 3, "shardCount": 3}, {})
     with pytest.raises(ConfigError, match="shardIndex"):
@@ -115,6 +118,7 @@ async def test_export_writes_one_csv_row_per_station_of_the_shard(tmp_path: Path
     assert set(rows[0]) >= {"stationId", "hashId", "supervisionUrl", "supervisionUser"}
 
 
+@pytest.mark.key("shardCount")
 @pytest.mark.integration
 @pytest.mark.process
 @pytest.mark.timeout(180)

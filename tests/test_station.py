@@ -109,6 +109,7 @@ async def test_pending_boot_is_retried_until_accepted(tmp_path: Path) -> None:
             await station.stop()
 
 
+@pytest.mark.key("registrationMaxRetries")
 async def test_rejected_station_stops_after_registration_max_retries(tmp_path: Path) -> None:
     async with CentralSystem(boot_status_sequence=("Rejected",), boot_retry_interval=1) as csms:
         station, _ = make_station(tmp_path, csms.url, registrationMaxRetries=1)
@@ -176,6 +177,7 @@ async def test_change_configuration_follows_section_5_3(
         assert (await csms.call(sid, change(key="NoSuchKey", value="1"))).status == "NotSupported"
 
 
+@pytest.mark.key("commandsSupport", "commandsSupport.incomingCommands")
 async def test_known_action_without_handler_gets_not_supported(
     tmp_path: Path, csms: CentralSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:

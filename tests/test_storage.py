@@ -144,6 +144,7 @@ async def test_an_empty_write_leaves_the_storage_empty(storage: PerformanceStora
     assert await storage.read() == []
 
 
+@pytest.mark.key("performanceStorage.type")
 async def test_jsonfile_writes_an_array_of_documented_records(tmp_path: Path) -> None:
     path = tmp_path / "records.json"
     sink = JsonFileStorage(str(path))
@@ -170,6 +171,7 @@ async def test_jsonfile_keeps_the_records_of_an_earlier_run(tmp_path: Path) -> N
     assert [r.id for r in await JsonFileStorage(path).read()] == ["hash-1", "hash-2"]
 
 
+@pytest.mark.key("performanceStorage.type")
 async def test_sqlite_keeps_records_in_a_performance_records_table(tmp_path: Path) -> None:
     path = tmp_path / "records.db"
     sink = SqliteStorage(str(path))
@@ -181,6 +183,7 @@ async def test_sqlite_keeps_records_in_a_performance_records_table(tmp_path: Pat
     assert rows == [("hash-1", "CS-TEST-00001")]
 
 
+@pytest.mark.key("performanceStorage.type")
 async def test_mongodb_upserts_into_performance_records_by_id(mongodb_uri: str) -> None:
     database = f"evsim_{uuid.uuid4().hex[:12]}"
     sink = MongoStorage(f"{mongodb_uri}{database}")
@@ -195,6 +198,7 @@ async def test_mongodb_upserts_into_performance_records_by_id(mongodb_uri: str) 
     assert set(documents[0]) - {"_id"} == RECORD_KEYS - {"id"}
 
 
+@pytest.mark.key("performanceStorage.type")
 async def test_none_keeps_nothing() -> None:
     sink = NoStorage("")
     await sink.open()
@@ -224,6 +228,7 @@ async def test_a_killed_mongodb_server_is_survived_and_the_records_are_written_l
 # -- where the records go ----------------------------------------------------------------------
 
 
+@pytest.mark.key("stateDir")
 def test_jsonfile_defaults_to_the_state_directory(tmp_path: Path) -> None:
     assert storage_location("jsonfile", None, tmp_path) == str(tmp_path / "performanceRecords.json")
 
@@ -233,16 +238,19 @@ def test_the_ts_default_uri_means_the_default_file_not_the_disk_root(tmp_path: P
     assert location == str(tmp_path / "performanceRecords.json")
 
 
+@pytest.mark.key("performanceStorage.uri")
 def test_a_file_uri_names_an_absolute_path(tmp_path: Path) -> None:
     assert storage_location("jsonfile", f"file://{tmp_path}/r.json", Path("x")) == str(
         tmp_path / "r.json"
     )
 
 
+@pytest.mark.key("stateDir")
 def test_a_relative_path_is_under_the_state_directory(tmp_path: Path) -> None:
     assert storage_location("jsonfile", "out/r.json", tmp_path) == str(tmp_path / "out/r.json")
 
 
+@pytest.mark.key("performanceStorage.uri")
 def test_sqlite_uris_read_as_sqlalchemy_reads_them(tmp_path: Path) -> None:
     assert storage_location("sqlite", "sqlite:///r.db", tmp_path) == str(tmp_path / "r.db")
     assert storage_location("sqlite", f"sqlite:///{tmp_path}/r.db", Path("x")) == str(
@@ -263,6 +271,7 @@ def test_a_uri_of_another_type_is_refused(kind: str, uri: str) -> None:
         storage_location(kind, uri, Path())
 
 
+@pytest.mark.key("performanceStorage.enabled")
 def test_a_disabled_storage_is_none(tmp_path: Path) -> None:
     settings = PerformanceStorageSettings(enabled=False, type="sqlite")
     assert isinstance(make_storage(settings, tmp_path), NoStorage)

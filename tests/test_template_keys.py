@@ -46,11 +46,13 @@ def test_the_supervision_url_is_an_ocpp_key_named_connection_url_by_default(
     assert status == ChangeStatus.REBOOT_REQUIRED
 
 
+@pytest.mark.key("supervisionUrlOcppConfiguration")
 def test_without_supervision_url_ocpp_configuration_there_is_no_url_key(tmp_path: Path) -> None:
     station = make_station(tmp_path, URL_A)
     assert station.configuration.get("ConnectionUrl") is None
 
 
+@pytest.mark.key("supervisionUrlOcppKey")
 def test_supervision_url_ocpp_key_names_the_key(tmp_path: Path) -> None:
     station = make_station(
         tmp_path,
@@ -70,6 +72,7 @@ def test_the_url_key_refuses_a_value_that_is_not_a_ws_url(tmp_path: Path) -> Non
     assert station.ws_url.startswith(URL_A + "/")
 
 
+@pytest.mark.key("supervisionUrlOcppConfiguration")
 def test_the_ocpp_key_decides_the_url_of_the_next_connection(tmp_path: Path) -> None:
     station = make_station(tmp_path, URL_A, supervisionUrlOcppConfiguration=True)
     station.configuration.change("ConnectionUrl", "ws://127.0.0.1:9/b")
@@ -130,6 +133,7 @@ async def test_change_configuration_of_the_url_moves_the_station_after_a_reset(
 # --- autoRegister -------------------------------------------------------------------------------
 
 
+@pytest.mark.key("autoRegister")
 @pytest.mark.integration
 @pytest.mark.timeout(30)
 async def test_auto_register_goes_on_as_accepted_after_a_rejected_boot(tmp_path: Path) -> None:
@@ -169,6 +173,7 @@ def test_the_fleet_counts_an_auto_register_station_booted_as_the_station_does(
 # --- ocppStrictCompliance ----------------------------------------------------------------------
 
 
+@pytest.mark.key("ocppStrictCompliance")
 async def test_strict_compliance_sends_the_end_meter_values_before_the_stop(
     tmp_path: Path,
 ) -> None:
@@ -202,6 +207,7 @@ def test_strict_compliance_overrules_out_of_order_when_set_as_an_override() -> N
     assert not strict.out_of_order_end_meter_values
 
 
+@pytest.mark.key("payloadSchemaValidation")
 @pytest.mark.integration
 @pytest.mark.timeout(30)
 async def test_strict_compliance_validates_payloads_even_without_schema_validation(
@@ -224,6 +230,7 @@ async def test_strict_compliance_validates_payloads_even_without_schema_validati
             await station.stop()
 
 
+@pytest.mark.key("ocppStrictCompliance")
 @pytest.mark.integration
 @pytest.mark.timeout(30)
 async def test_strict_compliance_refuses_remote_start_while_pending(tmp_path: Path) -> None:
@@ -245,6 +252,7 @@ async def test_strict_compliance_refuses_remote_start_while_pending(tmp_path: Pa
 # --- names and connectors, as planned ----------------------------------------------------------
 
 
+@pytest.mark.key("nameSuffix")
 def test_planned_station_ids_end_with_the_name_suffix(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, URL_A, 2, baseName="CS", nameSuffix="-north")
     assert [spec.station_id for spec in plan_stations(settings)] == [
@@ -253,6 +261,7 @@ def test_planned_station_ids_end_with_the_name_suffix(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.key("fixedName")
 def test_a_fixed_name_ignores_the_name_suffix(tmp_path: Path) -> None:
     """fixedName: the baseName is the whole id (seed: 'use the baseName as the charging
     stations unique name')."""
@@ -260,6 +269,7 @@ def test_a_fixed_name_ignores_the_name_suffix(tmp_path: Path) -> None:
     assert [spec.station_id for spec in plan_stations(settings)] == ["ONLY"]
 
 
+@pytest.mark.key("useConnectorId0")
 def test_planned_stations_without_connector_id0_have_no_connector_0(tmp_path: Path) -> None:
     """useConnectorId0 false: the template's connector 0 is not used (the quick template
     defines one)."""
@@ -269,6 +279,7 @@ def test_planned_stations_without_connector_id0_have_no_connector_0(tmp_path: Pa
     assert sorted(without_0.connectors) == [1, 2]
 
 
+@pytest.mark.key("randomConnectors")
 def test_random_connectors_give_the_stations_of_a_plan_different_layouts(
     tmp_path: Path,
 ) -> None:

@@ -135,6 +135,7 @@ def test_template_defaults_are_the_typescript_simulators() -> None:
     assert t.connectors == {}
 
 
+@pytest.mark.key("currentOutType", "voltageOut")
 def test_dc_stations_default_to_400_volts_and_no_phases() -> None:
     dc = template(currentOutType="DC")
     assert (dc.voltage_out, dc.number_of_phases) == (400, 0)
@@ -266,6 +267,7 @@ TS_STYLE_TEMPLATE: dict[str, Any] = {
 }
 
 
+@pytest.mark.key("authorizationFile")
 def test_a_typescript_style_template_loads_and_warns_once_per_unknown_key(
     tmp_path: Path, warnings: list[str]
 ) -> None:
@@ -296,6 +298,8 @@ def test_a_typescript_style_template_loads_and_warns_once_per_unknown_key(
     ]
 
 
+@pytest.mark.key("Connectors.<id>.MeterValues[].context", "Connectors.<id>.MeterValues[].format")
+@pytest.mark.key("Connectors.<id>.MeterValues[].minimumValue")
 def test_a_key_without_behaviour_warns_once_when_set(tmp_path: Path, warnings: list[str]) -> None:
     meter_values = [
         {"measurand": "Voltage", "context": "Other", "format": "SignedData", "minimumValue": 1}
@@ -431,10 +435,12 @@ def test_a_template_with_invalid_json_gives_line_and_column(tmp_path: Path) -> N
         load_template(path)
 
 
+@pytest.mark.key("ocppVersion")
 def test_the_ocpp_version_may_be_a_number() -> None:
     assert template(ocppVersion=1.6).ocpp_version == "1.6"
 
 
+@pytest.mark.key("ocppVersion")
 @pytest.mark.parametrize("version", ["2.0", "2.0.1", 2.0], ids=["2.0", "2.0.1", "number 2.0"])
 def test_a_template_asking_for_ocpp_201_is_refused_at_load(
     tmp_path: Path, version: str | float
@@ -462,6 +468,7 @@ def test_a_refused_201_template_warns_about_none_of_its_keys(
 # --- station id, hashId, serial numbers ----------------------------------------------------------
 
 
+@pytest.mark.key("nameSuffix", "baseName")
 def test_station_id_follows_the_typescript_rule() -> None:
     assert make_station_id(template(baseName="CS-SIMU"), 1) == "CS-SIMU-00001"
     assert make_station_id(template(baseName="CS-SIMU", nameSuffix="-B"), 42) == "CS-SIMU-00042-B"
@@ -475,6 +482,7 @@ def test_station_ids_beyond_9999_keep_every_digit() -> None:
     assert make_station_id(t, 12345) != make_station_id(t, 2345)
 
 
+@pytest.mark.key("meterType", "chargePointModel", "chargePointVendor")
 def test_hash_id_is_the_typescript_simulators() -> None:
     # Computed with the TS simulator's getHashId (sha384 of JSON.stringify(info) + id) in node.
     ac = load_template(REPO / "templates" / "ac-22kw.json")
@@ -489,6 +497,7 @@ def test_hash_id_is_the_typescript_simulators() -> None:
     )
 
 
+@pytest.mark.key("chargeBoxSerialNumberPrefix")
 def test_hash_id_depends_on_identity_not_on_other_keys() -> None:
     base = {"baseName": "CS", "chargePointModel": "M", "chargePointVendor": "V"}
     reference = make_hash_id(template(**base), "CS-00001")
@@ -533,6 +542,7 @@ def test_serial_numbers_depend_on_seed_and_station() -> None:
     assert a == a.upper()
 
 
+@pytest.mark.key("chargePointSerialNumberPrefix")
 def test_a_serial_number_needs_a_prefix_and_fits_ocpp() -> None:
     suffix = serial_number_suffix(0, "CS-00001")
     assert make_serial_number("", suffix) is None
@@ -564,6 +574,7 @@ def connectors_template(**keys: Any) -> StationTemplate:
     return template(**keys)
 
 
+@pytest.mark.key("Connectors", "Connectors.<id>.bootStatus")
 def test_connectors_come_from_the_template_by_id() -> None:
     t = connectors_template()
     connectors = resolve_connectors(t, seed=1)
@@ -591,10 +602,12 @@ def test_without_connector_1_the_first_non_zero_entry_is_copied() -> None:
     assert connectors[3] is t.connectors[3]
 
 
+@pytest.mark.key("numberOfConnectors")
 def test_fewer_connectors_than_defined_take_the_first_ids() -> None:
     assert list(resolve_connectors(connectors_template(numberOfConnectors=1), 1)) == [0, 1]
 
 
+@pytest.mark.key("useConnectorId0")
 def test_connector_0_is_kept_only_when_wanted_and_defined() -> None:
     assert 0 not in resolve_connectors(connectors_template(useConnectorId0=False), 1)
     assert 0 not in resolve_connectors(template(Connectors={"1": {}}), 1)
@@ -605,6 +618,7 @@ def test_no_connector_definitions_give_empty_connectors() -> None:
     assert connectors == {1: ConnectorTemplate(), 2: ConnectorTemplate()}
 
 
+@pytest.mark.key("numberOfConnectors")
 def test_a_list_of_connector_counts_is_drawn_per_station() -> None:
     t = connectors_template(numberOfConnectors=[1, 2, 3])
     counts = {len(resolve_connectors(t, seed)) - 1 for seed in range(200)}
@@ -612,6 +626,7 @@ def test_a_list_of_connector_counts_is_drawn_per_station() -> None:
     assert resolve_connectors(t, 99) == resolve_connectors(t, 99)
 
 
+@pytest.mark.key("randomConnectors")
 def test_random_connectors_shuffle_the_templates_deterministically() -> None:
     t = connectors_template(randomConnectors=True)
     layouts = {
@@ -670,10 +685,12 @@ def url_for(distribution: Any, index: int, run_seed: int = 0) -> str:
     )
 
 
+@pytest.mark.key("supervisionUrlDistribution")
 def test_round_robin_cycles_over_the_urls() -> None:
     assert [url_for("round-robin", i) for i in range(7)] == URLS * 2 + ["ws://a"]
 
 
+@pytest.mark.key("supervisionUrlDistribution")
 def test_affinity_depends_on_the_station_id_only() -> None:
     for index in range(30):
         station_id = f"CS-{index:05d}"
@@ -697,6 +714,7 @@ def test_affinity_is_not_round_robin() -> None:
     assert set(affinity) == set(URLS)
 
 
+@pytest.mark.key("supervisionUrlDistribution")
 def test_random_is_seeded_by_the_run_seed() -> None:
     first = [url_for("random", i, run_seed=1) for i in range(30)]
     assert first == [url_for("random", i, run_seed=1) for i in range(30)]
@@ -712,6 +730,7 @@ def test_the_station_url_appends_the_encoded_id() -> None:
 # --- the plan -----------------------------------------------------------------------------------
 
 
+@pytest.mark.key("stationTemplateUrls")
 def test_the_default_configuration_plans_three_ac_and_two_dc_stations() -> None:
     settings = load_settings(REPO / "config" / "config.json", environ={})
     plan = plan_stations(settings)
@@ -760,6 +779,7 @@ def test_a_plan_is_the_same_on_every_run(tmp_path: Path) -> None:
     assert plan_stations(settings) == plan_stations(settings)
 
 
+@pytest.mark.key("seed", "chargePointSerialNumberPrefix")
 def test_the_run_seed_changes_serials_but_not_hash_ids(tmp_path: Path) -> None:
     data = {"baseName": "CS", "chargePointSerialNumberPrefix": "S"}
     one = plan_stations(make_settings(tmp_path / "1", {"t.json": (data, 3)}, seed=1))
@@ -785,6 +805,7 @@ def test_round_robin_counts_stations_across_templates(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.key("supervisionUrls", "supervisionUser", "supervisionPassword")
 def test_template_urls_and_credentials_win_over_the_config(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path,
@@ -808,6 +829,7 @@ def test_template_urls_and_credentials_win_over_the_config(tmp_path: Path) -> No
     assert (shared.supervision_user, shared.supervision_password) == (None, None)
 
 
+@pytest.mark.key("stationTemplateUrls[].numberOfStations")
 def test_a_template_listed_twice_continues_its_numbering(tmp_path: Path) -> None:
     write_json(tmp_path / "templates" / "t.json", {"baseName": "CS"})
     path = write_json(
@@ -824,6 +846,7 @@ def test_a_template_listed_twice_continues_its_numbering(tmp_path: Path) -> None
     assert [spec.station_id for spec in plan] == ["CS-00001", "CS-00002", "CS-00003"]
 
 
+@pytest.mark.key("fixedName")
 def test_a_fixed_name_names_a_single_station(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, {"t.json": ({"baseName": "ONLY", "fixedName": True}, 2)})
     with pytest.raises(ConfigError) as caught:

@@ -209,6 +209,7 @@ async def test_a_new_message_waits_behind_a_retry_and_does_not_overtake_it() -> 
     assert host.actions() == [START, START, STOP]
 
 
+@pytest.mark.key("stateWriteAhead")
 async def test_each_message_is_on_disk_before_it_is_sent() -> None:
     """Written ahead: a station killed after sending still has what it sent."""
     clock = VirtualClock()
@@ -264,6 +265,7 @@ async def test_an_answered_stop_is_on_disk_without_it_before_the_caller_learns_i
     assert caller_knew is False
 
 
+@pytest.mark.key("transactionQueueMaxLength")
 async def test_a_full_queue_drops_the_oldest_meter_values_and_counts_them() -> None:
     host = FakeHost(VirtualClock())
     host.online = False

@@ -94,6 +94,7 @@ async def test_meter_values_are_sampled_every_sample_interval(tmp_path: Path) ->
         await shutdown(station)
 
 
+@pytest.mark.key("beginEndMeterValues")
 async def test_stop_sends_the_meter_of_the_last_sample(tmp_path: Path) -> None:
     """Section 4.10: meterStop and reason; with beginEndMeterValues the Transaction.End sample
     goes before StopTransaction and carries the same energy; the connector is Available."""
@@ -123,6 +124,7 @@ async def test_stop_sends_the_meter_of_the_last_sample(tmp_path: Path) -> None:
         await shutdown(station)
 
 
+@pytest.mark.key("outOfOrderEndMeterValues")
 async def test_out_of_order_end_meter_values_follow_the_stop(tmp_path: Path) -> None:
     """outOfOrderEndMeterValues: Transaction.End MeterValues after StopTransaction."""
     station = make_station(tmp_path, beginEndMeterValues=True, outOfOrderEndMeterValues=True)
@@ -137,6 +139,7 @@ async def test_out_of_order_end_meter_values_follow_the_stop(tmp_path: Path) -> 
         await shutdown(station)
 
 
+@pytest.mark.key("meteringPerTransaction")
 async def test_the_register_never_goes_back_across_transactions(tmp_path: Path) -> None:
     """Without meteringPerTransaction, meterStart of a transaction is the meterStop of the
     previous one on the same connector."""
@@ -171,6 +174,7 @@ async def test_an_id_tag_refused_at_start_stops_the_transaction(tmp_path: Path) 
         await shutdown(station)
 
 
+@pytest.mark.key("transactionDataMeterValues")
 async def test_transaction_data_carries_the_stop_txn_samples(tmp_path: Path) -> None:
     """transactionDataMeterValues: StopTransaction.transactionData has Transaction.Begin, every
     StopTxnSampledData sample (section 9.1.30) and Transaction.End."""
@@ -220,6 +224,7 @@ async def test_clock_aligned_values_fall_on_the_interval_boundaries(tmp_path: Pa
         await shutdown(station)
 
 
+@pytest.mark.key("powerSharedByConnectors")
 async def test_shared_power_halves_when_a_second_connector_charges(tmp_path: Path) -> None:
     """powerSharedByConnectors: the station's power divided by the connectors charging."""
     station = make_station(tmp_path, power=22000, powerSharedByConnectors=True)
@@ -233,6 +238,7 @@ async def test_shared_power_halves_when_a_second_connector_charges(tmp_path: Pat
         await shutdown(station)
 
 
+@pytest.mark.key("amperageLimitationOcppKey")
 async def test_the_amperage_limit_key_caps_the_power(tmp_path: Path) -> None:
     """amperageLimitationOcppKey in amperageLimitationUnit, read at each sample."""
     station = make_station(

@@ -84,6 +84,7 @@ def test_a_server_bound_to_a_name_accepts_that_name() -> None:
     assert reason(request(host="sim.lan:8080"), DEFAULT, bind="sim.lan") is None
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedHosts")
 def test_a_server_bound_to_every_interface_accepts_loopback_names_and_allowed_hosts_only() -> None:
     assert reason(request(host="localhost:8080"), DEFAULT, bind="0.0.0.0") is None
     assert reason(request(host="sim.lan:8080"), DEFAULT, bind="0.0.0.0") is not None
@@ -103,6 +104,7 @@ def test_a_request_without_origin_is_let_in() -> None:
     assert reason(request()) is None
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedOrigins")
 @pytest.mark.parametrize(
     "origin",
     ["http://localhost:8080", "http://127.0.0.1:8080", "https://localhost", "http://[::1]:3000"],
@@ -112,6 +114,7 @@ def test_an_origin_on_an_accepted_host_name_is_let_in(origin: str) -> None:
     assert reason(request(origin=origin)) is None
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedOrigins")
 @pytest.mark.parametrize(
     "origin",
     ["http://evil.example", "https://localhost.evil.example", "null", "file://", "ftp://localhost"],
@@ -136,6 +139,7 @@ def test_an_allowed_origin_without_port_means_the_default_port() -> None:
 # -- TLS and proxies ----------------------------------------------------------------------------
 
 
+@pytest.mark.key("uiServer.accessPolicy.requireTlsForNonLoopback")
 def test_plain_http_from_another_machine_is_refused_by_default() -> None:
     refused = reason(request(peer="192.0.2.7", host="sim.lan"), DEFAULT, bind="sim.lan")
     assert refused is not None and "requireTlsForNonLoopback" in refused
@@ -145,6 +149,7 @@ def test_tls_from_another_machine_is_let_in() -> None:
     assert reason(request(peer="192.0.2.7", tls=True, host="sim.lan"), DEFAULT, "sim.lan") is None
 
 
+@pytest.mark.key("uiServer.accessPolicy.requireTlsForNonLoopback")
 def test_plain_http_from_another_machine_is_let_in_when_tls_is_not_required() -> None:
     relaxed = policy(requireTlsForNonLoopback=False)
     assert reason(request(peer="192.0.2.7", host="sim.lan"), relaxed, bind="sim.lan") is None
@@ -173,6 +178,7 @@ def test_a_trusted_proxy_request_that_was_not_https_is_refused_when_tls_is_requi
     assert refused is not None and "not https" in refused
 
 
+@pytest.mark.key("uiServer.accessPolicy.trustedProxies")
 def test_the_rfc_7239_forwarded_header_of_a_trusted_proxy_is_read() -> None:
     proxied = policy(trustedProxies=["::1"], allowedHosts=["sim.example"])
     forwarded = request(
@@ -211,12 +217,14 @@ def ui(**keys: Any) -> UIServerSettings:
     return UIServerSettings.model_validate(keys)
 
 
+@pytest.mark.key("uiServer.options.host")
 @pytest.mark.parametrize("host", ["0.0.0.0", "", "::", "192.0.2.1", "sim.lan"])
 def test_a_non_loopback_address_without_authentication_is_refused_at_start(host: str) -> None:
     refused = exposure_refusal(ui(options={"host": host}))
     assert refused is not None and "uiServer.authentication" in refused
 
 
+@pytest.mark.key("uiServer.accessPolicy")
 @pytest.mark.parametrize(
     "keys",
     [

@@ -127,6 +127,7 @@ def upgrade_head(host: str, *headers: str) -> str:
 # -- Origin and Host ----------------------------------------------------------------------------
 
 
+@pytest.mark.key("uiServer.accessPolicy")
 async def test_a_websocket_from_another_origin_is_refused_with_403_and_logged(
     server: UiServer, refusals: list[str]
 ) -> None:
@@ -136,6 +137,7 @@ async def test_a_websocket_from_another_origin_is_refused_with_403_and_logged(
     assert any("refused" in m and EVIL in m for m in refusals)
 
 
+@pytest.mark.key("uiServer.accessPolicy")
 async def test_a_cross_origin_text_plain_post_is_refused_with_403_and_runs_nothing(
     server: UiServer, ran: list[dict[str, Any]]
 ) -> None:
@@ -145,6 +147,7 @@ async def test_a_cross_origin_text_plain_post_is_refused_with_403_and_runs_nothi
     assert status == 403 and ran == []
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedHosts")
 @pytest.mark.parametrize("path", ["/metrics", "/", "/app.js"])
 async def test_a_request_naming_another_host_is_refused_with_403(
     server: UiServer, path: str
@@ -178,6 +181,7 @@ async def test_the_page_own_origin_opens_the_websocket_and_posts(
     assert ran == [{}, {"n": 1}]
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedOrigins")
 async def test_allowed_origins_let_a_listed_foreign_origin_in(tmp_path: Path) -> None:
     ui = await idle_server(tmp_path, accessPolicy={"allowedOrigins": ["https://ui.example"]})
     try:
@@ -192,6 +196,7 @@ async def test_allowed_origins_let_a_listed_foreign_origin_in(tmp_path: Path) ->
         await ui.stop()
 
 
+@pytest.mark.key("uiServer.accessPolicy.allowedHosts")
 async def test_allowed_hosts_let_a_request_under_another_name_in(tmp_path: Path) -> None:
     ui = await idle_server(tmp_path, accessPolicy={"allowedHosts": ["sim.example"]})
     try:
@@ -204,6 +209,7 @@ async def test_allowed_hosts_let_a_request_under_another_name_in(tmp_path: Path)
 # -- proxies --------------------------------------------------------------------------------------
 
 
+@pytest.mark.key("uiServer.accessPolicy.trustedProxies")
 async def test_forwarding_headers_from_an_untrusted_peer_are_refused_with_403(
     server: UiServer,
 ) -> None:
@@ -211,6 +217,8 @@ async def test_forwarding_headers_from_an_untrusted_peer_are_refused_with_403(
     assert (await raw_request(server.port, head))[0] == 403
 
 
+@pytest.mark.key("uiServer.accessPolicy.requireTlsForNonLoopback")
+@pytest.mark.key("uiServer.accessPolicy.trustedProxies")
 async def test_a_trusted_proxy_is_believed_for_the_host_and_the_https_of_its_client(
     tmp_path: Path,
 ) -> None:
@@ -302,6 +310,7 @@ def write_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+@pytest.mark.key("uiServer.options.cert", "uiServer.options.key")
 async def test_with_cert_and_key_the_ui_server_speaks_https_and_wss(tmp_path: Path) -> None:
     cert, key = write_certificate(tmp_path)
     ui = await idle_server(
@@ -321,6 +330,7 @@ async def test_with_cert_and_key_the_ui_server_speaks_https_and_wss(tmp_path: Pa
         await ui.stop()
 
 
+@pytest.mark.key("uiServer.options.cert")
 async def test_a_cert_that_cannot_be_loaded_stops_the_start_naming_the_key(tmp_path: Path) -> None:
     missing = str(tmp_path / "none.pem")
     with pytest.raises(ConfigError) as refused:
@@ -333,6 +343,7 @@ async def test_a_cert_that_cannot_be_loaded_stops_the_start_naming_the_key(tmp_p
 # -- start-up -------------------------------------------------------------------------------------
 
 
+@pytest.mark.key("uiServer.options.host")
 def test_run_refuses_an_unauthenticated_ui_server_on_every_interface_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

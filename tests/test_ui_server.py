@@ -97,6 +97,7 @@ async def exchange(url: str, frames: list[str], **options: Any) -> list[Any]:
 # -- authentication ---------------------------------------------------------------------------
 
 
+@pytest.mark.key("uiServer.authentication.type")
 async def test_basic_auth_accepts_the_configured_credentials(basic_auth_server: UiServer) -> None:
     (reply,) = await exchange(
         ws_url(basic_auth_server),
@@ -106,6 +107,7 @@ async def test_basic_auth_accepts_the_configured_credentials(basic_auth_server: 
     assert reply == ["a", {"status": "success", "chargingStations": []}]
 
 
+@pytest.mark.key("uiServer.authentication.username", "uiServer.authentication.password")
 @pytest.mark.parametrize("headers", [{}, basic(USER, "wrong"), {"Authorization": "Bearer x"}])
 async def test_basic_auth_refuses_a_websocket_without_the_right_credentials_with_401(
     basic_auth_server: UiServer, headers: dict[str, str]
@@ -115,6 +117,7 @@ async def test_basic_auth_refuses_a_websocket_without_the_right_credentials_with
     assert refused.value.response.status_code == 401
 
 
+@pytest.mark.key("uiServer.authentication.enabled", "uiServer.authentication")
 async def test_basic_auth_refuses_http_without_credentials_and_asks_for_them(
     basic_auth_server: UiServer,
 ) -> None:
@@ -129,6 +132,7 @@ async def test_basic_auth_refuses_http_without_credentials_and_asks_for_them(
     assert (await right.call("listChargingStations"))["status"] == "success"
 
 
+@pytest.mark.key("uiServer.authentication.type", "uiServer.authentication")
 async def test_protocol_basic_auth_reads_the_credentials_subprotocol(
     protocol_auth_server: UiServer,
 ) -> None:
@@ -299,6 +303,7 @@ async def test_http_serves_the_web_page_and_its_assets(server: UiServer) -> None
         assert status == 200 and marker in body, path
 
 
+@pytest.mark.key("uiServer.type")
 async def test_http_type_serves_procedures_but_refuses_websocket(tmp_path: Path) -> None:
     ui = await idle_server(tmp_path, type="http")
     try:

@@ -38,12 +38,14 @@ def test_an_absent_elements_per_worker_means_auto() -> None:
     assert worker().elements_per_worker == "auto"
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 def test_auto_is_one_worker_per_core() -> None:
     assert auto_workers(1_000, TWO_CORES) == 2
     assert auto_workers(1, TWO_CORES) == 2
     assert elements_per_worker("auto", 1_000, TWO_CORES) == 500
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 def test_auto_opens_more_workers_past_the_open_file_limit() -> None:
     """Each station holds a socket: 50,000 stations on 2 workers would need 25,000 files each."""
     machine = Machine(cores=2, open_files=20_000)
@@ -51,6 +53,7 @@ def test_auto_opens_more_workers_past_the_open_file_limit() -> None:
     assert auto_workers(50_000, machine) == -(-50_000 // per_worker) == 3
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 def test_an_explicit_value_past_four_workers_per_core_warns_with_the_key_and_the_count() -> None:
     warning = too_many_workers(worker(elementsPerWorker=1), 1_000, TWO_CORES)
     assert warning is not None
@@ -71,6 +74,7 @@ def test_elements_per_worker_does_not_warn_for_a_pool_that_does_not_use_it() -> 
     assert too_many_workers(pool, 1_000, TWO_CORES) is None
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 def test_auto_starts_a_worker_per_core_and_adds_stations_to_them(tmp_path: Path) -> None:
     """Stations added later (addChargingStations) go to the workers there are, spread evenly,
     until each holds its open-file share: a set of `total / cores` stations per worker would
@@ -129,6 +133,7 @@ def process_tree(pid: int) -> set[int]:
     return tree
 
 
+@pytest.mark.key("worker.elementsPerWorker")
 @pytest.mark.integration
 @pytest.mark.process
 @pytest.mark.timeout(120)

@@ -98,6 +98,7 @@ def options(ws_options: dict[str, Any], base_dir: Path | None = None) -> dict[st
 # --- TLS ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(20)
 async def test_wss_trusts_the_ca_given_as_a_path_relative_to_the_config(pki: Pki) -> None:
     """wsOptions.ca as a file path: relative paths start at config.json's directory."""
@@ -124,6 +125,7 @@ async def test_wss_with_the_wrong_ca_fails_naming_the_ca_option(pki: Pki) -> Non
     assert seen.headers == []
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(20)
 async def test_the_client_certificate_is_presented_for_mutual_tls(pki: Pki) -> None:
     """wsOptions.cert and wsOptions.key: the CSMS authenticates the station by certificate."""
@@ -181,6 +183,7 @@ async def test_mutual_tls_without_a_client_certificate_is_refused(pki: Pki) -> N
     assert seen.headers == []
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(20)
 async def test_reject_unauthorized_false_accepts_an_untrusted_csms(pki: Pki) -> None:
     """rejectUnauthorized: false (node) turns certificate verification off."""
@@ -225,6 +228,7 @@ async def test_a_station_with_the_wrong_ca_logs_one_clear_error(pki: Pki, tmp_pa
 # --- handshake timeout, frame size, headers -----------------------------------------------------
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(10)
 async def test_handshake_timeout_bounds_the_opening_handshake() -> None:
     """handshakeTimeout (ms): a CSMS that accepts TCP but never answers the upgrade."""
@@ -243,6 +247,7 @@ async def test_handshake_timeout_bounds_the_opening_handshake() -> None:
         assert loop.time() - started < 3
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(10)
 async def test_max_payload_closes_on_a_larger_frame() -> None:
     """maxPayload (bytes): a bigger message closes the connection with 1009 (RFC 6455 7.4.1)."""
@@ -258,6 +263,7 @@ async def test_max_payload_closes_on_a_larger_frame() -> None:
     assert closed.value.sent is not None and closed.value.sent.code == 1009
 
 
+@pytest.mark.key("wsOptions")
 @pytest.mark.timeout(10)
 async def test_headers_are_sent_with_the_upgrade_request() -> None:
     async with raw_csms() as (url, seen):

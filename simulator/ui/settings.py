@@ -21,6 +21,7 @@ class UIServerOptions(Section):
         "is set explicitly",
     )
     port: int = Field(default=8080, ge=0, le=65535)
+    """port to bind (0: any free port); in use: start-up stops, exit 2"""
     cert: str | None = Field(
         default=None,
         description="PEM certificate (chain) file, relative to the config file: with key, the "
@@ -41,9 +42,14 @@ class UIServerOptions(Section):
 
 class UIServerAuthentication(Section):
     enabled: bool = False
+    """ask for credentials"""
     type: Literal["basic-auth", "protocol-basic-auth"] = "basic-auth"
+    """`basic-auth` (HTTP Authorization header) or `protocol-basic-auth` (in the WebSocket
+    subprotocol)"""
     username: str | None = None
+    """user name (required when enabled)"""
     password: str | None = None
+    """password (required when enabled)"""
 
     @model_validator(mode="after")
     def _credentials_when_enabled(self) -> UIServerAuthentication:
@@ -98,9 +104,13 @@ class UIServerAccessPolicy(Section):
 
 class UIServerSettings(Section):
     enabled: bool = True
+    """serve the UI"""
     type: Literal["ws", "http"] = "ws"
+    """`ws` (WebSocket and HTTP) or `http` (HTTP only)"""
     options: UIServerOptions = UIServerOptions()
+    """where the UI server listens"""
     authentication: UIServerAuthentication = UIServerAuthentication()
+    """credentials the UI asks for"""
     access_policy: UIServerAccessPolicy = Field(
         default=UIServerAccessPolicy(),
         description="which requests the UI server lets in; others get 403 and a warning in the "
