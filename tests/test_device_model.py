@@ -10,6 +10,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulator.station.ocpp201 import device_model_seed
 from simulator.station.ocpp201.device_model import (
@@ -21,7 +23,11 @@ from simulator.station.ocpp201.device_model import (
 )
 from simulator.station.ocpp201.device_model_template import template_values
 from simulator.station.ocpp201.device_model_values import check_value
-from simulator.station.ocpp201.device_model_variables import get_variables, set_variables
+from simulator.station.ocpp201.device_model_variables import (
+    get_variables,
+    request_limit_error,
+    set_variables,
+)
 from tests.device_model_support import LAYOUT, item, model, schema, two_attribute_catalogue
 
 
@@ -460,3 +466,80 @@ def test_no_component_variable_is_twice_in_a_laid_out_model() -> None:
     entries = model().entries
 
     assert len({(e.component, e.variable.key) for e in entries}) == len(entries)
+
+
+def test_b06_fr_16_more_items_than_items_per_message_is_an_occurrence_constraint_violation() -> (
+    None
+):
+    values = StationValues()
+
+    assert request_limit_error(model(), values, "GetVariables", 51, 100) == (
+        "OccurrenceConstraintViolation"
+    )
+    assert request_limit_error(model(), values, "GetVariables", 50, 65000) is None
+
+
+def test_b06_fr_17_more_bytes_than_bytes_per_message_is_a_format_violation() -> None:
+    values = template_values(
+        model(), [{"key": "DeviceDataCtrlr.BytesPerMessage.SetVariables", "value": "500"}]
+    ).values
+
+    assert request_limit_error(model(), values, "SetVariables", 1, 501) == "FormatViolation"
+    assert request_limit_error(model(), values, "GetVariables", 1, 501) is None
+
+
+WRITABLE = [
+    e
+    for e in model().entries
+    if any(a.mutability in ("ReadWrite", "WriteOnly") for a in e.variable.attributes)
+]
+
+
+def candidate_values(entry_index: int) -> st.SearchStrategy[str]:
+    limits = WRITABLE[entry_index].characteristics
+    listed = st.lists(st.sampled_from(limits.values_list or ("x",)), max_size=4).map(",".join)
+    return st.one_of(
+        listed,
+        st.integers(-10, 100_000).map(str),
+        st.sampled_from(["true", "false", "True", "1.5", ""]),
+        st.text(max_size=60),
+    )
+
+
+set_requests = st.lists(
+    st.integers(0, len(WRITABLE) - 1).flatmap(lambda i: st.tuples(st.just(i), candidate_values(i))),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(set_requests)
+def test_b05_every_set_variable_data_is_answered_and_an_accepted_value_reads_back(
+    asked: list[tuple[int, str]],
+) -> None:
+    values = StationValues()
+    data = [
+        {
+            "component": WRITABLE[i].component.to_json(),
+            "variable": WRITABLE[i].variable_json(),
+            "attributeValue": value,
+        }
+        for i, value in asked
+    ]
+
+    results = set_(values, *data)
+
+    assert len(results) == len(data)  # B05.FR.01
+    last: dict[int, str] = {}
+    for (i, value), result in zip(asked, results, strict=True):
+        if result["attributeStatus"] in ("Accepted", "RebootRequired"):
+            last[i] = value
+    assert len(values.overrides()) == len(last)
+    for i, value in last.items():
+        entry = WRITABLE[i]
+        if entry.variable.attributes[0].mutability != "WriteOnly":
+            asked_again = {
+                "component": entry.component.to_json(),
+                "variable": entry.variable_json(),
+            }
+            assert get(values, asked_again)[0]["attributeValue"] == value

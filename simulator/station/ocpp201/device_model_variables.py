@@ -155,3 +155,16 @@ def set_variables(
             if v.reboot_required:
                 reboot.add((entry.component, v.name, v.instance))
     return SetOutcome({"setVariableResult": results}, changes, frozenset(reboot))
+
+
+def request_limit_error(
+    model: DeviceModel, values: StationValues, action: str, items: int, size: int
+) -> str | None:
+    """The CALLERROR code for a GetVariables/SetVariables request of `items` items and `size`
+    bytes over the station's ItemsPerMessage/BytesPerMessage[action] (B06.FR.16/17; B05.FR.11
+    forbids the CSMS to send them), else None."""
+    if items > values.integer(model, var_key("DeviceDataCtrlr", "ItemsPerMessage", action), items):
+        return "OccurrenceConstraintViolation"
+    if size > values.integer(model, var_key("DeviceDataCtrlr", "BytesPerMessage", action), size):
+        return "FormatViolation"
+    return None
