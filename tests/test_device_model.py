@@ -397,10 +397,30 @@ def test_persisted_values_come_back_after_a_restart() -> None:
     values = StationValues()
     set_(values, item("SampledDataCtrlr", "TxUpdatedInterval", value="15"))
     saved = json.loads(json.dumps(values.persisted(model())))
+    restored = StationValues()
 
-    restored = StationValues.restored(model(), saved)
+    dropped = restored.restore(model(), saved)
 
-    assert value_of(restored, "SampledDataCtrlr", "TxUpdatedInterval") == "15"
+    assert (dropped, value_of(restored, "SampledDataCtrlr", "TxUpdatedInterval")) == (0, "15")
+
+
+def test_a_value_set_by_the_csms_outlives_the_template_value_after_a_restart() -> None:
+    keys = [{"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "30"}]
+    values = template_values(model(), keys).values
+    set_(values, item("SampledDataCtrlr", "TxUpdatedInterval", value="15"))
+    restarted = template_values(model(), keys).values
+
+    restarted.restore(model(), values.persisted(model()))
+
+    assert value_of(restarted, "SampledDataCtrlr", "TxUpdatedInterval") == "15"
+
+
+def test_template_values_are_not_persisted_so_a_changed_template_takes_effect() -> None:
+    values = template_values(
+        model(), [{"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "30"}]
+    ).values
+
+    assert values.persisted(model()) == []
 
 
 def test_a_persisted_value_of_a_variable_the_model_dropped_is_ignored() -> None:
@@ -412,8 +432,10 @@ def test_a_persisted_value_of_a_variable_the_model_dropped_is_ignored() -> None:
             "attributeValue": "1",
         }
     ]
+    values = StationValues()
 
-    assert StationValues.restored(model(), saved).overrides() == {}
+    assert values.restore(model(), saved) == 1
+    assert values.overrides() == {}
 
 
 # -- the template's Configuration.configurationKey ------------------------------------------------

@@ -261,22 +261,26 @@ def var_key(
 
 
 class StationValues:
-    """One station's values: only those that differ from the catalogue's defaults, and the
-    variables its template made read-only."""
+    """One station's values: only those that differ from the catalogue's defaults, in two
+    layers: the template's (made again from the template at every start, so a changed template
+    takes effect) and those set while running (SetVariables, the ones `persisted` keeps), which
+    win. Plus the variables its template made read-only."""
 
-    __slots__ = ("_readonly", "_values")
+    __slots__ = ("_base", "_readonly", "_set")
 
     def __init__(
         self,
         overrides: Mapping[ValueKey, str] | None = None,
         readonly: Iterable[VarKey] = (),
     ) -> None:
-        self._values: dict[ValueKey, str] = dict(overrides or {})
+        self._base: dict[ValueKey, str] = dict(overrides or {})
+        self._set: dict[ValueKey, str] = {}
         self._readonly = frozenset(readonly)
 
     def value(self, entry: Entry, attribute: Attribute) -> str | None:
         key = (entry.component, entry.variable.name, entry.variable.instance, attribute.type)
-        return self._values.get(key, attribute.default)
+        found = self._set.get(key)
+        return found if found is not None else self._base.get(key, attribute.default)
 
     def mutability(self, entry: Entry, attribute: Attribute) -> str:
         key = (entry.component, entry.variable.name, entry.variable.instance)
@@ -285,10 +289,11 @@ class StationValues:
         return attribute.mutability
 
     def apply(self, changes: Mapping[ValueKey, str]) -> None:
-        self._values.update(changes)
+        """Values set while running (the accepted changes of `set_variables`)."""
+        self._set.update(changes)
 
     def overrides(self) -> dict[ValueKey, str]:
-        return dict(self._values)
+        return {**self._base, **self._set}
 
     def integer(self, model: DeviceModel, key: VarKey, fallback: int) -> int:
         """An integer variable's Actual value (ItemsPerMessage, BytesPerMessage...)."""
@@ -303,9 +308,10 @@ class StationValues:
             return fallback
 
     def persisted(self, model: DeviceModel) -> list[dict[str, Any]]:
-        """The values to keep across a restart (persistent attributes), in the message shape."""
+        """The values set while running that are to outlive a restart (persistent attributes),
+        in the messages' shape."""
         out: list[dict[str, Any]] = []
-        for (component, name, instance, attribute_type), value in self._values.items():
+        for (component, name, instance, attribute_type), value in self._set.items():
             entry = model.entry((component, name, instance))
             attribute = entry.variable.attribute(attribute_type) if entry else None
             if entry is None or attribute is None or not attribute.persistent:
@@ -320,17 +326,17 @@ class StationValues:
             )
         return out
 
-    @classmethod
-    def restored(
-        cls, model: DeviceModel, saved: Iterable[Mapping[str, Any]], readonly: Iterable[VarKey] = ()
-    ) -> StationValues:
-        """The values of `persisted`; one the model no longer has is dropped."""
-        values: dict[ValueKey, str] = {}
+    def restore(self, model: DeviceModel, saved: Iterable[Mapping[str, Any]]) -> int:
+        """Takes back the values of `persisted`; one the model no longer has is dropped.
+        Returns how many were dropped."""
+        dropped = 0
         for item in saved:
             found = model.find(item.get("component", {}), item.get("variable", {}))
-            if isinstance(found, Entry) and found.variable.attribute(item["attributeType"]):
-                v = found.variable
-                values[(found.component, v.name, v.instance, item["attributeType"])] = str(
-                    item["attributeValue"]
-                )
-        return cls(values, readonly)
+            attribute_type = str(item.get("attributeType", ACTUAL))
+            if not isinstance(found, Entry) or found.variable.attribute(attribute_type) is None:
+                dropped += 1
+                continue
+            v = found.variable
+            key = (found.component, v.name, v.instance, attribute_type)
+            self._set[key] = str(item["attributeValue"])
+        return dropped
