@@ -14,9 +14,12 @@ from simulator.station.ocpp201.device_model import (
     Catalogue,
     DeviceModel,
     EvseLayout,
+    StationValues,
     catalogue_from,
     lay_out,
+    var_key,
 )
+from simulator.station.ocpp201.device_model_variables import get_variables, set_variables
 
 LAYOUT = (EvseLayout(1, (1,), 22000.0), EvseLayout(2, (1, 2), 11000.0))
 NOW = "2026-12-02T04:30:00Z"
@@ -92,3 +95,32 @@ def two_attribute_catalogue() -> Catalogue:
             ]
         }
     )
+
+
+def get(values: StationValues, *data: dict[str, Any], **live: str) -> list[dict[str, Any]]:
+    request = {"getVariableData": list(data)}
+    schema("GetVariablesRequest")(request)
+    response = get_variables(model(), values, request, {_key(k): v for k, v in live.items()})
+    schema("GetVariablesResponse")(response)
+    return list(response["getVariableResult"])
+
+
+def set_(values: StationValues, *data: dict[str, Any]) -> list[dict[str, Any]]:
+    """SetVariables, with the accepted changes stored as the station does."""
+    request = {"setVariableData": list(data)}
+    schema("SetVariablesRequest")(request)
+    outcome = set_variables(model(), values, request)
+    schema("SetVariablesResponse")(outcome.response)
+    values.apply(outcome.changes)
+    return list(outcome.response["setVariableResult"])
+
+
+def _key(name: str) -> Any:
+    component, variable = name.split("__")
+    return var_key(component, variable)
+
+
+def value_of(
+    values: StationValues, component: str, variable: str, instance: str | None = None
+) -> Any:
+    return get(values, item(component, variable, instance))[0].get("attributeValue")

@@ -28,37 +28,15 @@ from simulator.station.ocpp201.device_model_variables import (
     request_limit_error,
     set_variables,
 )
-from tests.device_model_support import LAYOUT, item, model, schema, two_attribute_catalogue
-
-
-def get(values: StationValues, *data: dict[str, Any], **live: str) -> list[dict[str, Any]]:
-    request = {"getVariableData": list(data)}
-    schema("GetVariablesRequest")(request)
-    response = get_variables(model(), values, request, {_key(k): v for k, v in live.items()})
-    schema("GetVariablesResponse")(response)
-    return list(response["getVariableResult"])
-
-
-def set_(values: StationValues, *data: dict[str, Any]) -> list[dict[str, Any]]:
-    """SetVariables, with the accepted changes stored as the station does."""
-    request = {"setVariableData": list(data)}
-    schema("SetVariablesRequest")(request)
-    outcome = set_variables(model(), values, request)
-    schema("SetVariablesResponse")(outcome.response)
-    values.apply(outcome.changes)
-    return list(outcome.response["setVariableResult"])
-
-
-def _key(name: str) -> Any:
-    component, variable = name.split("__")
-    return var_key(component, variable)
-
-
-def value_of(
-    values: StationValues, component: str, variable: str, instance: str | None = None
-) -> Any:
-    return get(values, item(component, variable, instance))[0].get("attributeValue")
-
+from tests.device_model_support import (
+    LAYOUT,
+    get,
+    item,
+    model,
+    set_,
+    two_attribute_catalogue,
+    value_of,
+)
 
 # -- the data and its generator ------------------------------------------------------------------
 
@@ -388,100 +366,6 @@ def test_a_write_only_password_is_set_but_never_read() -> None:
     assert (
         get(values, item("SecurityCtrlr", "BasicAuthPassword"))[0]["attributeStatus"] == "Rejected"
     )
-
-
-# -- stored values --------------------------------------------------------------------------------
-
-
-def test_persisted_values_come_back_after_a_restart() -> None:
-    values = StationValues()
-    set_(values, item("SampledDataCtrlr", "TxUpdatedInterval", value="15"))
-    saved = json.loads(json.dumps(values.persisted(model())))
-    restored = StationValues()
-
-    dropped = restored.restore(model(), saved)
-
-    assert (dropped, value_of(restored, "SampledDataCtrlr", "TxUpdatedInterval")) == (0, "15")
-
-
-def test_a_value_set_by_the_csms_outlives_the_template_value_after_a_restart() -> None:
-    keys = [{"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "30"}]
-    values = template_values(model(), keys).values
-    set_(values, item("SampledDataCtrlr", "TxUpdatedInterval", value="15"))
-    restarted = template_values(model(), keys).values
-
-    restarted.restore(model(), values.persisted(model()))
-
-    assert value_of(restarted, "SampledDataCtrlr", "TxUpdatedInterval") == "15"
-
-
-def test_template_values_are_not_persisted_so_a_changed_template_takes_effect() -> None:
-    values = template_values(
-        model(), [{"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "30"}]
-    ).values
-
-    assert values.persisted(model()) == []
-
-
-def test_a_persisted_value_of_a_variable_the_model_dropped_is_ignored() -> None:
-    saved = [
-        {
-            "component": {"name": "GoneCtrlr"},
-            "variable": {"name": "Old"},
-            "attributeType": "Actual",
-            "attributeValue": "1",
-        }
-    ]
-    values = StationValues()
-
-    assert values.restore(model(), saved) == 1
-    assert values.overrides() == {}
-
-
-# -- the template's Configuration.configurationKey ------------------------------------------------
-
-
-def test_template_keys_component_dot_variable_set_the_actual_value() -> None:
-    done = template_values(
-        model(),
-        [
-            {"key": "SampledDataCtrlr.TxUpdatedInterval", "readonly": False, "value": "30"},
-            {"key": "OCPPCommCtrlr.MessageAttempts.TransactionEvent", "value": "5"},
-            {"key": "AuthCtrlr.LocalPreAuthorization", "value": "true"},
-        ],
-    )
-
-    assert done.problems == ()
-    assert value_of(done.values, "SampledDataCtrlr", "TxUpdatedInterval") == "30"
-    assert value_of(done.values, "OCPPCommCtrlr", "MessageAttempts", "TransactionEvent") == "5"
-    assert value_of(done.values, "AuthCtrlr", "LocalPreAuthorize") == "true"
-
-
-def test_a_template_key_marked_readonly_cannot_be_set_by_the_csms() -> None:
-    done = template_values(
-        model(), [{"key": "TxCtrlr.EVConnectionTimeOut", "readonly": True, "value": "180"}]
-    )
-
-    [result] = set_(done.values, item("TxCtrlr", "EVConnectionTimeOut", value="30"))
-
-    assert result["attributeStatus"] == "Rejected"
-    assert value_of(done.values, "TxCtrlr", "EVConnectionTimeOut") == "180"
-
-
-def test_template_keys_evsim_cannot_use_are_one_line_each_and_skipped() -> None:
-    done = template_values(
-        model(),
-        [
-            {"key": "HeartbeatInterval", "value": "60"},
-            {"key": "WarpCtrlr.Enabled", "value": "true"},
-            {"key": "TxCtrlr.Warp", "value": "1"},
-            {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": "soon"},
-        ],
-    )
-
-    assert len(done.problems) == 4
-    assert all("\n" not in p and p.startswith("key '") for p in done.problems)
-    assert done.values.overrides() == {}
 
 
 def test_no_component_variable_is_twice_in_a_laid_out_model() -> None:
