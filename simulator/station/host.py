@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import resource
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
@@ -16,16 +17,14 @@ from typing import Any
 
 from simulator.logs import configure_logging
 from simulator.plan import StationSpec
+from simulator.procedure_table import PROCEDURES, Intent, Message
 from simulator.station import schemas
 from simulator.station.clock import SystemClock
-from simulator.station.commands import COMMANDS
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.id_tags import IdTagsCache
-from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
 from simulator.station.station_data import epoch_ms
-from simulator.station.transactions import NotAuthorized
 from simulator.stats import Statistics
 
 DELTA_FLUSH_SECONDS = 0.25
@@ -130,9 +129,7 @@ class StationHost:
                 self._options.update(payload["options"])
                 self._configure_logging(self._options)
             return {"succeeded": [], "failed": []}
-        action = _PROCEDURES.get(procedure)
-        if action is None:
-            raise ValueError(f"unknown procedure {procedure!r}")
+        action = _station_action(procedure)
         targets = (
             list(self.stations.values())
             if element_ids is None
@@ -221,56 +218,6 @@ class StationHost:
             self._emit(self._statistics_event(self.stations))
 
 
-async def _start(station: ChargingStation, payload: dict[str, Any]) -> None:
-    await station.start()
-
-
-async def _stop(station: ChargingStation, payload: dict[str, Any]) -> None:
-    await station.stop()
-
-
-async def _open(station: ChargingStation, payload: dict[str, Any]) -> None:
-    await station.open_connection()
-
-
-async def _close(station: ChargingStation, payload: dict[str, Any]) -> None:
-    await station.close_connection()
-
-
-async def _start_transaction(station: ChargingStation, payload: dict[str, Any]) -> None:
-    """A local start (OCPP 1.6 sections 4.1, 4.8, 4.9): Preparing, Authorize, then
-    StartTransaction, by the path remote starts take."""
-    connector_id, id_tag = int(payload["connectorId"]), str(payload["idTag"])
-    try:
-        response = await start_on_connector(station, connector_id, id_tag, authorize=True)
-    except NotAuthorized as exc:
-        raise PermissionError(str(exc)) from None
-    if response is None:
-        return  # started offline: its StartTransaction waits in the queue
-    status = response["idTagInfo"]["status"]
-    if status != "Accepted":
-        raise PermissionError(f"StartTransaction: {status}")
-
-
-async def _stop_transaction(station: ChargingStation, payload: dict[str, Any]) -> None:
-    """A local stop (section 4.10, reason Local) of the station's transaction of that id."""
-    transaction_id = int(payload["transactionId"])
-    connector_id = station.transactions.transaction_connector(transaction_id)
-    if connector_id is None:
-        raise ValueError(f"no transaction {transaction_id} on this station")
-    if await station.transactions.stop(connector_id, "Local") is None:
-        raise ConnectionError(f"StopTransaction {transaction_id} not answered")
-
-
-async def _plug_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
-    await station.plugs.plug(int(payload["connectorId"]))
-
-
-async def _unplug_connector(station: ChargingStation, payload: dict[str, Any]) -> None:
-    """The cable unplugged at the EV side (StopTransactionOnEVSideDisconnect & co)."""
-    await station.plugs.unplug(int(payload["connectorId"]))
-
-
 def _raise_open_file_limit() -> None:
     """Each station holds a socket and its state file open: the soft limit (often 1,024)
     would cap a worker far below what it can run, so it goes up to the hard one."""
@@ -278,19 +225,6 @@ def _raise_open_file_limit() -> None:
     if soft < hard:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def _connector_ids(payload: dict[str, Any]) -> list[int] | None:
-    ids = payload.get("connectorIds")
-    return None if ids is None else [int(i) for i in ids]
-
-
-async def _start_atg(station: ChargingStation, payload: dict[str, Any]) -> None:
-    station.atg.start(_connector_ids(payload))
-
-
-async def _stop_atg(station: ChargingStation, payload: dict[str, Any]) -> None:
-    station.atg.stop(_connector_ids(payload))
 
 
 async def _set_id_tags(station: ChargingStation, payload: dict[str, Any]) -> None:
@@ -303,23 +237,31 @@ async def _reload_spec(station: ChargingStation, payload: dict[str, Any]) -> Non
     station.reload_spec(payload["specs"][station.hash_id])
 
 
-_PROCEDURES: dict[str, Callable[[ChargingStation, dict[str, Any]], Coroutine[Any, Any, None]]] = {
-    "startChargingStation": _start,
-    "stopChargingStation": _stop,
-    "openConnection": _open,
-    "closeConnection": _close,
-    # OCPP requests on demand, configuration, supervision URL, connector locks.
-    **COMMANDS,
-    # Transactions and the automatic transaction generator (issue 4).
-    "startTransaction": _start_transaction,
-    "stopTransaction": _stop_transaction,
-    # evsim's EV plug model: an EV plugged into / unplugged from a connector.
-    "plugConnector": _plug_connector,
-    "unplugConnector": _unplug_connector,
-    "startAutomaticTransactionGenerator": _start_atg,
-    "stopAutomaticTransactionGenerator": _stop_atg,
+async def _send(message: Message, station: ChargingStation, payload: dict[str, Any]) -> None:
+    # The station's OCPP version picks the command; a version without one fails this station.
+    await message.command(station.template.ocpp_version)(station, payload)
+
+
+Internal = Callable[[ChargingStation, dict[str, Any]], Coroutine[Any, Any, None]]
+
+# What the supervisor asks of stations beyond the UI's procedures (procedure_table.py).
+_INTERNAL: dict[str, Internal] = {
     # payload {"authorizationFile": resolved path, "idTags": [...]}.
     "setIdTags": _set_id_tags,
     # A reloaded template or config.json: payload {"specs": {hashId: StationSpec}}.
     "reloadSpec": _reload_spec,
 }
+
+
+def _station_action(procedure: str) -> Internal:
+    """What each station runs for `procedure`: an internal one or a station row of the table."""
+    internal = _INTERNAL.get(procedure)
+    if internal is not None:
+        return internal
+    row = PROCEDURES.get(procedure)
+    target = None if row is None else row.target
+    if isinstance(target, Intent):
+        return target.run
+    if isinstance(target, Message):
+        return functools.partial(_send, target)
+    raise ValueError(f"unknown procedure {procedure!r}")

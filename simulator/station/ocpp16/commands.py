@@ -1,8 +1,10 @@
-"""What the UI asks of one station beyond its lifecycle: OCPP requests on demand, configuration,
-supervision URL, connector locks. The host runs them by name (see host._PROCEDURES).
+"""The UI procedures that make a station send one OCPP 1.6 message now ("send this message":
+authorize, bootNotification, heartbeat, meterValues, ...). simulator/procedure_table.py names
+them as the 1.6 commands of its message procedures; the worker host runs them on each 1.6
+station a request names.
 
-Each command raises when the station could not do it or the CSMS refused, which the host reports
-as that station's failure; the UI layer has validated the payload already.
+Each command raises when the station could not send it or the CSMS refused, which the host
+reports as that station's failure; the UI layer has validated the payload already.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from simulator.station.clock import Clock, iso_timestamp
-from simulator.station.ports import Caller, Configured, WithConnectors, WithTemplate
+from simulator.station.ports import Caller, WithConnectors, WithTemplate
 
 
-class CommandStation(Caller, Configured, WithConnectors, WithTemplate, Protocol):
-    """What the UI's commands use of a station."""
+class CommandStation(Caller, WithConnectors, WithTemplate, Protocol):
+    """What the 1.6 commands use of a station."""
 
     @property
     def clock(self) -> Clock: ...
@@ -25,14 +27,6 @@ class CommandStation(Caller, Configured, WithConnectors, WithTemplate, Protocol)
     async def heartbeat(self) -> dict[str, Any]: ...
 
     async def send_status(self, connector_id: int) -> None: ...
-
-    def connectors_data(self) -> list[dict[str, Any]]: ...
-
-    def configuration_changed(self, key: str) -> None: ...
-
-    def set_supervision_url(self, url: str) -> None: ...
-
-    def set_connector_locked(self, connector_id: int, locked: bool) -> None: ...
 
     def set_connector_status(
         self, connector_id: int, status: str | None, error_code: str | None
@@ -120,40 +114,3 @@ async def status_notification(station: CommandStation, payload: dict[str, Any]) 
     connector_id = int(payload["connectorId"])
     station.set_connector_status(connector_id, payload.get("status"), payload.get("errorCode"))
     await station.send_status(connector_id)
-
-
-async def change_configuration(station: CommandStation, payload: dict[str, Any]) -> None:
-    """As a ChangeConfiguration.req from the CSMS would: readonly and unknown keys refused."""
-    key, value = str(payload["key"]), str(payload["value"])
-    status = station.configuration.change(key, value)
-    station.configuration_changed(key)
-    if status.value not in (ACCEPTED, "RebootRequired"):
-        raise Refused(f"{key}: {status.value}")
-
-
-async def set_supervision_url(station: CommandStation, payload: dict[str, Any]) -> None:
-    station.set_supervision_url(str(payload["url"]))
-
-
-async def lock_connector(station: CommandStation, payload: dict[str, Any]) -> None:
-    station.set_connector_locked(int(payload["connectorId"]), True)
-
-
-async def unlock_connector(station: CommandStation, payload: dict[str, Any]) -> None:
-    station.set_connector_locked(int(payload["connectorId"]), False)
-
-
-COMMANDS: dict[str, Command] = {
-    "authorize": authorize,
-    "bootNotification": boot_notification,
-    "dataTransfer": data_transfer,
-    "diagnosticsStatusNotification": diagnostics_status_notification,
-    "firmwareStatusNotification": firmware_status_notification,
-    "heartbeat": heartbeat,
-    "meterValues": meter_values,
-    "statusNotification": status_notification,
-    "changeConfiguration": change_configuration,
-    "setSupervisionUrl": set_supervision_url,
-    "lockConnector": lock_connector,
-    "unlockConnector": unlock_connector,
-}

@@ -1,0 +1,143 @@
+"""The UI procedures that mean the same for a station of any OCPP version: its lifecycle and
+connection, local transaction start and stop, the EV plug, connector locks, the automatic
+transaction generator, a configuration key, the supervision URL. simulator/procedure_table.py
+names them; the worker host runs them on each station a request names.
+
+Each raises when the station could not do it or the CSMS refused, which the host reports as
+that station's failure; the UI layer has validated the payload already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any, Protocol
+
+from simulator.station.ocpp16.core import start_on_connector
+from simulator.station.ocpp16.ports import CoreStation
+from simulator.station.ports import GeneratorView, PlugsView
+from simulator.station.transactions import NotAuthorized
+
+ACCEPTED = "Accepted"
+
+
+class Refused(Exception):
+    """The station or the CSMS answered, but not with what the procedure asked for."""
+
+
+class EvPlugControl(PlugsView, Protocol):
+    async def plug(self, connector_id: int) -> None: ...
+
+    async def unplug(self, connector_id: int) -> None: ...
+
+
+class GeneratorControl(GeneratorView, Protocol):
+    def start(self, connector_ids: Iterable[int] | None = None) -> None: ...
+
+
+class IntentStation(CoreStation, Protocol):
+    """What the intents use of a station."""
+
+    @property
+    def plugs(self) -> EvPlugControl: ...
+
+    @property
+    def atg(self) -> GeneratorControl: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def open_connection(self) -> None: ...
+
+    async def close_connection(self) -> None: ...
+
+    def set_supervision_url(self, url: str) -> None: ...
+
+    def set_connector_locked(self, connector_id: int, locked: bool) -> None: ...
+
+
+Intent = Callable[[IntentStation, dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+async def start_station(station: IntentStation, payload: dict[str, Any]) -> None:
+    await station.start()
+
+
+async def stop_station(station: IntentStation, payload: dict[str, Any]) -> None:
+    await station.stop()
+
+
+async def open_connection(station: IntentStation, payload: dict[str, Any]) -> None:
+    await station.open_connection()
+
+
+async def close_connection(station: IntentStation, payload: dict[str, Any]) -> None:
+    await station.close_connection()
+
+
+async def start_transaction(station: IntentStation, payload: dict[str, Any]) -> None:
+    """A local start (OCPP 1.6 sections 4.1, 4.8, 4.9): Preparing, Authorize, then
+    StartTransaction, by the path remote starts take."""
+    connector_id, id_tag = int(payload["connectorId"]), str(payload["idTag"])
+    try:
+        response = await start_on_connector(station, connector_id, id_tag, authorize=True)
+    except NotAuthorized as exc:
+        raise PermissionError(str(exc)) from None
+    if response is None:
+        return  # started offline: its StartTransaction waits in the queue
+    status = response["idTagInfo"]["status"]
+    if status != ACCEPTED:
+        raise PermissionError(f"StartTransaction: {status}")
+
+
+async def stop_transaction(station: IntentStation, payload: dict[str, Any]) -> None:
+    """A local stop (section 4.10, reason Local) of the station's transaction of that id."""
+    transaction_id = int(payload["transactionId"])
+    connector_id = station.transactions.transaction_connector(transaction_id)
+    if connector_id is None:
+        raise ValueError(f"no transaction {transaction_id} on this station")
+    if await station.transactions.stop(connector_id, "Local") is None:
+        raise ConnectionError(f"StopTransaction {transaction_id} not answered")
+
+
+async def plug_connector(station: IntentStation, payload: dict[str, Any]) -> None:
+    await station.plugs.plug(int(payload["connectorId"]))
+
+
+async def unplug_connector(station: IntentStation, payload: dict[str, Any]) -> None:
+    """The cable unplugged at the EV side (StopTransactionOnEVSideDisconnect & co)."""
+    await station.plugs.unplug(int(payload["connectorId"]))
+
+
+async def lock_connector(station: IntentStation, payload: dict[str, Any]) -> None:
+    station.set_connector_locked(int(payload["connectorId"]), True)
+
+
+async def unlock_connector(station: IntentStation, payload: dict[str, Any]) -> None:
+    station.set_connector_locked(int(payload["connectorId"]), False)
+
+
+def _connector_ids(payload: dict[str, Any]) -> list[int] | None:
+    ids = payload.get("connectorIds")
+    return None if ids is None else [int(i) for i in ids]
+
+
+async def start_atg(station: IntentStation, payload: dict[str, Any]) -> None:
+    station.atg.start(_connector_ids(payload))
+
+
+async def stop_atg(station: IntentStation, payload: dict[str, Any]) -> None:
+    station.atg.stop(_connector_ids(payload))
+
+
+async def change_configuration(station: IntentStation, payload: dict[str, Any]) -> None:
+    """As a ChangeConfiguration.req from the CSMS would: readonly and unknown keys refused."""
+    key, value = str(payload["key"]), str(payload["value"])
+    status = station.configuration.change(key, value)
+    station.configuration_changed(key)
+    if status.value not in (ACCEPTED, "RebootRequired"):
+        raise Refused(f"{key}: {status.value}")
+
+
+async def set_supervision_url(station: IntentStation, payload: dict[str, Any]) -> None:
+    station.set_supervision_url(str(payload["url"]))
