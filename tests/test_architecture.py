@@ -101,6 +101,27 @@ def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
     return None
 
 
+def _annotations(tree: ast.Module) -> Iterator[ast.expr]:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            for argument in [
+                *arguments.posonlyargs,
+                *arguments.args,
+                *arguments.kwonlyargs,
+                *([arguments.vararg] if arguments.vararg else []),
+                *([arguments.kwarg] if arguments.kwarg else []),
+            ]:
+                if argument.annotation is not None:
+                    yield argument.annotation
+            if node.returns is not None:
+                yield node.returns
+        elif isinstance(node, ast.AnnAssign):
+            yield node.annotation
+        elif isinstance(node, ast.Subscript):
+            yield node  # a type alias: Handler = Callable[["ChargingStation"], None]
+
+
 def names_in(tree: ast.Module) -> Iterator[str]:
     """Identifiers the code uses (names, attributes, imports, string annotations)."""
     for node in ast.walk(tree):
@@ -111,9 +132,12 @@ def names_in(tree: ast.Module) -> Iterator[str]:
         elif isinstance(node, ast.alias):
             yield node.asname or node.name.rpartition(".")[2]
             yield node.name.rpartition(".")[2]
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            # A forward reference such as Callable[["ChargingStation"], None]; prose (a
-            # docstring) has other characters or does not parse as an expression.
+    # A forward reference such as Callable[["ChargingStation"], None] names the class; a string
+    # elsewhere is data (OCPP 2.0.1 has a component called "ChargingStation").
+    for annotation in _annotations(tree):
+        for node in ast.walk(annotation):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                continue
             if not _ANNOTATION.fullmatch(node.value):
                 continue
             try:
@@ -294,3 +318,10 @@ def test_a_forward_reference_in_a_string_names_the_class() -> None:
     tree = ast.parse('Handler = Callable[["ChargingStation"], None]\n"""ChargingStation, prose."""')
 
     assert list(names_in(tree)).count("ChargingStation") == 1
+
+
+def test_a_string_of_data_does_not_name_the_class() -> None:
+    """OCPP 2.0.1's device model has a component called ChargingStation."""
+    tree = ast.parse('VARIABLE = "ChargingStation.Model"\nCOMPONENTS = ("ChargingStation",)')
+
+    assert "ChargingStation" not in set(names_in(tree))

@@ -49,10 +49,7 @@ TX_POINTS = (
 )
 AVAILABILITY = ("Available", "Occupied", "Reserved", "Unavailable", "Faulted")
 ENERGY = "Energy.Active.Import.Register"
-# The OCPP component shares its name with evsim's station class, which only station.py and
-# host.py may name (tests/test_architecture.py reads a dotted string as a possible forward
-# reference): spelt in two parts here.
-CS = "Charging" + "Station"
+CS = "ChargingStation"  # the OCPP component (Part 2 appendix 3), not evsim's station class
 
 
 @dataclass(frozen=True)
