@@ -17,14 +17,13 @@ from ocpp.v201 import call, call_result
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from simulator.csms import CentralSystem, Report
+from simulator.csms import CentralSystem
+from tests.csms201_support import NOW, TOKEN, event
 
 WAIT = 5.0
 OCPP16 = Subprotocol("ocpp1.6")
 OCPP201 = Subprotocol("ocpp2.0.1")
-NOW = "2024-05-01T12:00:00Z"
 BOOT = {"chargingStation": {"model": "raw", "vendorName": "evsim"}, "reason": "PowerUp"}
-TOKEN = {"idToken": "TAG", "type": "ISO14443"}
 
 
 class Station201:
@@ -84,40 +83,6 @@ async def csms() -> AsyncIterator[CentralSystem]:
         yield central
     finally:
         await central.stop()
-
-
-def event(
-    event_type: str,
-    seq_no: int,
-    transaction_id: str = "tx-1",
-    *,
-    energy_wh: float | None = None,
-    offline: bool = False,
-    **extra: Any,
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "eventType": event_type,
-        "timestamp": NOW,
-        "triggerReason": {"Started": "CablePluggedIn", "Ended": "EVCommunicationLost"}.get(
-            event_type, "MeterValuePeriodic"
-        ),
-        "seqNo": seq_no,
-        "transactionInfo": {"transactionId": transaction_id, "chargingState": "Charging"},
-        **extra,
-    }
-    if energy_wh is not None:
-        payload["meterValue"] = [
-            {
-                "timestamp": NOW,
-                "sampledValue": [
-                    {"value": energy_wh / 1000, "unitOfMeasure": {"unit": "kWh"}},
-                    {"value": 7400, "measurand": "Power.Active.Import"},
-                ],
-            }
-        ]
-    if offline:
-        payload["offline"] = True
-    return payload
 
 
 # -- subprotocol negotiation ------------------------------------------------------------------
@@ -226,6 +191,52 @@ async def test_rejected_boot_is_answered_rejected() -> None:
     assert csms.report.booted == 0
 
 
+@pytest.mark.parametrize("boot_status", ["Pending", "Rejected"])
+async def test_a_call_before_an_accepted_boot_gets_security_error(boot_status: str) -> None:
+    # B02.FR.09 (Pending), B01.FR.10 / B03.FR.07 (Rejected): nothing but BootNotification.
+    async with (
+        CentralSystem(boot_status_sequence=[boot_status]) as csms,
+        station201(csms) as cs,
+    ):
+        await cs.request("BootNotification", BOOT)
+        frame = await cs.refused("Heartbeat", {})
+        again = await cs.request("BootNotification", BOOT)
+    assert (frame[2], again["status"]) == ("SecurityError", boot_status)
+    assert csms.report.stations["CS-201"].anomalies == {"Heartbeat.SecurityError": 1}
+
+
+async def test_a_pending_station_may_send_what_the_csms_triggered() -> None:
+    # B02.FR.09: except messages triggered by TriggerMessage, GetBaseReport or GetReport; a
+    # trigger allows one message.
+    status = {"timestamp": NOW, "connectorStatus": "Available", "evseId": 1, "connectorId": 1}
+    async with (
+        CentralSystem(boot_status_sequence=["Pending"]) as csms,
+        station201(csms) as cs,
+    ):
+        await cs.request("BootNotification", BOOT)
+        trigger = call.TriggerMessage(requested_message="StatusNotification")
+        await asyncio.gather(
+            csms.call("CS-201", trigger, timeout=WAIT), cs.answer_next_call({"status": "Accepted"})
+        )
+        report = call.GetBaseReport(request_id=1, report_base="FullInventory")
+        await asyncio.gather(
+            csms.call("CS-201", report, timeout=WAIT), cs.answer_next_call({"status": "Accepted"})
+        )
+        await cs.request("StatusNotification", status)
+        await cs.request(
+            "NotifyReport", {"requestId": 1, "generatedAt": NOW, "seqNo": 0, "tbc": True}
+        )
+        await cs.request("NotifyReport", {"requestId": 1, "generatedAt": NOW, "seqNo": 1})
+        refused = [
+            (await cs.refused(a, p))[2]
+            for a, p in [
+                ("StatusNotification", status),
+                ("NotifyReport", {"requestId": 1, "generatedAt": NOW, "seqNo": 2}),
+            ]
+        ]
+    assert refused == ["SecurityError", "SecurityError"]
+
+
 async def test_authorize_answers_the_tag_policy(csms: CentralSystem) -> None:
     # C01.FR.02: Authorize for a token the station does not know; the CSMS answers its status.
     async with station201(csms) as cs:
@@ -283,108 +294,6 @@ async def test_refused_calls_get_the_ocpp201_error_codes(
     assert csms.report.stations["CS-201"].anomalies == {f"{action}.{code}": 1}
 
 
-# -- TransactionEvent checks (P2 E 1.3.2 sequence numbers) ------------------------------------
-
-
-def booked(report: Report, events: list[dict[str, Any]], station_id: str = "CS-201") -> None:
-    for payload in events:
-        report.transaction_event_answered(report.transaction_event(station_id, payload), True)
-
-
-def anomalies(report: Report, station_id: str = "CS-201") -> dict[str, int]:
-    return report.station(station_id).anomalies
-
-
-BOTH_MODES = pytest.mark.parametrize("recognise", [True, False], ids=["recognising", "not"])
-
-
-@BOTH_MODES
-def test_a_complete_transaction_has_no_anomaly(recognise: bool) -> None:
-    # E01.FR.07 / E04.FR.04: seqNo 0 at Started, +1 per event, up to Ended.
-    report = Report(recognise_retransmissions=recognise)
-    booked(
-        report,
-        [
-            event("Started", 0, energy_wh=0),
-            event("Updated", 1, energy_wh=500),
-            event("Ended", 2, energy_wh=900),
-        ],
-    )
-    assert anomalies(report) == {}
-    assert report.to_json()["totals"]["openTransactions201"] == 0
-
-
-@BOTH_MODES
-def test_a_seq_no_gap_is_an_anomaly(recognise: bool) -> None:
-    report = Report(recognise_retransmissions=recognise)
-    booked(report, [event("Started", 0), event("Updated", 3), event("Ended", 4)])
-    assert anomalies(report) == {"TransactionEvent.seqNoGap": 1}
-    assert report.to_json()["transactions201"][0]["missingSeqNos"] == 2
-
-
-@BOTH_MODES
-def test_a_gap_between_offline_events_is_counted_dropped_not_an_anomaly(recognise: bool) -> None:
-    # E04.FR.07/08: a station low on memory may drop intermediate Updated events made offline;
-    # E04.FR.03: those events carry offline = true.
-    report = Report(recognise_retransmissions=recognise)
-    booked(
-        report,
-        [
-            event("Started", 0, offline=True),
-            event("Updated", 2, offline=True),
-            event("Ended", 3, offline=True),
-        ],
-    )
-    record = report.to_json()["transactions201"][0]
-    assert anomalies(report) == {}
-    assert (record["droppedSeqNos"], record["offlineEvents"]) == (1, 3)
-    assert report.to_json()["totals"]["offlineTransactionEvents"] == 3
-
-
-@BOTH_MODES
-def test_a_started_without_ended_stays_open(recognise: bool) -> None:
-    report = Report(recognise_retransmissions=recognise)
-    booked(
-        report,
-        [
-            event("Started", 0),
-            event("Updated", 1),
-            event("Started", 0, "tx-2"),
-            event("Ended", 1, "tx-2"),
-        ],
-    )
-    assert report.to_json()["totals"]["openTransactions201"] == 1
-    assert [t["ended"] for t in report.to_json()["transactions201"]] == [False, True]
-
-
-@BOTH_MODES
-def test_an_event_before_started_or_after_ended_is_an_anomaly(recognise: bool) -> None:
-    report = Report(recognise_retransmissions=recognise)
-    booked(
-        report, [event("Updated", 0), event("Started", 1), event("Ended", 2), event("Updated", 3)]
-    )
-    assert anomalies(report) == {
-        "TransactionEvent.withoutStarted": 1,
-        "TransactionEvent.startedAfterOtherEvents": 1,
-        "TransactionEvent.seqNoNotZeroAtStart": 1,
-        "TransactionEvent.afterEnded": 1,
-    }
-
-
-@BOTH_MODES
-def test_energy_going_back_is_an_anomaly(recognise: bool) -> None:
-    report = Report(recognise_retransmissions=recognise)
-    booked(
-        report,
-        [
-            event("Started", 0, energy_wh=100),
-            event("Updated", 1, energy_wh=900),
-            event("Ended", 2, energy_wh=800),
-        ],
-    )
-    assert anomalies(report) == {"TransactionEvent.energyDecreased": 1}
-
-
 @pytest.mark.parametrize(
     ("recognise", "retransmissions", "found"),
     [(True, {"TransactionEvent": 1}, {}), (False, {}, {"TransactionEvent.duplicate": 1})],
@@ -404,17 +313,6 @@ async def test_an_answered_event_received_again_is_a_retransmission_or_a_duplica
     record = csms.report.stations["CS-201"]
     assert (record.retransmissions, record.anomalies) == (retransmissions, found)
     assert csms.report.to_json()["transactions201"][0]["events"] == 3
-
-
-@BOTH_MODES
-def test_an_event_whose_answer_was_lost_is_a_retransmission(recognise: bool) -> None:
-    report = Report(recognise_retransmissions=recognise)
-    report.transaction_event_answered(
-        report.transaction_event("CS-201", event("Started", 0)), False
-    )
-    booked(report, [event("Started", 0)])
-    assert report.station("CS-201").retransmissions == {"TransactionEvent": 1}
-    assert anomalies(report) == {}
 
 
 # -- CSMS-initiated calls ---------------------------------------------------------------------

@@ -5,11 +5,14 @@ Policy as 1.6 stations and booked in the same Report."""
 from collections.abc import Mapping
 from typing import Any
 
+from ocpp.charge_point import serialize_as_dict, snake_to_camel_case
+from ocpp.exceptions import OCPPError, SecurityError
 from ocpp.v201 import call as v201_call
 from ocpp.v201 import call_result
 from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import Action
 
+from simulator.csms.boot_gate import BootGate
 from simulator.csms.clock import iso_utc
 from simulator.csms.recording import Outcome, RecordingChargePoint, on
 
@@ -28,6 +31,30 @@ class StationHandler201(RecordingChargePoint):
     # The TransactionEvent being answered: its payload as sent, and its report key.
     _event_payload: Mapping[str, Any] | None = None
     _event_key: int | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = BootGate()
+
+    def _refusal(self, action: str, payload: Any) -> OCPPError | None:
+        boot_status = self._report.station(self.id).boot_status
+        if self.gate.refuses(action, payload, boot_status):
+            return SecurityError(
+                description=f"{action} sent while the boot is {boot_status}",
+                details={"cause": "B01.FR.10 / B02.FR.09 / B03.FR.07"},
+            )
+        return None
+
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        # Before sending: the station may answer a TriggerMessage with the message at once.
+        self.gate.sent(type(payload).__name__, snake_to_camel_case(serialize_as_dict(payload)))
+        return await super().call(payload, suppress, unique_id, skip_schema_validation)
 
     def _receiving(self, action: str, payload: Any) -> None:
         self._event_payload = payload if action == Action.transaction_event else None

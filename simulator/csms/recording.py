@@ -159,6 +159,11 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
     def _answered(self, outcome: Outcome) -> None:
         """Called once the CALL's answer was sent, refused or lost."""
 
+    def _refusal(self, action: str, payload: Any) -> OCPPError | None:
+        """The CALLERROR a valid CALL gets for being sent when it must not be (the station's
+        protocol error, not a schema violation); None to handle it."""
+        return None
+
     async def _handle_call(self, msg: Any) -> Any:
         # Overridden because it is the one place that sees the parsed CALL with its original
         # payload before the library's snake_case copy: recording here costs no extra parse.
@@ -169,6 +174,13 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
         self._report.record_received(self.id, msg.action, now)
         self._log.debug("received {} {}", msg.action, msg.payload)
         self._receiving(msg.action, msg.payload)
+        refusal = self._refusal(msg.action, msg.payload)
+        if refusal is not None:
+            self._answered(Outcome.REFUSED)
+            self._report.record_anomaly(self.id, f"{msg.action}.{refusal.code}")
+            self._log.warning("answered {} with CALLERROR {}", msg.action, refusal.code)
+            self._on_change()
+            raise refusal
         try:
             result = await super()._handle_call(msg)
         except OCPPError as error:
