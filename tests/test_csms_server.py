@@ -142,7 +142,7 @@ async def test_pending_then_accepted_boot_sequence_repeats_its_last_status() -> 
     assert first_of_other["status"] == "Pending"  # the sequence is per station
 
 
-@pytest.mark.parametrize("subprotocols", [None, [Subprotocol("ocpp2.0.1")]])
+@pytest.mark.parametrize("subprotocols", [None, [Subprotocol("ocpp2.0")]])
 async def test_handshake_without_the_ocpp16_subprotocol_is_refused(
     csms: CentralSystem, subprotocols: list[Subprotocol] | None
 ) -> None:

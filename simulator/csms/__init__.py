@@ -1,4 +1,4 @@
-"""The bundled OCPP 1.6 central system: the peer of evsim's integration tests and demo."""
+"""The bundled OCPP 1.6 and 2.0.1 central system: the peer of evsim's integration tests and demo."""
 
 from simulator.csms.policy import Policy
 from simulator.csms.report import ReceivedMessage, Report, StationRecord, TransactionRecord

@@ -89,7 +89,7 @@ def _log_level(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="evsim csms",
-        description="A scriptable OCPP 1.6-J central system for demos and tests.",
+        description="A scriptable OCPP-J 1.6 and 2.0.1 central system for demos and tests.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=_port, default=8180, help="TCP port; 0 picks a free one")

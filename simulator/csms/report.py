@@ -19,6 +19,7 @@ from loguru import logger
 from simulator.atomic_file import write_atomic
 from simulator.csms.answers import AnswerLedger, Seen, fingerprint
 from simulator.csms.clock import Clock, iso_utc, utc_now
+from simulator.csms.report201 import TransactionEvents
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 # The spec's default when a sampledValue omits these fields.
@@ -40,6 +41,7 @@ class ReceivedMessage(NamedTuple):
 @dataclass(slots=True)
 class StationRecord:
     station_id: str
+    ocpp_version: str = "1.6"
     connected: bool = False
     connections: int = 0
     boots: int = 0
@@ -48,6 +50,8 @@ class StationRecord:
     received: dict[str, int] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)
     connectors: dict[int, str] = field(default_factory=dict)
+    # 2.0.1 connector statuses by (evseId, connectorId).
+    evse_connectors: dict[tuple[int, int], str] = field(default_factory=dict)
     anomalies: dict[str, int] = field(default_factory=dict)
     # Messages received again after their answer was lost (OCPP 1.6 section 3.7: a station
     # sends a transaction message again until it has the answer); not anomalies.
@@ -55,6 +59,7 @@ class StationRecord:
 
     def to_json(self) -> JsonObject:
         return {
+            "ocppVersion": self.ocpp_version,
             "connected": self.connected,
             "connections": self.connections,
             "boots": self.boots,
@@ -63,6 +68,7 @@ class StationRecord:
             "received": dict(self.received),
             "sent": dict(self.sent),
             "connectors": {str(k): v for k, v in sorted(self.connectors.items())},
+            "evseConnectors": {f"{e}/{c}": v for (e, c), v in sorted(self.evse_connectors.items())},
             "anomalies": dict(self.anomalies),
             "retransmissions": dict(self.retransmissions),
         }
@@ -149,6 +155,11 @@ class Report:
         self.booted = 0
         self._last_transaction_id = 0
         self._transaction_json: dict[int, JsonObject] = {}
+        self.transaction_events = TransactionEvents(
+            recognise_retransmissions=recognise_retransmissions,
+            anomaly=self.record_anomaly,
+            retransmission=self.record_retransmission,
+        )
 
     def station(self, station_id: str) -> StationRecord:
         record = self.stations.get(station_id)
@@ -156,8 +167,9 @@ class Report:
             record = self.stations[station_id] = StationRecord(station_id)
         return record
 
-    def record_connected(self, station_id: str) -> None:
+    def record_connected(self, station_id: str, ocpp_version: str = "1.6") -> None:
         record = self.station(station_id)
+        record.ocpp_version = ocpp_version
         record.connected = True
         record.connections += 1
         self.revision += 1
@@ -195,6 +207,22 @@ class Report:
     def record_status(self, station_id: str, connector_id: int, status: str) -> None:
         self.station(station_id).connectors[connector_id] = status
         self.revision += 1
+
+    def record_evse_status(
+        self, station_id: str, evse_id: int, connector_id: int, status: str
+    ) -> None:
+        self.station(station_id).evse_connectors[(evse_id, connector_id)] = status
+        self.revision += 1
+
+    def transaction_event(self, station_id: str, payload: Mapping[str, Any]) -> int:
+        """Book a 2.0.1 TransactionEventRequest (report201.py); the key is for
+        `transaction_event_answered`."""
+        key = self.transaction_events.record(station_id, payload)
+        self.revision += 1
+        return key
+
+    def transaction_event_answered(self, key: int, sent: bool) -> None:
+        self.transaction_events.answered(key, sent)
 
     def record_retransmission(self, station_id: str, action: str) -> None:
         record = self.station(station_id)
@@ -341,9 +369,11 @@ class Report:
                 "messages": self.messages,
                 "transactions": len(self.transactions),
                 "openTransactions": open_transactions,
+                **self.transaction_events.totals(),
             },
             "stations": {sid: s.to_json() for sid, s in sorted(self.stations.items())},
             "transactions": [self._transaction_view(t) for t in self.transactions.values()],
+            "transactions201": self.transaction_events.to_json(),
         }
 
 

@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import http
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -13,17 +13,25 @@ from urllib.parse import unquote, urlsplit
 import ocpp.messages
 from loguru import logger
 from websockets.asyncio.server import Server, ServerConnection, basic_auth, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, NegotiationError
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from simulator.csms.clock import Clock, utc_now
 from simulator.csms.handlers import SchemaViolation, StationHandler
+from simulator.csms.handlers201 import StationHandler201
 from simulator.csms.policy import Policy
+from simulator.csms.recording import RecordingChargePoint
 from simulator.csms.report import ReceivedMessage, Report, ReportWriter
 
 SUBPROTOCOL = Subprotocol("ocpp1.6")
+SUBPROTOCOL_201 = Subprotocol("ocpp2.0.1")
+# The handler class for each subprotocol the CSMS speaks.
+_HANDLERS: dict[Subprotocol, type[RecordingChargePoint]] = {
+    SUBPROTOCOL: StationHandler,
+    SUBPROTOCOL_201: StationHandler201,
+}
 # Close code for a connection superseded by a newer one from the same station id: 1000 tells a
 # well-behaved client not to reconnect, so two processes sharing an id do not fight forever.
 _REPLACED_CLOSE_CODE = 1000
@@ -35,6 +43,17 @@ class StationDisconnected(ConnectionError):
     """The station is not connected, or went away before answering a CALL."""
 
 
+def select_subprotocol(
+    _connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol:
+    """The first subprotocol the station offers that the CSMS speaks: the station lists
+    them in its order of preference (P4 3.1.2); none in common refuses the handshake (400)."""
+    for subprotocol in offered:
+        if subprotocol in _HANDLERS:
+            return subprotocol
+    raise NegotiationError(f"no supported subprotocol; expected one of {', '.join(_HANDLERS)}")
+
+
 def station_id_from_path(path: str) -> str:
     """The station id is the last segment of the URL path (`/ocpp/CS-1` -> `CS-1`)."""
     segments = [s for s in urlsplit(path).path.split("/") if s]
@@ -42,7 +61,8 @@ def station_id_from_path(path: str) -> str:
 
 
 class CentralSystem:
-    """An OCPP 1.6 CSMS for tests and demos.
+    """An OCPP 1.6 and 2.0.1 CSMS for tests and demos, both on one port: each connection
+    speaks the subprotocol the station prefers.
 
     Records (report, message log, boot counts, transaction ids) belong to the instance and
     survive `stop()`/`start()`, which is how tests simulate a CSMS restart; a restart binds the
@@ -91,7 +111,7 @@ class CentralSystem:
         self._clock = clock
         self._server: Server | None = None
         self._bound_port: int | None = None
-        self._stations: dict[str, StationHandler] = {}
+        self._stations: dict[str, RecordingChargePoint] = {}
         self._closing: set[asyncio.Task[None]] = set()
         self._messages: dict[str, deque[ReceivedMessage]] = {}
         # Set and replaced on every change; created only while someone waits, so the hot
@@ -130,7 +150,8 @@ class CentralSystem:
                 self._serve_station,
                 self.host,
                 port,
-                subprotocols=[SUBPROTOCOL],
+                subprotocols=list(_HANDLERS),
+                select_subprotocol=select_subprotocol,
                 process_request=process_request,
                 # Deflate buffers cost ~100 KiB per connection and OCPP frames are small:
                 # off, so thousands of stations fit in memory.
@@ -197,7 +218,8 @@ class CentralSystem:
         messages = self._messages.get(station_id)
         if messages is None:
             messages = self._messages[station_id] = deque(maxlen=self._message_log_limit)
-        handler = StationHandler(
+        handler_class = _HANDLERS.get(websocket.subprotocol or SUBPROTOCOL, StationHandler)
+        handler = handler_class(
             station_id,
             websocket,
             policy=self.policy,
@@ -220,7 +242,7 @@ class CentralSystem:
             )
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
-        self.report.record_connected(station_id)
+        self.report.record_connected(station_id, handler.ocpp_version)
         station_log.debug("station connected from {}", websocket.remote_address)
         self._notify()
         try:
@@ -242,13 +264,19 @@ class CentralSystem:
         request: Any,
         timeout: float | None = None,  # per call, unlike response_timeout
     ) -> Any:
-        """Send a CALL (an `ocpp.v16.call.*` dataclass) and return the station's
-        `ocpp.v16.call_result.*`. A CALLERROR raises the library's OCPPError subclass; a
-        station that is or goes offline raises StationDisconnected; no answer within
-        `timeout` (default: the response timeout) raises TimeoutError."""
+        """Send a CALL (an `ocpp.v16.call.*` dataclass to a 1.6 station, `ocpp.v201.call.*`
+        to a 2.0.1 one) and return the station's `call_result.*` of that version. A CALLERROR
+        raises the library's OCPPError subclass; a station that is or goes offline raises
+        StationDisconnected; no answer within `timeout` (default: the response timeout)
+        raises TimeoutError; a CALL of the other version raises ValueError."""
         handler = self._stations.get(station_id)
         if handler is None:
             raise StationDisconnected(f"station {station_id!r} is not connected")
+        if type(request).__module__ != handler.calls_module:
+            raise ValueError(
+                f"station {station_id!r} speaks OCPP {handler.ocpp_version}: "
+                f"{type(request).__module__}.{type(request).__name__} is not one of its CALLs"
+            )
         self.report.record_sent(station_id, type(request).__name__)
         calling = asyncio.ensure_future(handler.call(request, suppress=False))
         closed = asyncio.ensure_future(handler.websocket.wait_closed())
@@ -288,6 +316,11 @@ class CentralSystem:
         return handler is None or handler.websocket.state is State.CLOSED
 
     # -- observation -----------------------------------------------------------------------
+
+    def ocpp_version(self, station_id: str) -> str | None:
+        """The OCPP version the station's connection speaks; None when not connected."""
+        handler = self._stations.get(station_id)
+        return handler.ocpp_version if handler is not None else None
 
     def received(self, station_id: str, action: str | None = None) -> list[ReceivedMessage]:
         """CALLs received from a station, oldest first (the last `message_log_limit`)."""
