@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import CsmsProcess, FleetResult, cpu_count, fleet_worker, run_fleet
+from bench.mv_profile import EVSIM, profile_table, ratio_to_floor, run_profile
 from bench.reconnect_storm import DEFAULT_RATE, StormResult, run_reconnect_storm, storm_table
 from bench.stations import idle_template
 
@@ -190,6 +191,16 @@ def main() -> int:
     print("\n## Per-message cost\n")
     print(cost_table(costs))
 
+    # Issue 16's target 1: the fleet's cost per message on per-station timers, against the floor
+    # measured in the same run; the default run a smaller rung of it.
+    mv_stations, mv_rounds, mv_seconds = (1_000, 5, 40.0) if args.full else (200, 2, 15.0)
+    print(f"\n## mv-{mv_stations}: CPU per MeterValues round trip against the floor\n", flush=True)
+    mv = run_profile(mv_stations, mv_rounds, mv_seconds)
+    print()
+    print(profile_table(mv))
+    if ratio := ratio_to_floor(mv, EVSIM):
+        print(f"\nevsim / floor: {ratio[0]:.2f}x (target: at most 1.00x)", flush=True)
+
     results: list[FleetResult] = []
     print("\n## Reference profile (the TypeScript simulator's bench profile)\n", flush=True)
     for stations in [1_000, 5_000, 10_000, 20_000] if args.full else [1_000]:
@@ -263,6 +274,7 @@ def main() -> int:
             {
                 "full": args.full,
                 "messageCost": costs,
+                "mvProfile": asdict(mv),
                 "fleet": [asdict(r) for r in results],
                 "reconnectStorm": [asdict(s) for s in storms],
             },

@@ -35,7 +35,9 @@ def free_port() -> int:
         return cast(int, probe.getsockname()[1])
 
 
-def start_lean_csms(port: int, heartbeat_interval: int) -> subprocess.Popen[str]:
+def start_lean_csms(
+    port: int, heartbeat_interval: int, capture: Path | None = None
+) -> subprocess.Popen[str]:
     """bench/lean_csms.py in a process of its own, its counters on its stdout."""
     return subprocess.Popen(
         [
@@ -46,6 +48,7 @@ def start_lean_csms(port: int, heartbeat_interval: int) -> subprocess.Popen[str]
             str(port),
             "--heartbeat-interval",
             str(heartbeat_interval),
+            *(["--capture", str(capture)] if capture else []),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -55,9 +58,9 @@ def start_lean_csms(port: int, heartbeat_interval: int) -> subprocess.Popen[str]
 class CsmsProcess:
     """One lean CSMS process; its latest counters are read from its stdout by a thread."""
 
-    def __init__(self, heartbeat_interval: int) -> None:
+    def __init__(self, heartbeat_interval: int, capture: Path | None = None) -> None:
         self.port = free_port()
-        self.process = start_lean_csms(self.port, heartbeat_interval)
+        self.process = start_lean_csms(self.port, heartbeat_interval, capture)
         self.counters: dict[str, Any] = {}
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,8 +30,10 @@ def _now() -> str:
 
 
 class LeanCsms:
-    def __init__(self, heartbeat_interval: int) -> None:
+    def __init__(self, heartbeat_interval: int, capture: Path | None = None) -> None:
         self.heartbeat_interval = heartbeat_interval
+        # The first MeterValues frame as received, for bench/mv_profile.py's floor clients.
+        self.capture = capture
         self.received: Counter[str] = Counter()
         self.connections = 0
         self.opened = 0
@@ -98,6 +101,9 @@ class LeanCsms:
                     continue
                 action = frame[2]
                 self.received[action] += 1
+                if self.capture is not None and action == "MeterValues":
+                    self.capture.write_text(message if isinstance(message, str) else "")
+                    self.capture = None
                 reply = [3, frame[1], self.answer(station, action, frame[3] or {})]
                 await connection.send(orjson.dumps(reply).decode())
         except ConnectionClosed:
@@ -106,8 +112,8 @@ class LeanCsms:
             self.connections -= 1
 
 
-async def main(port: int, heartbeat_interval: int) -> None:
-    csms = LeanCsms(heartbeat_interval)
+async def main(port: int, heartbeat_interval: int, capture: Path | None) -> None:
+    csms = LeanCsms(heartbeat_interval, capture)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,6 +140,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--heartbeat-interval", type=int, default=60)
+    parser.add_argument("--capture", type=Path, help="write the first MeterValues frame here")
     args = parser.parse_args()
     try:
         import uvloop
@@ -141,4 +148,4 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(main(args.port, args.heartbeat_interval))
+    asyncio.run(main(args.port, args.heartbeat_interval, args.capture))
