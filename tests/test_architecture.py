@@ -26,7 +26,6 @@ MAY_NAME_CHARGING_STATION = frozenset({"simulator/station/station.py", "simulato
 OVER_MAX_LINES = frozenset(
     {
         "simulator/config_reference.py",
-        "simulator/station/station.py",
         "simulator/station/transactions.py",
     }
 )

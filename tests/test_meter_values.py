@@ -9,7 +9,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.station import schemas
 from simulator.station.meter_values import (
     Electrical,
     MeterModel,
@@ -18,6 +17,7 @@ from simulator.station.meter_values import (
     amperage_limit_a,
     connector_power_limit_w,
 )
+from simulator.station.ocpp16 import schemas
 from simulator.template_model import ConnectorTemplate, StationTemplate
 
 ALL_MEASURANDS = (

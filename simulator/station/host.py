@@ -16,11 +16,11 @@ from typing import Any
 
 from simulator.logs import configure_logging
 from simulator.plan import StationSpec
-from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.commands import COMMANDS
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.id_tags import IdTagsCache
+from simulator.station.ocpp16 import schemas
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
