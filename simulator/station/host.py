@@ -21,6 +21,7 @@ from simulator.station.commands import COMMANDS
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.id_tags import IdTagsCache
 from simulator.station.ocpp16 import schemas
+from simulator.station.ocpp16.answers import start_refusal
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
@@ -246,10 +247,10 @@ async def _start_transaction(station: ChargingStation, payload: dict[str, Any]) 
     except NotAuthorized as exc:
         raise PermissionError(str(exc)) from None
     if response is None:
-        return  # started offline: its StartTransaction waits in the queue
-    status = response["idTagInfo"]["status"]
-    if status != "Accepted":
-        raise PermissionError(f"StartTransaction: {status}")
+        return  # started offline: its start message waits in the queue
+    refusal = start_refusal(response)
+    if refusal is not None:
+        raise PermissionError(refusal)
 
 
 async def _stop_transaction(station: ChargingStation, payload: dict[str, Any]) -> None:

@@ -52,7 +52,7 @@ class Schemas:
         return self._names
 
     def validator(self, name: str) -> Validator | None:
-        """The compiled validator of a schema name ("BootNotification", "...Response").
+        """The compiled validator of a schema name (an action, or "<action>Response").
 
         Compiling costs milliseconds, validating microseconds: kept for the life of the process.
         Names come off the wire: only names of shipped schemas reach the file system (no "../")

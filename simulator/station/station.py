@@ -5,15 +5,13 @@ the dispatch of incoming CALLs (dispatch.py). It holds what the UI sees and what
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from loguru import logger
 
-from simulator.identity import template_hash
 from simulator.plan import StationSpec, station_ws_url
-from simulator.station import connector_status, dispatch, station_data
+from simulator.station import connector_status, dispatch, station_data, station_state
 from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
@@ -31,7 +29,7 @@ from simulator.station.lifecycle import (
     RegistrationRefused,
 )
 from simulator.station.light_random import LightRandom
-from simulator.station.local_auth import Authorizer, LocalAuthorization
+from simulator.station.local_auth import Authorizer
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
@@ -116,7 +114,7 @@ class ChargingStation:
         # ATG loops a previous run had running: started again at the next accepted boot.
         self._resume_atg: list[int] = []
         if persisted is not None:
-            self._restore(persisted)
+            self._resume_atg = station_state.restore(self, persisted)
 
     # -- what the UI sees -------------------------------------------------------------------
 
@@ -188,100 +186,7 @@ class ChargingStation:
             store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent, at_once=at_once)
 
     def persisted_state(self) -> dict[str, Any]:
-        """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
-        connectorsStatus, automaticTransactionGenerator) and evsim's (templateHash,
-        transactionQueue, localAuthorization, chargingProfiles)."""
-        template = self.template
-        state: dict[str, Any] = {
-            "templateHash": template_hash(template),
-            "connectorsStatus": [self.connectors[i].as_state() for i in sorted(self.connectors)],
-            "transactionQueue": self.transactions.queue.as_data(),
-            "localAuthorization": self.authorization.state.as_data(),
-            "chargingProfiles": self.smart_charging.as_data(),
-            "automaticTransactionGenerator": {"running": self.atg.running_connectors()},
-        }
-        if template.station_info_persistent_configuration:
-            state["stationInfo"] = {
-                **self.station_info(),
-                "meterSerialNumber": self.spec.meter_serial_number,
-                "supervisionUrl": self.supervision_url,
-                "templateFirmwareVersion": template.firmware_version,
-            }
-        if template.ocpp_persistent_configuration:
-            state["configurationKey"] = self.configuration.as_list()
-            state["changedKeys"] = sorted(self.configuration.changed_keys)
-        return state
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        template = self.template
-        if state.get("templateHash") != template_hash(template):
-            # Issue 9: regenerated partially. The configuration comes from the edited template,
-            # persisted values kept only for keys it still has writable (restore below).
-            self.log.info("Template edited since the state was saved: configuration regenerated")
-        if template.ocpp_persistent_configuration:
-            changed = state.get("changedKeys")
-            self.configuration.restore(
-                state.get("configurationKey") or [],
-                changed if isinstance(changed, list) else None,
-            )
-        info = state.get("stationInfo")
-        if template.station_info_persistent_configuration and isinstance(info, dict):
-            self._restore_serial_numbers(info)
-        # An UpdateFirmware installed it, unless the template has changed version since.
-        if (
-            template.station_info_persistent_configuration
-            and isinstance(info, dict)
-            and info.get("templateFirmwareVersion") == template.firmware_version
-        ):
-            self.firmware_version = info.get("firmwareVersion") or self.firmware_version
-        now = self.clock.monotonic()
-        for connector_state in state.get("connectorsStatus") or []:
-            connector = self.connectors.get(int(connector_state.get("connectorId", -1)))
-            if connector is not None:
-                connector.restore(connector_state, now)
-                if connector.availability != "Operative":
-                    connector.status = "Unavailable"
-        queue = state.get("transactionQueue")
-        if isinstance(queue, dict):
-            self.transactions.queue.restore(queue)
-        local = state.get("localAuthorization")
-        if isinstance(local, dict):
-            self.authorization.state = LocalAuthorization.from_data(local)
-        profiles = state.get("chargingProfiles")
-        if isinstance(profiles, list):
-            self.smart_charging.restore(profiles)
-        atg = state.get("automaticTransactionGenerator")
-        if isinstance(atg, dict):
-            self._resume_atg = [int(c) for c in atg.get("running", []) if int(c) in self.connectors]
-        self.log.debug("State of a previous run restored")
-
-    def _restore_serial_numbers(self, info: dict[str, Any]) -> None:
-        """The serial numbers the station had, kept while they carry the template's prefixes:
-        they derive from config.json's seed too, which may have changed since."""
-        template, spec = self.template, self.spec
-
-        def kept(key: str, prefix: str, current: str | None) -> str | None:
-            value = info.get(key)
-            if current and isinstance(value, str) and value.startswith(prefix):
-                return value
-            return current
-
-        self.spec = dataclasses.replace(
-            spec,
-            charge_point_serial_number=kept(
-                "chargePointSerialNumber",
-                template.charge_point_serial_number_prefix,
-                spec.charge_point_serial_number,
-            ),
-            charge_box_serial_number=kept(
-                "chargeBoxSerialNumber",
-                template.charge_box_serial_number_prefix,
-                spec.charge_box_serial_number,
-            ),
-            meter_serial_number=kept(
-                "meterSerialNumber", template.meter_serial_number_prefix, spec.meter_serial_number
-            ),
-        )
+        return station_state.persisted_state(self)
 
     # -- what the transaction queue needs (transaction_queue.QueueHost) -----------------------
 
