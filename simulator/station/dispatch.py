@@ -59,6 +59,8 @@ def disabled(action: str) -> CallFailed:
 
 
 class Dispatcher:
+    __slots__ = ("_host", "_version")
+
     def __init__(self, version: Version, host: DispatchHost) -> None:
         self._version = version
         self._host = host

@@ -133,6 +133,23 @@ class LifecycleHost(Protocol):
 class Lifecycle:
     """One station's connection, from start() to stop(), and the tasks of the station."""
 
+    __slots__ = (
+        "_connect_rate",
+        "_handle_call",
+        "_host",
+        "_message_ids",
+        "_reloaded_spec",
+        "_task",
+        "_tasks",
+        "_version",
+        "_wanted",
+        "_websocket",
+        "accepted",
+        "boot_accepted",
+        "connections",
+        "session",
+    )
+
     def __init__(
         self,
         host: LifecycleHost,
@@ -394,7 +411,7 @@ class Lifecycle:
         self._set_ws_state(OPEN)
         host.log.debug("Connected to {}", host.ws_url)
         reader = asyncio.create_task(_read(session, host.log))
-        dialogue = asyncio.create_task(self._dialogue())
+        dialogue = asyncio.create_task(self.dialogue())
         keep_running = True
         try:
             await asyncio.wait({reader, dialogue}, return_when=asyncio.FIRST_COMPLETED)
@@ -418,7 +435,10 @@ class Lifecycle:
             self._gave_up()
         return keep_running
 
-    async def _dialogue(self) -> None:
+    async def dialogue(self) -> None:
+        """What the station and its CSMS say on a new connection, in this order: the
+        registration, then transaction messages may leave, the statuses, the station is
+        accepted (transactions may start), then keep-alive and clock-aligned samples."""
         host, version = self._host, self._version
         await version.register()
         self.boot_accepted = True

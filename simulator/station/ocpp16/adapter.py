@@ -32,6 +32,8 @@ class Adapter16:
     subprotocol: Final = SUBPROTOCOL
     not_while_pending: Final = NOT_WHILE_PENDING
 
+    __slots__ = ("_dialogue", "_station", "_status")
+
     def __init__(self, station: AdapterStation) -> None:
         self._station = station
         self._status = StatusReports(station)

@@ -43,6 +43,8 @@ def registration_status(response: dict[str, Any] | None) -> str | None:
 
 
 class Dialogue:
+    __slots__ = ("_station", "_status")
+
     def __init__(self, station: SessionStation, status: StatusReports) -> None:
         self._station = station
         self._status = status

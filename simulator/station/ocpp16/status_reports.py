@@ -19,6 +19,8 @@ INFO_MAX_LENGTH = 50
 
 
 class StatusReports:
+    __slots__ = ("_reported", "_stable", "_station")
+
     def __init__(self, station: SessionStation) -> None:
         self._station = station
         # The status last reported per connector: what a next one must be a transition from.
