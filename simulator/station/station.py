@@ -175,7 +175,7 @@ class ChargingStation:
         if not _PERSISTED_DELTAS.isdisjoint(delta):
             self.persist()
 
-    _changed = changed  # the name of the features' and tests' older calls
+    _changed = changed  # its former name, which a test (test_persistence.py) still calls
 
     # -- persistence (persistence.py) -------------------------------------------------------
 
