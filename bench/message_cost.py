@@ -18,7 +18,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from simulator.station import schemas
+from simulator.station.ocpp16 import schemas
 from simulator.station.rpc import RpcSession
 from simulator.stats import Statistics
 
@@ -55,6 +55,7 @@ async def evsim_client(connection: ClientConnection, rounds: int, validate: bool
     session = RpcSession(
         connection,
         no_calls,
+        schemas=schemas.SCHEMAS16,
         message_ids=itertools.count(1),
         response_timeout=30,
         validate_payloads=validate,

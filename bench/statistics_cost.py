@@ -33,7 +33,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from bench.message_cost import evsim_client
-from simulator.station import schemas
+from simulator.station.ocpp16 import schemas
 from simulator.stats import Statistics
 
 STATIONS = 1000

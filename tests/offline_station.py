@@ -15,7 +15,7 @@ from typing import Any
 
 from simulator.config_loading import load_settings
 from simulator.plan import plan_stations
-from simulator.station import schemas
+from simulator.station.ocpp16 import schemas
 from simulator.station.station import ChargingStation
 from tests.fleet import quick_template, write_fleet
 from tests.virtual_clock import VirtualClock

@@ -28,9 +28,9 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
-from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16 import schemas
 from simulator.station.station import OPEN, ChargingStation
 from tests.fleet import specs_for
 from tests.replay import Replay

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.station import schemas
 from simulator.station.meter_values import (
     Electrical,
     MeterModel,
@@ -19,6 +18,7 @@ from simulator.station.meter_values import (
     amperage_limit_a,
     connector_power_limit_w,
 )
+from simulator.station.ocpp16 import schemas
 from simulator.template_model import ConnectorTemplate, StationTemplate
 
 ALL_MEASURANDS = (

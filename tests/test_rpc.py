@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16.schemas import SCHEMAS16
 from simulator.station.rpc import (
     MAX_CALLS_ANSWERED,
     MAX_DESCRIPTION_LENGTH,
@@ -122,6 +123,7 @@ async def make_peer() -> AsyncIterator[PeerFactory]:
         session = RpcSession(
             csms,
             handler,
+            schemas=SCHEMAS16,
             message_ids=itertools.count(1),
             response_timeout=response_timeout,
             validate_payloads=validate_payloads,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.station import schemas
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16 import schemas
 
 SHIPPED = sorted(
     entry.name.removesuffix(".json")

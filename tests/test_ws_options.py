@@ -91,7 +91,12 @@ async def raw_csms(
 
 def options(ws_options: dict[str, Any], base_dir: Path | None = None) -> dict[str, Any]:
     return connect_options(
-        user=None, password=None, ws_options=ws_options, ping_interval=0, base_dir=base_dir
+        user=None,
+        password=None,
+        ws_options=ws_options,
+        ping_interval=0,
+        subprotocol=OCPP16,
+        base_dir=base_dir,
     )
 
 

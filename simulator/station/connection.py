@@ -1,4 +1,5 @@
 """Opening a station's WebSocket to the CSMS (OCPP-J section 3): URL, subprotocol, auth, TLS.
+The subprotocol is the station's OCPP version's (its adapter's), asked for and required.
 
 wsOptions are the TS simulator's: node's `ws` client options. Those with a websockets
 equivalent are mapped (handshakeTimeout, perMessageDeflate, maxPayload, headers, and the TLS
@@ -23,7 +24,6 @@ from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidURI
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
 
-OCPP16 = Subprotocol("ocpp1.6")
 _HANDSHAKE_DONE = Response(101, "Switching Protocols", Headers())
 USER_AGENT = "evsim"
 DEFAULT_OPEN_TIMEOUT = 30.0
@@ -53,9 +53,11 @@ def connect_options(
     password: str | None,
     ws_options: dict[str, Any],
     ping_interval: int,
+    subprotocol: str,
     base_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """websockets client options from the station's template and OCPP keys. `base_dir`: where
+    """websockets client options from the station's template and OCPP keys. `subprotocol`:
+    the one of the OCPP version the station speaks ("ocpp1.6"). `base_dir`: where
     relative certificate paths of wsOptions start (config.json's directory). Raises
     FatalConnectError when the TLS options name files or PEM texts that cannot be used."""
     headers: dict[str, str] = {}
@@ -66,7 +68,7 @@ def connect_options(
         headers.update({str(k): str(v) for k, v in extra.items()})
     handshake_ms = ws_options.get("handshakeTimeout")
     options: dict[str, Any] = {
-        "subprotocols": [OCPP16],
+        "subprotocols": [Subprotocol(subprotocol)],
         "additional_headers": headers,
         # permessage-deflate costs ~100 KiB per connection and OCPP-J 5.1 advises against it.
         "compression": "deflate" if ws_options.get("perMessageDeflate") else None,
@@ -200,9 +202,11 @@ async def open_connection(url: str, options: dict[str, Any]) -> ClientConnection
                 "if it requires a client certificate, check wsOptions.cert and wsOptions.key"
             ) from None
         raise
-    if websocket.subprotocol != OCPP16:
-        await websocket.close(1002, "ocpp1.6 subprotocol not accepted")
-        raise InvalidHandshake("the CSMS did not accept subprotocol ocpp1.6")
+    wanted = options.get("subprotocols") or []
+    if websocket.subprotocol not in wanted:
+        named = ", ".join(wanted)
+        await websocket.close(1002, f"{named} subprotocol not accepted")
+        raise InvalidHandshake(f"the CSMS did not accept subprotocol {named}")
     # The handshake's request and response (their headers) stay referenced by the connection
     # for its life and nothing of evsim reads them: ~4 KiB a station (tracemalloc, 300
     # connections). websockets takes a response of None for a handshake still to come, so one

@@ -1,16 +1,17 @@
-"""The connector status state machine of OCPP 1.6 section 4.9 (with errata 3.20), and the
-station's reports of errors that leave the statuses as they are."""
+"""The connector status state machine of OCPP 1.6 section 4.9 (with errata 3.20): the moves
+it allows, a connector moved and the move reported, and the station's reports of errors that
+leave the statuses as they are. What goes on the wire is the version adapter's."""
 
 from __future__ import annotations
 
-from typing import Final, get_args
+from typing import TYPE_CHECKING, Final, Protocol, get_args
 
 from simulator.meter_vocabulary import ChargePointStatus
-from simulator.station.clock import iso_timestamp
-from simulator.station.ports import StatusReporter
+from simulator.station.ports import StatusReporter, WithConnectors
+from simulator.station.rpc import CallFailed, ConnectionLost
 
-# StatusNotification.req's info: CiString50Type (section 7.47).
-INFO_MAX_LENGTH = 50
+if TYPE_CHECKING:
+    from loguru import Logger
 
 STATUSES: Final[tuple[str, ...]] = get_args(ChargePointStatus)
 
@@ -72,21 +73,41 @@ def allowed(from_status: str, to_status: str, connector_id: int = 1) -> bool:
 
 
 async def report_error(station: StatusReporter, error_code: str, info: str) -> None:
-    """A StatusNotification.req of connector 0 with `error_code` and `info`: an event the
-    CSMS must hear of (LocalListConflict, section 3.5.2; ResetFailure) while the station goes
-    on, so its status stays what it is (section 4.9: an errorCode with a status other than
-    Faulted is a warning) and the next notifications carry NoError again."""
-    station_connector = station.connectors.get(0)
-    await station.call(
-        "StatusNotification",
-        {
-            "connectorId": 0,
-            "errorCode": error_code,
-            "info": info[:INFO_MAX_LENGTH],
-            "status": station_connector.status if station_connector is not None else "Available",
-            "timestamp": iso_timestamp(station.clock.now()),
-        },
-    )
+    """An error the CSMS must hear of (LocalListConflict, section 3.5.2; ResetFailure) while
+    the station goes on: its statuses stay what they are."""
+    await station.report_problem(error_code, info)
 
 
-__all__ = ["STATION_STATUSES", "STATUSES", "allowed", "report_error"]
+class StatusHost(WithConnectors, Protocol):
+    @property
+    def log(self) -> Logger: ...
+
+    def connectors_changed(self) -> None: ...
+
+    async def send_status(self, connector_id: int) -> None: ...
+
+
+async def change_status(station: StatusHost, connector_id: int, status: str) -> bool:
+    """Move a connector to `status` and report it, when section 4.9 allows the transition;
+    False (and a log line) when it does not."""
+    connector = station.connectors[connector_id]
+    if connector.status == status:
+        return True
+    if not allowed(connector.status, status, connector_id):
+        station.log.info(
+            "Connector {}: {} -> {} is not a section 4.9 transition; ignored",
+            connector_id,
+            connector.status,
+            status,
+        )
+        return False
+    connector.status = status
+    station.connectors_changed()
+    try:
+        await station.send_status(connector_id)
+    except (TimeoutError, CallFailed, ConnectionLost) as exc:
+        station.log.debug("Status of connector {} not sent: {}", connector_id, exc)
+    return True
+
+
+__all__ = ["STATION_STATUSES", "STATUSES", "StatusHost", "allowed", "change_status", "report_error"]

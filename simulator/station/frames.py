@@ -21,7 +21,8 @@ _SUMMARY_LENGTH = 40
 
 
 class ErrorCode(StrEnum):
-    """CALLERROR codes of OCPP-J 1.6 section 4.2.3, spelled as on the wire.
+    """CALLERROR codes of OCPP-J 1.6 section 4.2.3, spelled as on the wire in 1.6. A session
+    sends them as its version's adapter spells them (RpcSession's `spell_error`).
 
     The spelling "OccurenceConstraintViolation" and the name "FormationViolation" are known typos
     that the errata (section 5) keep on purpose, since peers match on these exact strings.

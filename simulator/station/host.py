@@ -18,10 +18,10 @@ from typing import Any
 from simulator.logs import configure_logging
 from simulator.plan import StationSpec
 from simulator.procedure_table import PROCEDURES, Intent, Message
-from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.id_tags import IdTagsCache
+from simulator.station.ocpp16 import schemas
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
 from simulator.station.station_data import epoch_ms

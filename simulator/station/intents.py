@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
+from simulator.station.ocpp16.answers import start_refusal
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.ocpp16.ports import CoreStation
 from simulator.station.ports import GeneratorView, PlugsView
@@ -85,9 +86,9 @@ async def start_transaction(station: IntentStation, payload: dict[str, Any]) -> 
         raise PermissionError(str(exc)) from None
     if response is None:
         return  # started offline: its StartTransaction waits in the queue
-    status = response["idTagInfo"]["status"]
-    if status != ACCEPTED:
-        raise PermissionError(f"StartTransaction: {status}")
+    refusal = start_refusal(response)
+    if refusal is not None:
+        raise PermissionError(refusal)
 
 
 async def stop_transaction(station: IntentStation, payload: dict[str, Any]) -> None:

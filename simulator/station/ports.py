@@ -75,6 +75,9 @@ class StatusReporter(WithConnectors, Caller, Protocol):
     @property
     def clock(self) -> Clock: ...
 
+    async def report_problem(self, error_code: str, info: str) -> None:
+        """An error the CSMS must hear of, the connectors' statuses unchanged."""
+
 
 class StatusChanger(Protocol):
     async def change_status(self, connector_id: int, status: str) -> bool: ...

@@ -36,11 +36,15 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from simulator.station import frames, schemas
+from simulator.station import frames
 from simulator.station.frames import Call, CallError, CallResult, ErrorCode, FrameError, OcppError
+from simulator.station.schemas import Schemas
 from simulator.stats import Statistics
 
 CallHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# An error code as the session's OCPP version spells it on the wire (ErrorCode's values are
+# OCPP-J 1.6's spelling, typos included; a later version corrects two of them).
+ErrorSpelling = Callable[[ErrorCode], str]
 
 MAX_CALLS_ANSWERED = 4
 # An error description may quote the wire (an action name of a megabyte): sent back shortened.
@@ -78,14 +82,20 @@ class RpcSession:
         transport: Transport,
         handle_call: CallHandler,
         *,
+        schemas: Schemas,
         message_ids: itertools.count[int],
         response_timeout: float,
         validate_payloads: bool,
         statistics: Statistics | None,
         log: Any = logger,
+        spell_error: ErrorSpelling = str,
     ) -> None:
+        """`schemas`: the payload validators of the version spoken; `spell_error` its spelling
+        of the CALLERROR codes."""
         self._transport = transport
         self._handle_call = handle_call
+        self._schemas = schemas
+        self._spell = spell_error
         self._ids = message_ids
         self._response_timeout = response_timeout
         self._validate = validate_payloads
@@ -109,7 +119,7 @@ class RpcSession:
         when the connection closes first.
         """
         if self._validate:
-            schemas.validate(action, payload)
+            self._schemas.validate(action, payload)
         async with self._lock:
             if self._closed:
                 raise ConnectionLost(action)
@@ -149,7 +159,7 @@ class RpcSession:
             if command is not None:
                 command.responses += 1
             if self._validate:
-                schemas.validate(f"{action}Response", answer.payload)
+                self._schemas.validate(f"{action}Response", answer.payload)
             return answer.payload
 
     async def run(self) -> None:
@@ -186,7 +196,7 @@ class RpcSession:
             self._log.warning("Bad frame from CSMS: {}", exc.description)
             if exc.message_id is None:
                 return None
-            return frames.encode_error(exc.message_id, exc.code, exc.description)
+            return frames.encode_error(exc.message_id, self._spell(exc.code), exc.description)
         if isinstance(frame, Call):
             return self._accept(frame)
         pending = self._pending
@@ -202,14 +212,14 @@ class RpcSession:
             self._log.warning("CALL {} reuses the id of one being answered", call.action[:40])
             return frames.encode_error(
                 call.message_id,
-                ErrorCode.GENERIC_ERROR,
+                self._spell(ErrorCode.GENERIC_ERROR),
                 "a CALL with this message id is being handled already",
             )
         if len(self._answering) >= MAX_CALLS_ANSWERED:
             self._log.warning("CALL {} refused: too many CALLs in flight", call.action[:40])
             return frames.encode_error(
                 call.message_id,
-                ErrorCode.GENERIC_ERROR,
+                self._spell(ErrorCode.GENERIC_ERROR),
                 f"more than {MAX_CALLS_ANSWERED} CALLs in flight (OCPP-J 4.1.1)",
             )
         task = asyncio.ensure_future(self._answer(call))
@@ -225,17 +235,18 @@ class RpcSession:
             # Incoming CALLs are always validated: a station must not act on a malformed order.
             # Only an action's own schema applies: "ResetResponse" is no action, and its payload
             # is not checked against the response schema of that name.
+            schemas = self._schemas
             if schemas.is_known_action(call.action):
                 schemas.validate(call.action, call.payload)
             response = await self._handle_call(call.action, call.payload)
             if self._validate:
-                _validate_own_response(call.action, response)
+                _validate_own_response(schemas, call.action, response)
         except OcppError as exc:
             if statistics is not None:
                 _count_answer(statistics, call.action, started, error=True)
             await self._send(
                 frames.encode_error(
-                    call.message_id, exc.code, _shortened(exc.description), exc.details
+                    call.message_id, self._spell(exc.code), _shortened(exc.description), exc.details
                 )
             )
             return
@@ -244,7 +255,9 @@ class RpcSession:
             if statistics is not None:
                 _count_answer(statistics, call.action, started, error=True)
             await self._send(
-                frames.encode_error(call.message_id, ErrorCode.INTERNAL_ERROR, _shortened(str(exc)))
+                frames.encode_error(
+                    call.message_id, self._spell(ErrorCode.INTERNAL_ERROR), _shortened(str(exc))
+                )
             )
             return
         if statistics is not None:
@@ -274,7 +287,7 @@ def _count_answer(statistics: Statistics, action: str, started_ns: int, *, error
     command.latency_us.record((time.perf_counter_ns() - started_ns) // 1000)
 
 
-def _validate_own_response(action: str, response: dict[str, Any]) -> None:
+def _validate_own_response(schemas: Schemas, action: str, response: dict[str, Any]) -> None:
     # Answered as InternalError: a schema code would tell the CSMS that its request was wrong.
     try:
         schemas.validate(f"{action}Response", response)

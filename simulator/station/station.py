@@ -1,65 +1,47 @@
-"""One simulated charging station: its state, its connection lifecycle and its OCPP dialogue."""
+"""One simulated charging station, the composition root of its parts: the features, the OCPP
+version's adapter (what is said on the wire), the lifecycle of its connection (lifecycle.py) and
+the dispatch of incoming CALLs (dispatch.py). It holds what the UI sees and what is persisted."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import itertools
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from simulator.identity import template_hash
 from simulator.plan import StationSpec, station_ws_url
-from simulator.station import schemas, station_data
+from simulator.station import connector_status, dispatch, station_data, station_state
 from simulator.station.atg import AutomaticTransactionGenerator
-from simulator.station.backoff import reconnect_delay
-from simulator.station.clock import Clock, iso_timestamp
+from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connect_rate import ConnectRate
-from simulator.station.connection import (
-    FatalConnectError,
-    TlsConnectError,
-    connect_options,
-    open_connection,
-)
-from simulator.station.connector_status import allowed
 from simulator.station.connectors import ConnectorState
+from simulator.station.dispatch import Dispatcher
 from simulator.station.ev_plug import EvPlugs
-from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
+from simulator.station.lifecycle import (
+    CLOSED,
+    CLOSING,
+    CONNECTING,
+    OPEN,
+    Lifecycle,
+    RegistrationRefused,
+)
 from simulator.station.light_random import LightRandom
-from simulator.station.local_auth import Authorizer, LocalAuthorization
-from simulator.station.ocpp16 import ROUTER
+from simulator.station.local_auth import Authorizer
+from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
-from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
+from simulator.station.rpc import ConnectionLost
 from simulator.station.smart_charging import SmartCharging
-from simulator.station.stable_status import StableStatus
 from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
 
-# WebSocket readyState values, as the seed's UI protocol reports them.
-CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
-
-DEFAULT_RESPONSE_TIMEOUT = 30.0
-DEFAULT_BOOT_RETRY_SECONDS = 30
-DEFAULT_HEARTBEAT_SECONDS = 60
-# OCPP 1.6 section 4.2: what a CSMS may not ask while the station is Pending.
-NOT_WHILE_PENDING = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
-
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
 # The changes of what the UI sees that are persisted as well (persisted_state).
 _PERSISTED_DELTAS = frozenset({"ocppConfiguration", "stationInfo", "supervisionUrl"})
-
-
-class RegistrationRefused(Exception):
-    """The CSMS did not accept the station within registrationMaxRetries boots."""
 
 
 class ChargingStation:
@@ -113,24 +95,10 @@ class ChargingStation:
         self.started = False
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
-        self.connections = 0
-        """WebSocket connections opened; all but the first are reconnections."""
-        self._message_ids = itertools.count(1)
-        self._connect_rate = connect_rate
-        self._session: RpcSession | None = None
-        self._websocket: ClientConnection | None = None
-        self._lifecycle: asyncio.Task[None] | None = None
-        self._connection_wanted = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._reloaded_spec: StationSpec | None = None
-        # Set while the CSMS has accepted the station on the open connection.
-        self._accepted = asyncio.Event()
-        # The same from the BootNotification.conf on, before the statuses that follow it.
-        self._boot_accepted = False
         self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
-        # The status last reported per connector: what a next one must be a transition from.
-        self._reported: dict[int, str] = {}
-        self._stable_status = StableStatus(self.clock, self.spawn, self._send_stable_status)
+        self.adapter = Adapter16(self)
+        self.dispatch = Dispatcher(self.adapter, self)
+        self.lifecycle = Lifecycle(self, self.adapter, self._handle_call, connect_rate)
         if id_tags is None:
             id_tags = load_id_tags(spec.authorization_file) if spec.authorization_file else []
         self.id_tags = IdTagDistribution(
@@ -146,7 +114,7 @@ class ChargingStation:
         # ATG loops a previous run had running: started again at the next accepted boot.
         self._resume_atg: list[int] = []
         if persisted is not None:
-            self._restore(persisted)
+            self._resume_atg = station_state.restore(self, persisted)
 
     # -- what the UI sees -------------------------------------------------------------------
 
@@ -172,7 +140,7 @@ class ChargingStation:
         """Accepted by the CSMS; with autoRegister, as soon as the CSMS answered its boot."""
         if self.boot_response is None:
             return False
-        return self.template.auto_register or self.boot_response.get("status") == "Accepted"
+        return self.template.auto_register or self.adapter.accepted(self.boot_response)
 
     def station_info(self) -> dict[str, Any]:
         return station_data.station_info(self.spec, self.firmware_version)
@@ -201,10 +169,13 @@ class ChargingStation:
     def connectors_data(self) -> list[dict[str, Any]]:
         return station_data.connector_entries(self.connectors, self.reservations.by_connector())
 
-    def _changed(self, **delta: Any) -> None:
+    def changed(self, **delta: Any) -> None:
+        """What the UI sees changed (`delta`: its new values); persisted when they are."""
         self._on_change(self, delta)
         if not _PERSISTED_DELTAS.isdisjoint(delta):
             self.persist()
+
+    _changed = changed  # its former name, which a test (test_persistence.py) still calls
 
     # -- persistence (persistence.py) -------------------------------------------------------
 
@@ -215,115 +186,13 @@ class ChargingStation:
             store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent, at_once=at_once)
 
     def persisted_state(self) -> dict[str, Any]:
-        """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
-        connectorsStatus, automaticTransactionGenerator) and evsim's (templateHash,
-        transactionQueue, localAuthorization, chargingProfiles)."""
-        template = self.template
-        state: dict[str, Any] = {
-            "templateHash": template_hash(template),
-            "connectorsStatus": [self.connectors[i].as_state() for i in sorted(self.connectors)],
-            "transactionQueue": self.transactions.queue.as_data(),
-            "localAuthorization": self.authorization.state.as_data(),
-            "chargingProfiles": self.smart_charging.as_data(),
-            "automaticTransactionGenerator": {"running": self.atg.running_connectors()},
-        }
-        if template.station_info_persistent_configuration:
-            state["stationInfo"] = {
-                **self.station_info(),
-                "meterSerialNumber": self.spec.meter_serial_number,
-                "supervisionUrl": self.supervision_url,
-                "templateFirmwareVersion": template.firmware_version,
-            }
-        if template.ocpp_persistent_configuration:
-            state["configurationKey"] = self.configuration.as_list()
-            state["changedKeys"] = sorted(self.configuration.changed_keys)
-        return state
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        template = self.template
-        if state.get("templateHash") != template_hash(template):
-            # Issue 9: regenerated partially. The configuration comes from the edited template,
-            # persisted values kept only for keys it still has writable (restore below).
-            self.log.info("Template edited since the state was saved: configuration regenerated")
-        if template.ocpp_persistent_configuration:
-            changed = state.get("changedKeys")
-            self.configuration.restore(
-                state.get("configurationKey") or [],
-                changed if isinstance(changed, list) else None,
-            )
-        info = state.get("stationInfo")
-        if template.station_info_persistent_configuration and isinstance(info, dict):
-            self._restore_serial_numbers(info)
-        # An UpdateFirmware installed it, unless the template has changed version since.
-        if (
-            template.station_info_persistent_configuration
-            and isinstance(info, dict)
-            and info.get("templateFirmwareVersion") == template.firmware_version
-        ):
-            self.firmware_version = info.get("firmwareVersion") or self.firmware_version
-        now = self.clock.monotonic()
-        for connector_state in state.get("connectorsStatus") or []:
-            connector = self.connectors.get(int(connector_state.get("connectorId", -1)))
-            if connector is not None:
-                connector.restore(connector_state, now)
-                if connector.availability != "Operative":
-                    connector.status = "Unavailable"
-        queue = state.get("transactionQueue")
-        if isinstance(queue, dict):
-            self.transactions.queue.restore(queue)
-        local = state.get("localAuthorization")
-        if isinstance(local, dict):
-            self.authorization.state = LocalAuthorization.from_data(local)
-        profiles = state.get("chargingProfiles")
-        if isinstance(profiles, list):
-            self.smart_charging.restore(profiles)
-        atg = state.get("automaticTransactionGenerator")
-        if isinstance(atg, dict):
-            self._resume_atg = [int(c) for c in atg.get("running", []) if int(c) in self.connectors]
-        self.log.debug("State of a previous run restored")
-
-    def _restore_serial_numbers(self, info: dict[str, Any]) -> None:
-        """The serial numbers the station had, kept while they carry the template's prefixes:
-        they derive from config.json's seed too, which may have changed since."""
-        template, spec = self.template, self.spec
-
-        def kept(key: str, prefix: str, current: str | None) -> str | None:
-            value = info.get(key)
-            if current and isinstance(value, str) and value.startswith(prefix):
-                return value
-            return current
-
-        self.spec = dataclasses.replace(
-            spec,
-            charge_point_serial_number=kept(
-                "chargePointSerialNumber",
-                template.charge_point_serial_number_prefix,
-                spec.charge_point_serial_number,
-            ),
-            charge_box_serial_number=kept(
-                "chargeBoxSerialNumber",
-                template.charge_box_serial_number_prefix,
-                spec.charge_box_serial_number,
-            ),
-            meter_serial_number=kept(
-                "meterSerialNumber", template.meter_serial_number_prefix, spec.meter_serial_number
-            ),
-        )
-
-    async def _end_interrupted_transactions(self) -> None:
-        """Transactions a previous run left open: it ended without stopping them (killed, power
-        cut), so they stop now with reason PowerLoss (section 7.40) at the last meter reading
-        it persisted; their StopTransaction waits in the queue like any other."""
-        for connector_id in sorted(self.connectors):
-            connector = self.connectors[connector_id]
-            if connector_id > 0 and connector.transaction_started:
-                await self.transactions.stop(connector_id, "PowerLoss")
+        return station_state.persisted_state(self)
 
     # -- what the transaction queue needs (transaction_queue.QueueHost) -----------------------
 
     def link_up(self) -> bool:
         """Transaction messages may be sent: connected, and accepted on this connection."""
-        return self._boot_accepted
+        return self.lifecycle.boot_accepted
 
     async def sleep(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
@@ -351,26 +220,26 @@ class ChargingStation:
         shown = (waiting, queue.dropped, queue.skipped)
         if shown != self._queue_shown:
             self._queue_shown = shown
-            self._changed(
+            self.changed(
                 transactionQueue={"length": shown[0], "dropped": shown[1], "skipped": shown[2]}
             )
 
     def configuration_changed(self, key: str) -> None:
-        self._changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
+        self.changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
         url = self._ocpp_supervision_url()
         if url is not None and key.lower() == self.template.supervision_url_ocpp_key.lower():
             self.supervision_url = url
-            self._changed(supervisionUrl=url)
+            self.changed(supervisionUrl=url)
 
     def connectors_changed(self) -> None:
-        self._changed(connectors=self.connectors_data())
+        self.changed(connectors=self.connectors_data())
 
     def atg_changed(self) -> None:
-        self._changed(automaticTransactionGenerator=self.atg.data())
+        self.changed(automaticTransactionGenerator=self.atg.data())
 
     def station_info_changed(self) -> None:
         """stationInfo changed (an installed firmware): the UI hears of it, and it is persisted."""
-        self._changed(stationInfo=self.station_info())
+        self.changed(stationInfo=self.station_info())
 
     def set_id_tags(self, id_tags: Sequence[str]) -> None:
         """A reloaded authorizationFile: the next sessions draw from the new list."""
@@ -380,7 +249,7 @@ class ChargingStation:
         """The CSMS accepted the station on this connection: transactions may start, and the
         ATG starts when the template enables it (on every accepted boot, as in the TS
         simulator)."""
-        self._accepted.set()
+        self.lifecycle.accepted.set()
         self.transactions.queue.resume()
         if self.template.automatic_transaction_generator.enable:
             self.atg.start()
@@ -390,7 +259,7 @@ class ChargingStation:
 
     async def wait_accepted(self) -> None:
         """Until the CSMS has accepted the station on an open connection."""
-        await self._accepted.wait()
+        await self.lifecycle.accepted.wait()
 
     # -- what the UI changes ----------------------------------------------------------------
 
@@ -401,14 +270,14 @@ class ChargingStation:
         if self.template.supervision_url_ocpp_configuration:
             self.configuration.set(self.template.supervision_url_ocpp_key, url)
         self.supervision_url = url
-        self._changed(supervisionUrl=url)
+        self.changed(supervisionUrl=url)
 
     def set_connector_locked(self, connector_id: int, locked: bool) -> None:
         connector = self.connectors.get(connector_id)
         if connector is None or connector_id == 0:
             raise ValueError(f"no connector {connector_id}")
         connector.locked = locked
-        self._changed(connectors=self.connectors_data())
+        self.changed(connectors=self.connectors_data())
         self.persist()
 
     def set_connector_status(
@@ -421,457 +290,100 @@ class ChargingStation:
             connector.status = status
         if error_code is not None:
             connector.error_code = error_code
-        self._changed(connectors=self.connectors_data())
+        self.changed(connectors=self.connectors_data())
 
-    async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        """A BootNotification on demand; its answer becomes the station's boot response."""
-        response = await self.call("BootNotification", {**self.boot_payload(), **overrides})
-        self.boot_response = response
-        self._changed(bootNotificationResponse=response)
-        return response
+    # -- the lifecycle (lifecycle.py) -------------------------------------------------------
 
-    # -- lifecycle --------------------------------------------------------------------------
+    @property
+    def connections(self) -> int:
+        """WebSocket connections opened; all but the first are reconnections."""
+        return self.lifecycle.connections
 
     async def start(self) -> None:
-        if self.started:
-            return
-        self.started = True
-        self.persist()  # the file exists from the start, as the seed's does
-        await self._end_interrupted_transactions()
-        self._connection_wanted.set()
-        self._lifecycle = asyncio.create_task(self._run(), name=f"station {self.spec.station_id}")
-        self._changed(started=True)
+        await self.lifecycle.start()
 
     async def stop(self) -> None:
         """Close the connection (code 1000) and stop every task of the station."""
-        if not self.started:
-            return
-        self.started = False
-        self._connection_wanted.clear()
-        # As the TS simulator does: the generator ends and the running transactions are
-        # stopped while the connection is still open, so the CSMS closes them too.
-        self.atg.stop()
-        await self.transactions.stop_all("Local")
-        await self._flush_transaction_messages()
-        await self._close_websocket()
-        for task in [self._lifecycle, *self._tasks]:
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in [self._lifecycle, *self._tasks] if t is not None), return_exceptions=True
-        )
-        self._lifecycle = None
-        self._set_ws_state(CLOSED)
-        self._changed(started=False)
-        # The meters as they stopped; urgent, so that a removal can wait for it.
-        self.persist(urgent=True)
-
-    async def _flush_transaction_messages(self) -> None:
-        """Before a close on purpose: what the queue holds leaves now, or (offline, a retry
-        due later, no answer in time) stays queued and persisted for the next connection."""
-        try:
-            async with asyncio.timeout(DEFAULT_RESPONSE_TIMEOUT):
-                await self.transactions.queue.flush()
-        except TimeoutError:
-            self.log.warning("Transaction messages still queued at close: sent at the next start")
+        await self.lifecycle.stop()
 
     async def open_connection(self) -> None:
-        if not self.started:
-            raise RuntimeError("station is stopped")
-        self._connection_wanted.set()
+        await self.lifecycle.open()
 
     async def close_connection(self) -> None:
         """Close on purpose: the station stays offline until open_connection()."""
-        self._connection_wanted.clear()
-        await self._close_websocket()
+        await self.lifecycle.close()
 
-    async def _close_websocket(self) -> None:
-        websocket = self._websocket
-        if websocket is not None:
-            self._set_ws_state(CLOSING)
-            await websocket.close(1000, "station closing")
+    async def reset(self, kind: str) -> None:
+        await self.lifecycle.reboot(kind)
+
+    def reload_spec(self, spec: StationSpec) -> None:
+        self.lifecycle.reload_spec(spec)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """A task of the station: cancelled by stop(), its failure logged."""
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+        return self.lifecycle.spawn(coroutine)
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            if not isinstance(exc, ConnectionLost | CallFailed | TimeoutError):
-                self.log.opt(exception=exc).error("Station task failed")
-
-    def _set_ws_state(self, state: int) -> None:
-        if state != self.ws_state:
-            self.ws_state = state
-            self._changed(wsState=state)
-
-    async def _run(self) -> None:
-        """Connect, boot, serve; reconnect after any close the station did not ask for."""
-        failures = 0
-        max_retries = self.template.auto_reconnect_max_retries
-        while self.started:
-            await self._connection_wanted.wait()
-            self._apply_reloaded_spec()
-            self._set_ws_state(CONNECTING)
-            if self._connect_rate is not None:
-                await self._connect_rate.acquire()
-            try:
-                websocket = await open_connection(self.ws_url, self._connect_options())
-            except FatalConnectError as exc:
-                self.log.error("Cannot connect to {}: {}; station stopped", self.ws_url, exc)
-                self._set_ws_state(CLOSED)
-                self.started = False
-                self._changed(started=False)
-                return
-            except TlsConnectError as exc:
-                # A user's mistake (wsOptions' certificates) that retrying rarely fixes: said
-                # once, at the first failure in a row, then retried quietly.
-                self._set_ws_state(CLOSED)
-                failures += 1
-                log = self.log.error if failures == 1 else self.log.debug
-                log("Cannot connect to {}: {}", self.ws_url, exc)
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
-                self._set_ws_state(CLOSED)
-                failures += 1
-                self.log.debug("Connection to {} failed: {}", self.ws_url, exc)
-            else:
-                failures = 0
-                self.connections += 1
-                if self.connections > 1:
-                    self._changed(reconnects=self.connections - 1)
-                if not await self._online(websocket):
-                    return
-                if not self._connection_wanted.is_set():
-                    continue  # closed on purpose: wait to be asked again
-                failures += 1
-            if 0 <= max_retries < failures:
-                self.log.warning("Giving up after {} reconnect attempts", failures - 1)
-                self.started = False
-                self._changed(started=False)
-                return
-            delay = reconnect_delay(
-                failures,
-                exponential=self.template.reconnect_exponential_delay,
-                fixed_seconds=self.configuration.get_int("ConnectionTimeOut", 30),
-                rng=self.rng,
-            )
-            self.log.debug("Reconnecting in {:.1f} s", delay)
-            await self.clock.sleep(delay)
-
-    def reload_spec(self, spec: StationSpec) -> None:
-        """A reloaded template or config.json: taken at the next (re)connection, so the
-        dialogue in progress keeps the values it started with. Identity and serial numbers
-        come from the spec, which keeps them while the template's identity keys stay."""
-        if spec.hash_id != self.spec.hash_id:
-            raise ValueError(f"spec of {spec.hash_id}, not of this station ({self.hash_id})")
-        self._reloaded_spec = spec
-
-    def _apply_reloaded_spec(self) -> None:
-        spec, self._reloaded_spec = self._reloaded_spec, None
-        if spec is None:
-            return
-        if spec.template.firmware_version != self.template.firmware_version:
-            # An edited template's version wins over one an UpdateFirmware installed: the
-            # user's latest word.
-            self.firmware_version = spec.template.firmware_version
-        self.spec = spec
-        self.template = spec.template
-        self.supervision_url = spec.supervision_url
-        if not spec.template.enable_statistics:
-            self.statistics = None
-        elif self.statistics is None:
-            self.statistics = Statistics()
-        self.log.debug("Reloaded template {} applied", spec.template_path)
-        self._changed(stationInfo=self.station_info(), supervisionUrl=self.supervision_url)
-
-    def _connect_options(self) -> dict[str, Any]:
-        return connect_options(
-            user=self.spec.supervision_user,
-            password=self.spec.supervision_password,
-            ws_options=self.template.ws_options,
-            ping_interval=self.configuration.get_int("WebSocketPingInterval", 0),
-            base_dir=Path(self.spec.config_dir) if self.spec.config_dir else None,
-        )
-
-    async def _online(self, websocket: ClientConnection) -> bool:
-        """Serve one connection until it closes; False when the station must stop for good."""
-        self._websocket = websocket
-        session = RpcSession(
-            websocket,
-            self._handle_call,
-            message_ids=self._message_ids,
-            response_timeout=DEFAULT_RESPONSE_TIMEOUT,
-            # ocppStrictCompliance validates whatever payloadSchemaValidation says.
-            validate_payloads=(
-                self.template.payload_schema_validation or self.template.ocpp_strict_compliance
-            ),
-            statistics=self.statistics,
-            log=self.log,
-        )
-        self._session = session
-        self._set_ws_state(OPEN)
-        self.log.debug("Connected to {}", self.ws_url)
-        reader = asyncio.create_task(self._read(session))
-        dialogue = asyncio.create_task(self._dialogue(session))
-        keep_running = True
-        try:
-            await asyncio.wait({reader, dialogue}, return_when=asyncio.FIRST_COMPLETED)
-            if dialogue.done() and isinstance(dialogue.exception(), RegistrationRefused):
-                self.log.warning("{}; station stopped", dialogue.exception())
-                keep_running = False
-        finally:
-            self._accepted.clear()
-            self._boot_accepted = False
-            if self.template.automatic_transaction_generator.stop_on_connection_failure:
-                self.atg.stop()
-            dialogue.cancel()
-            if not reader.done():
-                await websocket.close(1000, "station closing")
-            reader.cancel()
-            await asyncio.gather(reader, dialogue, return_exceptions=True)
-            self._session = None
-            self._websocket = None
-            self._set_ws_state(CLOSED)
-        if not keep_running:
-            self.started = False
-            self._changed(started=False)
-        return keep_running
-
-    async def _read(self, session: RpcSession) -> None:
-        try:
-            await session.run()
-        except ConnectionClosed as exc:
-            self.log.debug("Connection closed: {}", exc)
+    # -- the wire (dispatch.py, the adapter) ------------------------------------------------
 
     async def _handle_call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        handler = ROUTER.handler(action)
-        if handler is None:
-            if schemas.is_known_action(action):
-                raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is not supported")
-            raise OcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {action}")
-        if not self._incoming_supported(action):
-            raise OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is disabled by commandsSupport")
-        if self.template.ocpp_strict_compliance and action in NOT_WHILE_PENDING and self.pending:
-            raise OcppError(ErrorCode.SECURITY_ERROR, f"{action} is not allowed while Pending")
-        return await handler(self, payload)
+        return await self.dispatch.handle(action, payload)
 
     @property
     def pending(self) -> bool:
-        """The CSMS's last answer to the boot was Pending (section 4.2)."""
-        return self.boot_response is not None and self.boot_response.get("status") == "Pending"
-
-    def _incoming_supported(self, action: str) -> bool:
-        support = self.template.commands_support
-        incoming = support.incoming_commands if support is not None else None
-        return not incoming or bool(incoming.get(action, False))
+        """The CSMS's last answer to the boot was Pending."""
+        return self.adapter.pending(self.boot_response)
 
     def outgoing_supported(self, action: str) -> bool:
-        support = self.template.commands_support
-        outgoing = support.outgoing_commands if support is not None else None
-        return not outgoing or bool(outgoing.get(action, False))
-
-    # -- the dialogue with the CSMS ---------------------------------------------------------
+        return dispatch.outgoing_supported(self.template, action)
 
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The one path of every message the station sends."""
         if not self.outgoing_supported(action):
-            # Not sent: the caller sees what a CSMS refusing it would cause, which every
-            # station path already handles.
-            disabled = CallError("", ErrorCode.NOT_SUPPORTED, "disabled by commandsSupport")
-            raise CallFailed(action, disabled)
-        session = self._session
+            raise dispatch.disabled(action)
+        session = self.lifecycle.session
         if session is None or session.closed:
             raise ConnectionLost(action)
         return await session.call(action, payload)
 
-    async def _dialogue(self, session: RpcSession) -> None:
-        await self._boot()
-        self._boot_accepted = True
-        self.transactions.queue.resume()
-        await self._send_all_statuses()
-        self.registration_accepted()
-        await asyncio.gather(self._heartbeats(), self.transactions.sample_clock_aligned())
+    def boot_answered(self, response: dict[str, Any]) -> None:
+        self.boot_response = response
+        self.changed(bootNotificationResponse=response)
 
     def boot_payload(self) -> dict[str, Any]:
-        template = self.template
-        payload: dict[str, Any] = {
-            "chargePointVendor": template.charge_point_vendor,
-            "chargePointModel": template.charge_point_model,
-        }
-        optional = {
-            "chargePointSerialNumber": self.spec.charge_point_serial_number,
-            "chargeBoxSerialNumber": self.spec.charge_box_serial_number,
-            "meterSerialNumber": self.spec.meter_serial_number,
-            "meterType": template.meter_type,
-            "firmwareVersion": self.firmware_version,
-            "iccid": template.iccid,
-            "imsi": template.imsi,
-        }
-        payload.update({key: value for key, value in optional.items() if value})
-        return payload
+        return self.adapter.boot_payload()
 
-    async def _boot(self) -> None:
-        """BootNotification until Accepted (OCPP 1.6 section 4.2), at most registrationMaxRetries
-        more times after a Pending or Rejected answer, waiting the interval the CSMS gave."""
-        max_retries = self.template.registration_max_retries
-        refusals = 0
-        while True:
-            try:
-                response = await self.call("BootNotification", self.boot_payload())
-            except (TimeoutError, CallFailed) as exc:
-                self.log.warning("BootNotification failed: {}", exc)
-                response = None
-            if response is not None:
-                self.boot_response = response
-                self._changed(bootNotificationResponse=response)
-                if response["status"] == "Accepted":
-                    interval = int(response.get("interval") or 0)
-                    if interval > 0:
-                        self.configuration.set("HeartbeatInterval", str(interval))
-                    self.log.debug("Booted, heartbeat interval {} s", interval)
-                    return
-                if self.template.auto_register:
-                    # "registered at boot notification for testing purpose" (the seed): the
-                    # CSMS's answer is kept for the UI, the station carries on as accepted.
-                    self.log.info("Boot {}; autoRegister: going on as accepted", response["status"])
-                    return
-                wait = int(response.get("interval") or 0) or DEFAULT_BOOT_RETRY_SECONDS
-            else:
-                wait = DEFAULT_BOOT_RETRY_SECONDS
-            refusals += 1
-            if 0 <= max_retries < refusals:
-                raise RegistrationRefused(f"boot not accepted after {refusals} attempts")
-            await self.clock.sleep(wait)
-
-    async def _send_all_statuses(self) -> None:
-        for connector_id in sorted(self.connectors):
-            try:
-                await self.send_status(connector_id, report=True)
-            except (TimeoutError, CallFailed) as exc:
-                # A status the CSMS refused is not a reason to drop the connection.
-                self.log.warning("StatusNotification failed: {}", exc)
-
-    async def send_status(
-        self, connector_id: int, *, report: bool = False, deferred: bool = False
-    ) -> None:
-        """StatusNotification.req of the connector's status: only a section 4.9 transition from
-        the status last reported (or the same status again), unless `report` (the statuses
-        after a boot, a TriggerMessage) asks for the state as it is. With MinimumStatusDuration
-        only a status that lasted it is sent (`deferred`, stable_status): as section 4.9
-        allows, the change reported may then span several transitions."""
-        if not self.outgoing_supported("StatusNotification"):
-            return
-        minimum = self.configuration.get_int("MinimumStatusDuration", 0)
-        if minimum > 0 and not report and not deferred:
-            self._stable_status.began(connector_id, minimum)
-            return
-        connector = self.connectors[connector_id]
-        last = self._reported.get(connector_id)
-        if (
-            not report
-            and not deferred
-            and last is not None
-            and last != connector.status
-            and not allowed(last, connector.status, connector_id)
-        ):
-            self.log.info(
-                "Connector {}: {} -> {} is not a section 4.9 transition; not reported",
-                connector_id,
-                last,
-                connector.status,
-            )
-            return
-        self._reported[connector_id] = connector.status
-        await self.call(
-            "StatusNotification",
-            {
-                "connectorId": connector_id,
-                "errorCode": connector.error_code,
-                "status": connector.status,
-                "timestamp": iso_timestamp(self.clock.now()),
-            },
-        )
-
-    async def _send_stable_status(self, connector_id: int) -> None:
-        if self.connectors[connector_id].status != self._reported.get(connector_id):
-            await self.send_status(connector_id, report=False, deferred=True)
-
-    async def _heartbeats(self) -> None:
-        while True:
-            interval = self.configuration.get_int("HeartbeatInterval", 0)
-            await self.clock.sleep(interval if interval > 0 else DEFAULT_HEARTBEAT_SECONDS)
-            try:
-                await self.heartbeat()
-            except (TimeoutError, CallFailed) as exc:
-                self.log.warning("Heartbeat failed: {}", exc)
+    async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """A registration on demand; its answer becomes the station's boot response."""
+        return await self.adapter.boot_notification(overrides)
 
     async def heartbeat(self) -> dict[str, Any]:
-        return await self.call("Heartbeat", {})
-
-    async def change_status(self, connector_id: int, status: str) -> bool:
-        """Move a connector to `status` and report it, when section 4.9 allows the transition;
-        False (and a log line) when it does not."""
-        connector = self.connectors[connector_id]
-        if connector.status == status:
-            return True
-        if not allowed(connector.status, status, connector_id):
-            self.log.info(
-                "Connector {}: {} -> {} is not a section 4.9 transition; ignored",
-                connector_id,
-                connector.status,
-                status,
-            )
-            return False
-        connector.status = status
-        self.connectors_changed()
-        try:
-            await self.send_status(connector_id)
-        except (TimeoutError, CallFailed, ConnectionLost) as exc:
-            self.log.debug("StatusNotification {} not sent: {}", connector_id, exc)
-        return True
+        return await self.adapter.heartbeat()
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None
     ) -> dict[str, Any]:
-        """DataTransfer.req to the CSMS (section 4.3); its answer."""
-        payload: dict[str, Any] = {"vendorId": vendor_id}
-        if message_id is not None:
-            payload["messageId"] = message_id
-        if data is not None:
-            payload["data"] = data
-        return await self.call("DataTransfer", payload)
-
-    async def reset(self, kind: str) -> None:
-        """Reset.req (section 5.14, errata 3.36) once answered: the running transactions end
-        with reason SoftReset / HardReset; resetCloseDelay after the answers have left (a
-        CSMS reads the Reset.conf before the close), the connection closes, and after the
-        template's resetTime the station connects and boots again."""
-        self.log.info("{} reset", kind)
-        self.atg.stop()
-        await self.transactions.stop_all(f"{kind}Reset")
-        await self._flush_transaction_messages()
-        self._connection_wanted.clear()
-        if self._session is not None:
-            await self._session.answers_sent(DEFAULT_RESPONSE_TIMEOUT)
-        await self.clock.sleep(self.template.reset_close_delay)
-        await self._close_websocket()
-        await self.clock.sleep(self.template.reset_time)
-        if self.started:
-            self._connection_wanted.set()
+        return await self.adapter.data_transfer(vendor_id, message_id, data)
 
     async def send_triggered(self, action: str, connector_id: int | None) -> None:
-        if action == "BootNotification":
-            response = await self.call("BootNotification", self.boot_payload())
-            self.boot_response = response
-            self._changed(bootNotificationResponse=response)
-        elif action == "Heartbeat":
-            await self.heartbeat()
-        elif action == "StatusNotification":
-            if connector_id is None:
-                await self._send_all_statuses()
-            else:
-                await self.send_status(connector_id, report=True)
+        await self.adapter.send_triggered(action, connector_id)
+
+    async def send_status(self, connector_id: int, *, report: bool = False) -> None:
+        """The connector's status to the CSMS, as its version's rules allow (`report`: as it
+        is, after a boot or on request)."""
+        await self.adapter.connector_changed(connector_id, report=report)
+
+    async def change_status(self, connector_id: int, status: str) -> bool:
+        return await connector_status.change_status(self, connector_id, status)
+
+    async def report_problem(self, error_code: str, info: str) -> None:
+        await self.adapter.report_problem(error_code, info)
+
+
+__all__ = [
+    "CLOSED",
+    "CLOSING",
+    "CONNECTING",
+    "OPEN",
+    "ChargingStation",
+    "RegistrationRefused",
+]

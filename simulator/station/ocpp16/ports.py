@@ -106,6 +106,19 @@ class ChargingProfileStation(WithConnectors, Protocol):
     def smart_charging(self) -> SmartChargingView: ...
 
 
+class SessionStation(
+    Services, Configured, WithTemplate, WithSpec, WithConnectors, Caller, Protocol
+):
+    """What the 1.6 session messages (ocpp16/dialogue.py, ocpp16/status_reports.py) use."""
+
+    firmware_version: str
+
+    def outgoing_supported(self, action: str) -> bool: ...
+
+    def boot_answered(self, response: dict[str, Any]) -> None:
+        """The CSMS answered a registration: its answer is the station's boot response."""
+
+
 class Station16(
     CoreStation,
     FirmwareStation,
@@ -121,12 +134,18 @@ class Station16(
     def transactions(self) -> TransactionsAndMeters: ...
 
 
+class AdapterStation(Station16, SessionStation, Protocol):
+    """The station the 1.6 adapter serves: its handlers' and its session messages'."""
+
+
 __all__ = [
+    "AdapterStation",
     "ChargingProfileStation",
     "CoreStation",
     "FirmwareStation",
     "LocalListStation",
     "ReservationStation",
+    "SessionStation",
     "Station16",
     "TriggerStation",
 ]
