@@ -33,10 +33,11 @@ from simulator.station.ev_plug import EvPlugs
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.light_random import LightRandom
-from simulator.station.local_auth import Authorizer, LocalAuthorization
 from simulator.station.ocpp16 import ROUTER
+from simulator.station.ocpp16.authorization import Authorize16, Authorizer16
+from simulator.station.ocpp16.feature_settings import FeatureSettings16
+from simulator.station.ocpp16.reservation import Reservations16
 from simulator.station.persistence import StateStore
-from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging
 from simulator.station.stable_status import StableStatus
@@ -137,8 +138,9 @@ class ChargingStation:
             self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
         )
         self.smart_charging = SmartCharging(self)
-        self.authorization = Authorizer(self)
-        self.reservations = Reservations(self)
+        features = FeatureSettings16(self.configuration)
+        self.authorization = Authorizer16(self, features, Authorize16(self))
+        self.reservations = Reservations16(self, features, self.authorization)
         self.transactions = Transactions(self)
         self.plugs = EvPlugs(self)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags)
@@ -223,7 +225,7 @@ class ChargingStation:
             "templateHash": template_hash(template),
             "connectorsStatus": [self.connectors[i].as_state() for i in sorted(self.connectors)],
             "transactionQueue": self.transactions.queue.as_data(),
-            "localAuthorization": self.authorization.state.as_data(),
+            "localAuthorization": self.authorization.tokens.as_data(),
             "chargingProfiles": self.smart_charging.as_data(),
             "automaticTransactionGenerator": {"running": self.atg.running_connectors()},
         }
@@ -273,7 +275,7 @@ class ChargingStation:
             self.transactions.queue.restore(queue)
         local = state.get("localAuthorization")
         if isinstance(local, dict):
-            self.authorization.state = LocalAuthorization.from_data(local)
+            self.authorization.restore(local)
         profiles = state.get("chargingProfiles")
         if isinstance(profiles, list):
             self.smart_charging.restore(profiles)
