@@ -226,18 +226,6 @@ class TransactionsAndMeters(TransactionControl, Metering, Protocol):
     """Transactions as the station's own handlers see it."""
 
 
-class EvPlugsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
-    """ev_plug.EvPlugs' station."""
-
-    @property
-    def transactions(self) -> TransactionControl: ...
-
-    @property
-    def reservations(self) -> ReservationsView: ...
-
-    def connectors_changed(self) -> None: ...
-
-
 class GeneratorHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
     """atg.AutomaticTransactionGenerator's station."""
 
@@ -252,7 +240,6 @@ class GeneratorHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
 __all__ = [
     "AuthorizationView",
     "Caller",
-    "EvPlugsHost",
     "GeneratorHost",
     "GeneratorView",
     "HeldReservation",

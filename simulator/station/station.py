@@ -29,7 +29,7 @@ from simulator.station.connection import (
 )
 from simulator.station.connector_status import allowed
 from simulator.station.connectors import ConnectorState
-from simulator.station.ev_plug import EvPlugs
+from simulator.station.core.plugs import EvPlugs
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.light_random import LightRandom
@@ -142,7 +142,7 @@ class ChargingStation:
         self.authorization = Authorizer16(self, features, Authorize16(self))
         self.reservations = Reservations16(self, features, self.authorization)
         self.transactions = Transactions(self)
-        self.plugs = EvPlugs(self)
+        self.plugs = EvPlugs(self, features)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags)
         self._store = store
         # ATG loops a previous run had running: started again at the next accepted boot.

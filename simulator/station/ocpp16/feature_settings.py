@@ -8,10 +8,11 @@ from simulator.station.configuration import OcppConfiguration
 
 DEFAULT_LIST_MAX_LENGTH = 100
 DEFAULT_SEND_MAX_LENGTH = 20
+DEFAULT_CONNECTION_TIMEOUT = 30
 
 
 class FeatureSettings16:
-    """AuthorizationSettings and ReservationSettings of a 1.6 station."""
+    """AuthorizationSettings, ReservationSettings and PlugSettings of a 1.6 station."""
 
     def __init__(self, configuration: OcppConfiguration) -> None:
         self.configuration = configuration
@@ -57,6 +58,17 @@ class FeatureSettings16:
 
     def reserve_connector_zero(self) -> bool:
         return (self.configuration.get("ReserveConnectorZeroSupported") or "").lower() == "true"
+
+    # -- EV plugs (sections 4.10, 9.1.6, 9.1.23, 9.1.34) --------------------------------------
+
+    def stop_on_ev_side_disconnect(self) -> bool:
+        return self._flag("StopTransactionOnEVSideDisconnect", True)
+
+    def unlock_on_ev_side_disconnect(self) -> bool:
+        return self._flag("UnlockConnectorOnEVSideDisconnect", True)
+
+    def connection_timeout(self) -> int:
+        return self.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
 
 
 __all__ = ["FeatureSettings16"]
