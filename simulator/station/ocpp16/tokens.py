@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.core.authorization import ListEntry, expiry_of, status_of
+from simulator.station.core.authorization import ListEntry
+from simulator.station.core.token_data import expiry_of, status_of
 from simulator.station.core.tokens import TokenInfo
 
 
