@@ -318,3 +318,23 @@ def test_a_persisted_expiry_without_offset_reads_as_utc() -> None:
     expiry = LocalAuthorization.from_data(data).local_list["A"].expiry
 
     assert expiry is not None and expiry.utcoffset() == timedelta(0)
+
+
+def test_the_persisted_form_follows_every_change() -> None:
+    """The persisted form is kept between changes; a list update, a remembered token and a
+    cleared cache each show in the next one."""
+    lists = LocalAuthorization()
+    seen = [lists.as_data()]
+    lists.update(1, full=True, entries=[("A", ACCEPTED)], max_length=10, send_max_length=10)
+    seen.append(lists.as_data())
+    lists.remember("B", BLOCKED)
+    seen.append(lists.as_data())
+    lists.clear_cache()
+    seen.append(lists.as_data())
+
+    assert [(data["listVersion"], list(data["localList"]), data["cache"]) for data in seen] == [
+        (0, [], []),
+        (1, ["A"], []),
+        (1, ["A"], [("B", {"status": "Blocked"})]),
+        (1, ["A"], []),
+    ]

@@ -89,6 +89,9 @@ class LocalAuthorization:
     local_list: dict[str, TokenInfo] = field(default_factory=dict)
     cache: OrderedDict[str, TokenInfo] = field(default_factory=OrderedDict)
     cache_size: int = CACHE_SIZE
+    # `as_data` until the next change: the station persists it with every queued message,
+    # and the list and cache change far less often.
+    _data: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     # -- list updates -------------------------------------------------------------------------
 
@@ -125,6 +128,7 @@ class LocalAuthorization:
             return ListUpdate.FAILED
         self.local_list = updated
         self.list_version = list_version if updated else 0
+        self._data = None
         for token in updated:
             # Section 3.5.3: identifiers of the list are not kept in the cache.
             self.cache.pop(token, None)
@@ -145,6 +149,7 @@ class LocalAuthorization:
             while len(self.cache) >= self.cache_size:
                 self.cache.popitem(last=False)
         self.cache[token] = info
+        self._data = None
 
     def conflicts(self, token: str, info: TokenInfo, now: datetime) -> bool:
         """Section 3.5.2: the CSMS's TokenInfo for the token says another status than the
@@ -154,6 +159,7 @@ class LocalAuthorization:
 
     def clear_cache(self) -> None:
         self.cache.clear()
+        self._data = None
 
     def lookup(
         self, token: str, now: datetime, *, list_enabled: bool, cache_enabled: bool
@@ -168,11 +174,14 @@ class LocalAuthorization:
     # -- persistence --------------------------------------------------------------------------
 
     def as_data(self) -> dict[str, Any]:
-        return {
-            "listVersion": self.list_version,
-            "localList": {token: info_as_data(info) for token, info in self.local_list.items()},
-            "cache": [(token, info_as_data(info)) for token, info in self.cache.items()],
-        }
+        """The persisted form; shared until the next change, so read, not changed."""
+        if self._data is None:
+            self._data = {
+                "listVersion": self.list_version,
+                "localList": {token: info_as_data(info) for token, info in self.local_list.items()},
+                "cache": [(token, info_as_data(info)) for token, info in self.cache.items()],
+            }
+        return self._data
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> LocalAuthorization:
