@@ -43,23 +43,23 @@ class ListUpdate(StrEnum):
 
 
 class AuthorizationSettings(Protocol):
-    """The station's configuration as the authorization reads it."""
+    """The station's configuration as the authorization reads it (the 1.6 key each reads)."""
 
-    def local_list_supported(self) -> bool: ...
+    def local_list_supported(self) -> bool: ...  # SupportedFeatureProfiles LocalAuthListManagement
 
-    def local_list_enabled(self) -> bool: ...
+    def local_list_enabled(self) -> bool: ...  # LocalAuthListEnabled
 
-    def cache_enabled(self) -> bool: ...
+    def cache_enabled(self) -> bool: ...  # AuthorizationCacheEnabled
 
-    def local_pre_authorize(self) -> bool: ...
+    def local_pre_authorize(self) -> bool: ...  # LocalPreAuthorize
 
-    def local_authorize_offline(self) -> bool: ...
+    def local_authorize_offline(self) -> bool: ...  # LocalAuthorizeOffline
 
-    def allow_offline_unknown(self) -> bool: ...
+    def allow_offline_unknown(self) -> bool: ...  # AllowOfflineTxForUnknownId
 
-    def local_list_max_length(self) -> int: ...
+    def local_list_max_length(self) -> int: ...  # LocalAuthListMaxLength
 
-    def send_local_list_max_length(self) -> int: ...
+    def send_local_list_max_length(self) -> int: ...  # SendLocalListMaxLength
 
 
 class AuthorizationOutbox(Protocol):

@@ -19,11 +19,13 @@ from simulator.station.core.services import Services
 
 
 class PlugSettings(Protocol):
-    def stop_on_ev_side_disconnect(self) -> bool: ...
+    """The station's configuration as the EV plugs read it (the 1.6 key each reads)."""
 
-    def unlock_on_ev_side_disconnect(self) -> bool: ...
+    def stop_on_ev_side_disconnect(self) -> bool: ...  # StopTransactionOnEVSideDisconnect
 
-    def connection_timeout(self) -> int:
+    def unlock_on_ev_side_disconnect(self) -> bool: ...  # UnlockConnectorOnEVSideDisconnect
+
+    def connection_timeout(self) -> int:  # ConnectionTimeOut
         """Seconds a Preparing connector waits for a transaction; 0: no timeout."""
         ...
 

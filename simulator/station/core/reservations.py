@@ -32,9 +32,11 @@ class ReserveStatus(StrEnum):
 
 
 class ReservationSettings(Protocol):
-    def reservations_supported(self) -> bool: ...
+    """The station's configuration as the reservations read it (the 1.6 key each reads)."""
 
-    def reserve_connector_zero(self) -> bool: ...
+    def reservations_supported(self) -> bool: ...  # SupportedFeatureProfiles Reservation
+
+    def reserve_connector_zero(self) -> bool: ...  # ReserveConnectorZeroSupported
 
 
 class KnownTokens(Protocol):

@@ -22,6 +22,8 @@ _UNANSWERED = (TimeoutError, ConnectionLost)
 class Authorize16:
     """The core's AuthorizationOutbox over the station's one path of messages."""
 
+    __slots__ = ("station",)
+
     def __init__(self, station: StatusReporter) -> None:
         self.station = station
 

@@ -14,6 +14,8 @@ DEFAULT_CONNECTION_TIMEOUT = 30
 class FeatureSettings16:
     """AuthorizationSettings, ReservationSettings and PlugSettings of a 1.6 station."""
 
+    __slots__ = ("configuration",)
+
     def __init__(self, configuration: OcppConfiguration) -> None:
         self.configuration = configuration
 
