@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from simulator.csms import CentralSystem
-from simulator.station.ev_plug import PlugError, Unplugged, unplug_effect
+from simulator.station.core.plugs import PlugError, Unplugged, unplug_effect
 from simulator.station.host import StationHost
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.station import ChargingStation

@@ -11,7 +11,8 @@ import pytest
 from ocpp.v16 import call
 
 from simulator.csms import CentralSystem
-from simulator.station.local_auth import LocalAuthorization
+from simulator.station.core.authorization import LocalAuthorization
+from simulator.station.ocpp16.id_tag_lists import IdTagLists
 from simulator.station.rpc import ConnectionLost
 from simulator.station.station import ChargingStation
 from tests.test_station import booted, make_station
@@ -124,7 +125,7 @@ async def test_a_differential_after_an_empty_full_list_compares_with_the_version
 def test_a_list_emptied_by_a_differential_update_is_at_version_zero() -> None:
     """Section 5.10: 0 indicates an empty list, whichever update emptied it; the next
     Differential compares with 0."""
-    state = LocalAuthorization()
+    state = IdTagLists()
     limits = {"max_length": 10, "send_max_length": 10}
     assert state.update(5, "Full", [entry("A")], **limits) == "Accepted"
     assert state.update(6, "Differential", [entry("A", None)], **limits) == "Accepted"
@@ -248,7 +249,7 @@ async def test_a_disabled_local_list_is_not_consulted(tmp_path: Path, csms: Cent
 
 def test_listed_id_tags_are_not_cached() -> None:
     """Section 3.5.3."""
-    state = LocalAuthorization()
+    state = IdTagLists()
     state.update(1, "Full", [entry("A")], max_length=10, send_max_length=10)
     state.remember("A", {"status": "Invalid"})
     assert "A" not in state.cache
@@ -256,7 +257,7 @@ def test_listed_id_tags_are_not_cached() -> None:
 
 def test_a_full_cache_drops_invalid_entries_before_the_oldest_valid_ones() -> None:
     """Section 3.5.1."""
-    state = LocalAuthorization(cache_size=3)
+    state = IdTagLists(LocalAuthorization(cache_size=3))
     state.remember("old", {"status": "Accepted"})
     state.remember("bad", {"status": "Invalid"})
     state.remember("new", {"status": "Accepted"})
@@ -268,7 +269,7 @@ def test_a_full_cache_drops_invalid_entries_before_the_oldest_valid_ones() -> No
 
 def test_a_valid_entry_past_its_expiry_date_is_expired() -> None:
     """Section 3.5.1: expired validity."""
-    state = LocalAuthorization()
+    state = IdTagLists()
     state.remember("A", {"status": "Accepted", "expiryDate": "2025-12-31T23:00:00Z"})
     found = state.lookup("A", NOW, list_enabled=True, cache_enabled=True)
     assert found is not None and found["status"] == "Expired"
@@ -276,10 +277,10 @@ def test_a_valid_entry_past_its_expiry_date_is_expired() -> None:
 
 def test_the_list_and_cache_survive_as_data() -> None:
     """What issue 5 persists."""
-    state = LocalAuthorization()
+    state = IdTagLists()
     state.update(7, "Full", [entry("A")], max_length=10, send_max_length=10)
     state.remember("B", {"status": "Blocked"})
-    restored = LocalAuthorization.from_data(state.as_data())
+    restored = IdTagLists.from_data(state.as_data())
     assert restored == state
 
 
@@ -358,7 +359,7 @@ async def test_an_answer_agreeing_with_the_list_is_no_conflict(
 
 def test_an_expired_list_entry_conflicts_with_an_accepting_csms() -> None:
     """Section 3.5.1: an entry past its expiryDate stands as Expired."""
-    state = LocalAuthorization()
+    state = IdTagLists()
     info = {"status": "Accepted", "expiryDate": "2025-01-01T00:00:00Z"}
     state.update(1, "Full", [{"idTag": "A", "idTagInfo": info}], max_length=10, send_max_length=10)
     assert state.conflicts("A", {"status": "Accepted"}, NOW)

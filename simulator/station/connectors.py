@@ -18,7 +18,7 @@ class ConnectorState:
     scheduled_availability: str | None = None
     error_code: str = "NoError"
     locked: bool = False
-    # An EV cable plugged in (evsim's plug model, simulator/station/ev_plug.py); a transaction
+    # An EV cable plugged in (evsim's plug model, simulator/station/core/plugs.py); a transaction
     # started without plugConnector counts as plugged (`EvPlugs.ev_plugged`).
     plugged: bool = False
     # The running transaction; transaction_id is None until the CSMS gave one.

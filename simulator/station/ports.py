@@ -5,42 +5,28 @@ is built with its station but sees only the members its host Protocol lists, and
 features only through their views below. `ChargingStation` and the feature classes satisfy them
 structurally (mypy checks it where station.py builds the features), so no feature imports the
 station, nor another feature, for a type: the station package has no import circle, not even
-under TYPE_CHECKING. This module imports no feature.
+under TYPE_CHECKING. This module imports no feature but the types of the core
+(simulator/station/core/), which imports nothing of the station.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from simulator.plan import StationSpec
 from simulator.station.charging_profiles import ProfileStatus
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connectors import ConnectorState
+from simulator.station.core.authorization import ListEntry, ListUpdate
+from simulator.station.core.services import Services
+from simulator.station.core.tokens import TokenInfo
 from simulator.station.meter_values import MeterModel, Reading
 from simulator.station.transaction_queue import QueueHost
 from simulator.template_model import StationTemplate
 
-if TYPE_CHECKING:
-    from loguru import Logger
-
 Payload = dict[str, Any]
-
-
-class Services(Protocol):
-    """What every feature may use of the station it belongs to."""
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def log(self) -> Logger: ...
-
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
-
-    def persist(self, *, urgent: bool = False) -> None: ...
 
 
 class Configured(Protocol):
@@ -115,15 +101,15 @@ class AuthorizationView(Protocol):
     @property
     def state(self) -> AuthorizationCache: ...
 
-    def known(self, id_tag: str) -> Payload | None: ...
+    def known(self, token: str) -> TokenInfo | None: ...
 
-    async def authorize(self, id_tag: str) -> bool: ...
+    async def authorize(self, token: str) -> bool: ...
 
-    def remember(self, id_tag: str, info: Payload) -> None: ...
+    def remember(self, token: str, info: TokenInfo | Payload) -> None: ...
 
     def send_local_list(
-        self, list_version: int, update_type: str, entries: list[Payload]
-    ) -> str: ...
+        self, list_version: int, *, full: bool, entries: Sequence[ListEntry]
+    ) -> ListUpdate: ...
 
     def list_version(self) -> int: ...
 
@@ -200,19 +186,6 @@ class GeneratorView(Protocol):
 # -- what each feature needs of its station ---------------------------------------------------
 
 
-class AuthorizerHost(Services, Configured, StatusReporter, Protocol):
-    """local_auth.Authorizer's station."""
-
-
-class ReservationsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
-    """reservations.Reservations' station."""
-
-    def connectors_changed(self) -> None: ...
-
-    @property
-    def authorization(self) -> AuthorizationView: ...
-
-
 class SmartChargingHost(Services, Configured, WithConnectors, WithTemplate, WithSpec, Protocol):
     """smart_charging.SmartCharging's station."""
 
@@ -256,18 +229,6 @@ class TransactionsAndMeters(TransactionControl, Metering, Protocol):
     """Transactions as the station's own handlers see it."""
 
 
-class EvPlugsHost(Services, Configured, WithConnectors, StatusChanger, Protocol):
-    """ev_plug.EvPlugs' station."""
-
-    @property
-    def transactions(self) -> TransactionControl: ...
-
-    @property
-    def reservations(self) -> ReservationsView: ...
-
-    def connectors_changed(self) -> None: ...
-
-
 class GeneratorHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
     """atg.AutomaticTransactionGenerator's station."""
 
@@ -281,15 +242,12 @@ class GeneratorHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
 
 __all__ = [
     "AuthorizationView",
-    "AuthorizerHost",
     "Caller",
-    "EvPlugsHost",
     "GeneratorHost",
     "GeneratorView",
     "HeldReservation",
     "Metering",
     "PlugsView",
-    "ReservationsHost",
     "ReservationsView",
     "Services",
     "SmartChargingHost",

@@ -17,8 +17,8 @@ from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.connectors import ConnectorState
+from simulator.station.core.plugs import EvPlugs
 from simulator.station.dispatch import Dispatcher
-from simulator.station.ev_plug import EvPlugs
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.lifecycle import (
     CLOSED,
@@ -29,10 +29,11 @@ from simulator.station.lifecycle import (
     RegistrationRefused,
 )
 from simulator.station.light_random import LightRandom
-from simulator.station.local_auth import Authorizer
 from simulator.station.ocpp16.adapter import Adapter16
+from simulator.station.ocpp16.authorization import Authorize16, Authorizer16
+from simulator.station.ocpp16.feature_settings import FeatureSettings16
+from simulator.station.ocpp16.reservation import Reservations16
 from simulator.station.persistence import StateStore
-from simulator.station.reservations import Reservations
 from simulator.station.rpc import ConnectionLost
 from simulator.station.smart_charging import SmartCharging
 from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
@@ -105,10 +106,11 @@ class ChargingStation:
             self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
         )
         self.smart_charging = SmartCharging(self)
-        self.authorization = Authorizer(self)
-        self.reservations = Reservations(self)
+        features = FeatureSettings16(self.configuration)
+        self.authorization = Authorizer16(self, features, Authorize16(self))
+        self.reservations = Reservations16(self, features, self.authorization)
         self.transactions = Transactions(self)
-        self.plugs = EvPlugs(self)
+        self.plugs = EvPlugs(self, features)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags)
         self._store = store
         # ATG loops a previous run had running: started again at the next accepted boot.

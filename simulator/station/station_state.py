@@ -12,7 +12,7 @@ from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connectors import ConnectorState
-from simulator.station.local_auth import Authorizer, LocalAuthorization
+from simulator.station.core.authorization import Authorizer
 from simulator.station.smart_charging import SmartCharging
 from simulator.station.transaction_queue import TransactionQueue
 from simulator.template_model import StationTemplate
@@ -74,7 +74,7 @@ def persisted_state(station: StateHost) -> dict[str, Any]:
         "templateHash": template_hash(template),
         "connectorsStatus": [station.connectors[i].as_state() for i in sorted(station.connectors)],
         "transactionQueue": station.transactions.queue.as_data(),
-        "localAuthorization": station.authorization.state.as_data(),
+        "localAuthorization": station.authorization.tokens.as_data(),
         "chargingProfiles": station.smart_charging.as_data(),
         "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
     }
@@ -126,7 +126,7 @@ def restore(station: StateHost, state: dict[str, Any]) -> list[int]:
         station.transactions.queue.restore(queue)
     local = state.get("localAuthorization")
     if isinstance(local, dict):
-        station.authorization.state = LocalAuthorization.from_data(local)
+        station.authorization.restore(local)
     profiles = state.get("chargingProfiles")
     if isinstance(profiles, list):
         station.smart_charging.restore(profiles)

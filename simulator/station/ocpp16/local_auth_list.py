@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.station.core.authorization import ListUpdate
 from simulator.station.ocpp16.ports import LocalListStation
+from simulator.station.ocpp16.tokens import list_entry
 
 
 async def send_local_list(station: LocalListStation, payload: dict[str, Any]) -> dict[str, Any]:
     """Section 5.15: Accepted, Failed, NotSupported or VersionMismatch."""
     status = station.authorization.send_local_list(
-        payload["listVersion"], payload["updateType"], payload.get("localAuthorizationList") or []
+        payload["listVersion"],
+        full=payload["updateType"] != "Differential",
+        entries=[list_entry(entry) for entry in payload.get("localAuthorizationList") or []],
     )
-    if status == "Accepted":
+    if status is ListUpdate.ACCEPTED:
         station.persist()  # the list survives a restart (issue 5)
-    return {"status": status}
+    return {"status": status.value}
 
 
 async def get_local_list_version(

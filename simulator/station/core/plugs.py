@@ -3,19 +3,66 @@ or unplugged at the EV side, and the Preparing timeout of ConnectionTimeOut (sec
 errata 3.21 and 3.77).
 
 The decision about an unplug is a pure function; `EvPlugs` applies the decisions to one
-station: its statuses, its transaction, its lock and the Preparing timers on its clock.
+station: its statuses, its transaction, its lock and the Preparing timers on its clock. The
+keys that shape them come through `PlugSettings`, read at each use.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.station.connectors import ConnectorState
-from simulator.station.ports import EvPlugsHost
+from simulator.station.core.services import Services
 
-DEFAULT_CONNECTION_TIMEOUT = 30
+
+class PlugSettings(Protocol):
+    """The station's configuration as the EV plugs read it (the 1.6 key each reads)."""
+
+    def stop_on_ev_side_disconnect(self) -> bool: ...  # StopTransactionOnEVSideDisconnect
+
+    def unlock_on_ev_side_disconnect(self) -> bool: ...  # UnlockConnectorOnEVSideDisconnect
+
+    def connection_timeout(self) -> int:  # ConnectionTimeOut
+        """Seconds a Preparing connector waits for a transaction; 0: no timeout."""
+        ...
+
+
+class PlugTransactions(Protocol):
+    async def stop(self, connector_id: int, reason: str = "Local") -> object: ...
+
+    def suspend(self, connector_id: int) -> None: ...
+
+    def resume(self, connector_id: int) -> None: ...
+
+
+class HeldConnector(Protocol):
+    @property
+    def connector_id(self) -> int: ...
+
+
+class HeldConnectors(Protocol):
+    @property
+    def active(self) -> Mapping[int, HeldConnector]: ...
+
+
+class PlugsHost(Services, Protocol):
+    """What the EV plugs need of their station."""
+
+    @property
+    def connectors(self) -> dict[int, ConnectorState]: ...
+
+    @property
+    def transactions(self) -> PlugTransactions: ...
+
+    @property
+    def reservations(self) -> HeldConnectors: ...
+
+    async def change_status(self, connector_id: int, status: str) -> bool: ...
+
+    def connectors_changed(self) -> None: ...
 
 
 class PlugError(Exception):
@@ -47,8 +94,9 @@ def unplug_effect(
 class EvPlugs:
     """The EV plugs of one station's connectors."""
 
-    def __init__(self, station: EvPlugsHost) -> None:
+    def __init__(self, station: PlugsHost, settings: PlugSettings) -> None:
         self.station = station
+        self.settings = settings
         # Connectors whose EV left a transaction kept open: its id, and whether the EVSE had
         # suspended it already (SuspendedEVSE, an invalid idTag), which the EV's return keeps.
         self._left: dict[int, tuple[int | None, bool]] = {}
@@ -59,10 +107,6 @@ class EvPlugs:
         if connector is None or connector_id == 0:
             raise PlugError(f"no connector {connector_id}")
         return connector
-
-    def _flag(self, key: str, default: bool) -> bool:
-        value = self.station.configuration.get(key)
-        return default if value is None else value.strip().lower() == "true"
 
     def _ev_left(self, connector: ConnectorState) -> bool:
         left = self._left.get(connector.connector_id)
@@ -118,8 +162,8 @@ class EvPlugs:
         self.station.connectors_changed()
         effect, unlock = unplug_effect(
             connector.transaction_started,
-            stop_on_ev_side=self._flag("StopTransactionOnEVSideDisconnect", True),
-            unlock_on_ev_side=self._flag("UnlockConnectorOnEVSideDisconnect", True),
+            stop_on_ev_side=self.settings.stop_on_ev_side_disconnect(),
+            unlock_on_ev_side=self.settings.unlock_on_ev_side_disconnect(),
         )
         if effect is Unplugged.NO_TRANSACTION:
             self.disarm_preparing_timeout(connector_id)
@@ -145,9 +189,7 @@ class EvPlugs:
         """Section 9.1.6: ConnectionTimeOut seconds from now (0: no timeout), the Preparing
         connector goes back to where it was unless a transaction started meanwhile."""
         self.disarm_preparing_timeout(connector_id)
-        seconds = self.station.configuration.get_int(
-            "ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT
-        )
+        seconds = self.settings.connection_timeout()
         if seconds > 0:
             self._timers[connector_id] = self.station.spawn(self._time_out(connector_id, seconds))
 
@@ -196,4 +238,4 @@ class EvPlugs:
             await station.change_status(connector_id, "Reserved")
 
 
-__all__ = ["EvPlugs", "PlugError", "Unplugged", "unplug_effect"]
+__all__ = ["EvPlugs", "PlugError", "PlugSettings", "PlugsHost", "Unplugged", "unplug_effect"]

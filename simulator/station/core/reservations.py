@@ -1,24 +1,64 @@
-"""Reservations (OCPP 1.6 sections 3.11, 5.1, 5.13): which connector is held for which idTag
+"""Reservations (OCPP 1.6 sections 3.11, 5.1, 5.13): which connector is held for which token
 until when. The answers are pure functions of the connectors and reservations; the
-`Reservations` object adds the StatusNotifications and the expiry timers on the station's
-clock."""
+`Reservations` object adds the status changes and the expiry timers on the station's clock.
+Whether the station takes reservations at all comes through `ReservationSettings`."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
 
-from simulator.station.clock import iso_timestamp
 from simulator.station.connectors import ConnectorState
-from simulator.station.ports import HeldReservation, ReservationsHost
+from simulator.station.core.services import Services
+from simulator.station.core.tokens import TokenInfo
 from simulator.station.transactions import TransactionError
 
-FEATURE_PROFILE = "Reservation"
 # Statuses of a connector in use by a driver (section 4.9): a reservation cannot take it.
 _OCCUPIED = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})
+
+
+class ReserveStatus(StrEnum):
+    """The answer to a reservation (1.6 ReservationStatus, 2.0.1 ReserveNowStatusEnumType)."""
+
+    ACCEPTED = "Accepted"
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+    REJECTED = "Rejected"
+    UNAVAILABLE = "Unavailable"
+
+
+class ReservationSettings(Protocol):
+    """The station's configuration as the reservations read it (the 1.6 key each reads)."""
+
+    def reservations_supported(self) -> bool: ...  # SupportedFeatureProfiles Reservation
+
+    def reserve_connector_zero(self) -> bool: ...  # ReserveConnectorZeroSupported
+
+
+class KnownTokens(Protocol):
+    """What the station's authorization knows of a token (its group admits it)."""
+
+    def known(self, token: str) -> TokenInfo | None: ...
+
+
+class Held(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+class ReservationsHost(Services, Protocol):
+    """What the reservations need of their station."""
+
+    @property
+    def connectors(self) -> dict[int, ConnectorState]: ...
+
+    async def change_status(self, connector_id: int, status: str) -> bool: ...
+
+    def connectors_changed(self) -> None: ...
 
 
 class ReservationRefused(TransactionError):
@@ -33,18 +73,6 @@ class Reservation:
     expiry: datetime
     parent_id_tag: str | None = None
 
-    def as_data(self) -> dict[str, Any]:
-        """As ReserveNow.req gave it: the UI's connectorStatus.reservation."""
-        data: dict[str, Any] = {
-            "reservationId": self.id,
-            "connectorId": self.connector_id,
-            "idTag": self.id_tag,
-            "expiryDate": iso_timestamp(self.expiry),
-        }
-        if self.parent_id_tag is not None:
-            data["parentIdTag"] = self.parent_id_tag
-        return data
-
     def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
         """The reserved idTag, or one whose parent is the reservation's idTag or parent
         (section 5.13)."""
@@ -53,16 +81,16 @@ class Reservation:
         return parent_id_tag is not None and parent_id_tag in (self.id_tag, self.parent_id_tag)
 
 
-def _connector_answer(connector: ConnectorState) -> str | None:
-    """Why a connector cannot be reserved (a ReservationStatus), or None when it can."""
+def _connector_answer(connector: ConnectorState) -> ReserveStatus | None:
+    """Why a connector cannot be reserved, or None when it can."""
     if connector.status == "Faulted":
-        return "Faulted"
+        return ReserveStatus.FAULTED
     if connector.status == "Unavailable" or connector.availability != "Operative":
-        return "Unavailable"
+        return ReserveStatus.UNAVAILABLE
     if connector.transaction_started or connector.status in _OCCUPIED:
-        return "Occupied"
+        return ReserveStatus.OCCUPIED
     if connector.status == "Reserved":
-        return "Occupied"
+        return ReserveStatus.OCCUPIED
     return None
 
 
@@ -84,37 +112,37 @@ def reserve_answer(
     request: Reservation,
     *,
     zero_supported: bool,
-) -> str:
-    """ReserveNow.conf's status (section 5.13) for `request`; a reservation with the same id
-    is replaced, so it does not count against the request."""
+) -> ReserveStatus:
+    """The answer to `request` (section 5.13); a reservation with the same id is replaced,
+    so it does not count against the request."""
     others = {rid: r for rid, r in reservations.items() if rid != request.id}
     connector_id = request.connector_id
     if connector_id not in connectors or (connector_id == 0 and not zero_supported):
-        return "Rejected"
+        return ReserveStatus.REJECTED
     station = connectors.get(0)
     if station is not None and (refusal := _connector_answer(station)) in (
-        "Faulted",
-        "Unavailable",
+        ReserveStatus.FAULTED,
+        ReserveStatus.UNAVAILABLE,
     ):
         return refusal
     if connector_id > 0:
         if any(r.connector_id == connector_id for r in others.values()):
-            return "Occupied"
+            return ReserveStatus.OCCUPIED
         answer = _connector_answer(connectors[connector_id])
         replaced = reservations.get(request.id)
-        if answer == "Occupied" and connectors[connector_id].status == "Reserved":
+        if answer is ReserveStatus.OCCUPIED and connectors[connector_id].status == "Reserved":
             # Reserved for the reservation being replaced: free for its replacement.
             answer = None if replaced and replaced.connector_id == connector_id else answer
-        return answer or "Accepted"
+        return answer or ReserveStatus.ACCEPTED
     # Connector 0: one connector must stay free for each reservation of the whole station.
     station_wide = sum(1 for r in others.values() if r.connector_id == 0)
     if len(free_connectors(connectors, others)) > station_wide:
-        return "Accepted"
+        return ReserveStatus.ACCEPTED
     answers = {_connector_answer(c) for cid, c in connectors.items() if cid > 0}
-    for answer in ("Faulted", "Unavailable"):
+    for answer in (ReserveStatus.FAULTED, ReserveStatus.UNAVAILABLE):
         if answers == {answer}:
             return answer  # every connector is so
-    return "Occupied"
+    return ReserveStatus.OCCUPIED
 
 
 def reservation_for_start(
@@ -124,8 +152,8 @@ def reservation_for_start(
     id_tag: str,
     parent_id_tag: str | None,
 ) -> Reservation | None:
-    """The reservation a start of `id_tag` on the connector uses (its id goes into
-    StartTransaction.req), None when it uses none; ReservationRefused when the connector is
+    """The reservation a start of `id_tag` on the connector uses (its id goes with the
+    transaction's start), None when it uses none; ReservationRefused when the connector is
     held for another idTag, or the start would leave no connector for a station-wide
     reservation."""
     for reservation in reservations.values():
@@ -142,41 +170,34 @@ def reservation_for_start(
     return None
 
 
-def parse_expiry(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class Reservations:
-    """A station's reservations, their StatusNotifications and expiry timers."""
+    """A station's reservations, their status changes and expiry timers."""
 
-    def __init__(self, station: ReservationsHost) -> None:
+    def __init__(
+        self, station: ReservationsHost, settings: ReservationSettings, tokens: KnownTokens
+    ) -> None:
         self.station = station
+        self.settings = settings
+        self.tokens = tokens
         self.active: dict[int, Reservation] = {}
         self._timers: dict[int, asyncio.Task[Any]] = {}
 
     def supported(self) -> bool:
-        profiles = self.station.configuration.get("SupportedFeatureProfiles") or ""
-        return FEATURE_PROFILE.lower() in (p.strip().lower() for p in profiles.split(","))
+        return self.settings.reservations_supported()
 
-    async def reserve(self, payload: dict[str, Any]) -> str:
-        """ReserveNow.req (section 5.13): the answer; an accepted reservation of a connector
-        turns it Reserved, reported by a StatusNotification after the answer."""
-        request = Reservation(
-            id=payload["reservationId"],
-            connector_id=payload["connectorId"],
-            id_tag=payload["idTag"],
-            expiry=parse_expiry(payload["expiryDate"]),
-            parent_id_tag=payload.get("parentIdTag"),
-        )
+    async def reserve(self, request: Reservation) -> ReserveStatus:
+        """A reservation request (section 5.13): the answer; an accepted reservation of a
+        connector turns it Reserved, reported after the answer."""
         if not self.supported():
-            return "Rejected"
+            return ReserveStatus.REJECTED
         self._drop_unusable()
-        zero = (self.station.configuration.get("ReserveConnectorZeroSupported") or "").lower()
         status = reserve_answer(
-            self.station.connectors, self.active, request, zero_supported=zero == "true"
+            self.station.connectors,
+            self.active,
+            request,
+            zero_supported=self.settings.reserve_connector_zero(),
         )
-        if status != "Accepted":
+        if status is not ReserveStatus.ACCEPTED:
             return status
         replaced = self._end(request.id)
         self.active[request.id] = request
@@ -190,7 +211,7 @@ class Reservations:
         return status
 
     def cancel(self, reservation_id: int) -> bool:
-        """CancelReservation.req (section 5.1): False when there is no such reservation; the
+        """A cancellation (section 5.1): False when there is no such reservation; the
         connector becomes Available again."""
         self._drop_unusable()
         reservation = self._end(reservation_id)
@@ -204,13 +225,13 @@ class Reservations:
         self._drop_unusable()
         if not self.active:
             return None
-        known = self.station.authorization.known(id_tag)
-        parent = known.get("parentIdTag") if known is not None else None
+        known = self.tokens.known(id_tag)
+        parent = known.group if known is not None else None
         return reservation_for_start(
             self.station.connectors, self.active, connector_id, id_tag, parent
         )
 
-    def used(self, reservation: HeldReservation) -> None:
+    def used(self, reservation: Held) -> None:
         """A transaction started on the reservation: it ends (section 5.13); the connector's
         status comes from the transaction."""
         self._end(reservation.id)
@@ -238,9 +259,9 @@ class Reservations:
             self.station.connectors_changed()
         return ended
 
-    def by_connector(self) -> dict[int, dict[str, Any]]:
-        """connectorId -> its reservation (0: the station's), for the UI."""
-        return {r.connector_id: r.as_data() for r in self.active.values()}
+    def held(self) -> dict[int, Reservation]:
+        """Connector -> its reservation (0: the station's)."""
+        return {r.connector_id: r for r in self.active.values()}
 
     async def _expire(self, reservation: Reservation, delay: float) -> None:
         await self.station.clock.sleep(max(0.0, delay))

@@ -1,0 +1,76 @@
+"""The OCPP 1.6 keys (section 9) the core's authorization, reservations and EV plugs read,
+behind their settings Protocols: each read at each use, so a ChangeConfiguration applies at
+once."""
+
+from __future__ import annotations
+
+from simulator.station.configuration import OcppConfiguration
+
+DEFAULT_LIST_MAX_LENGTH = 100
+DEFAULT_SEND_MAX_LENGTH = 20
+DEFAULT_CONNECTION_TIMEOUT = 30
+
+
+class FeatureSettings16:
+    """AuthorizationSettings, ReservationSettings and PlugSettings of a 1.6 station."""
+
+    __slots__ = ("configuration",)
+
+    def __init__(self, configuration: OcppConfiguration) -> None:
+        self.configuration = configuration
+
+    def _flag(self, key: str, default: bool) -> bool:
+        value = self.configuration.get(key)
+        return default if value is None else value.strip().lower() == "true"
+
+    def _profile(self, profile: str) -> bool:
+        profiles = self.configuration.get("SupportedFeatureProfiles") or ""
+        return profile.lower() in (p.strip().lower() for p in profiles.split(","))
+
+    # -- authorization (sections 3.5, 9.1, 9.2) ---------------------------------------------
+
+    def local_list_supported(self) -> bool:
+        return self._profile("LocalAuthListManagement")
+
+    def local_list_enabled(self) -> bool:
+        return self._flag("LocalAuthListEnabled", True)
+
+    def cache_enabled(self) -> bool:
+        return self._flag("AuthorizationCacheEnabled", False)
+
+    def local_pre_authorize(self) -> bool:
+        return self._flag("LocalPreAuthorize", False)
+
+    def local_authorize_offline(self) -> bool:
+        return self._flag("LocalAuthorizeOffline", True)
+
+    def allow_offline_unknown(self) -> bool:
+        return self._flag("AllowOfflineTxForUnknownId", False)
+
+    def local_list_max_length(self) -> int:
+        return self.configuration.get_int("LocalAuthListMaxLength", DEFAULT_LIST_MAX_LENGTH)
+
+    def send_local_list_max_length(self) -> int:
+        return self.configuration.get_int("SendLocalListMaxLength", DEFAULT_SEND_MAX_LENGTH)
+
+    # -- reservations (sections 5.13, 9.4) ---------------------------------------------------
+
+    def reservations_supported(self) -> bool:
+        return self._profile("Reservation")
+
+    def reserve_connector_zero(self) -> bool:
+        return (self.configuration.get("ReserveConnectorZeroSupported") or "").lower() == "true"
+
+    # -- EV plugs (sections 4.10, 9.1.6, 9.1.23, 9.1.34) --------------------------------------
+
+    def stop_on_ev_side_disconnect(self) -> bool:
+        return self._flag("StopTransactionOnEVSideDisconnect", True)
+
+    def unlock_on_ev_side_disconnect(self) -> bool:
+        return self._flag("UnlockConnectorOnEVSideDisconnect", True)
+
+    def connection_timeout(self) -> int:
+        return self.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
+
+
+__all__ = ["FeatureSettings16"]
