@@ -27,7 +27,6 @@ OVER_MAX_LINES = frozenset(
     {
         "simulator/config_reference.py",
         "simulator/station/station.py",
-        "simulator/station/transactions.py",
     }
 )
 

@@ -12,7 +12,7 @@ import asyncio
 from enum import Enum
 from typing import Any
 
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.ports import EvPlugsHost
 
 DEFAULT_CONNECTION_TIMEOUT = 30

@@ -20,12 +20,12 @@ from simulator.station import schemas
 from simulator.station.clock import SystemClock
 from simulator.station.commands import COMMANDS
 from simulator.station.connect_rate import ConnectRate
+from simulator.station.core.errors import NotAuthorized
 from simulator.station.id_tags import IdTagsCache
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.persistence import StateStore
 from simulator.station.station import OPEN, ChargingStation
 from simulator.station.station_data import epoch_ms
-from simulator.station.transactions import NotAuthorized
 from simulator.stats import Statistics
 
 DELTA_FLUSH_SECONDS = 0.25

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.errors import TransactionError
+from simulator.station.core.model import ConnectorState
 from simulator.station.ports import HeldReservation, ReservationsHost
-from simulator.station.transactions import TransactionError
 
 FEATURE_PROFILE = "Reservation"
 # Statuses of a connector in use by a driver (section 4.9): a reservation cannot take it.

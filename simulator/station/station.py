@@ -16,7 +16,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.identity import template_hash
 from simulator.plan import StationSpec, station_ws_url
 from simulator.station import schemas, station_data
-from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.configuration import OcppConfiguration
@@ -28,20 +27,25 @@ from simulator.station.connection import (
     open_connection,
 )
 from simulator.station.connector_status import allowed
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.atg import AutomaticTransactionGenerator
+from simulator.station.core.model import ConnectorState
+from simulator.station.core.queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
+from simulator.station.core.transactions import Transactions
 from simulator.station.ev_plug import EvPlugs
 from simulator.station.frames import CallError, ErrorCode, OcppError
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.light_random import LightRandom
 from simulator.station.local_auth import Authorizer, LocalAuthorization
 from simulator.station.ocpp16 import ROUTER
+from simulator.station.ocpp16.outbox import SEND_ERRORS, Outbox16
+from simulator.station.ocpp16.queue_codec import TransactionQueue16
+from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
+from simulator.station.ocpp16.settings import Settings16
 from simulator.station.persistence import StateStore
 from simulator.station.reservations import Reservations
 from simulator.station.rpc import CallFailed, ConnectionLost, RpcSession
 from simulator.station.smart_charging import SmartCharging
 from simulator.station.stable_status import StableStatus
-from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
-from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
 
 # WebSocket readyState values, as the seed's UI protocol reports them.
@@ -139,9 +143,12 @@ class ChargingStation:
         self.smart_charging = SmartCharging(self)
         self.authorization = Authorizer(self)
         self.reservations = Reservations(self)
-        self.transactions = Transactions(self)
+        queue = TransactionQueue16(self, max_length=self.template.transaction_queue_max_length)
+        self.transactions = Transactions(
+            self, queue, Outbox16(self, queue), Settings16(self), SAMPLE_FORMAT_16
+        )
         self.plugs = EvPlugs(self)
-        self.atg = AutomaticTransactionGenerator(self, self.id_tags)
+        self.atg = AutomaticTransactionGenerator(self, self.id_tags, SEND_ERRORS)
         self._store = store
         # ATG loops a previous run had running: started again at the next accepted boot.
         self._resume_atg: list[int] = []
@@ -319,7 +326,7 @@ class ChargingStation:
             if connector_id > 0 and connector.transaction_started:
                 await self.transactions.stop(connector_id, "PowerLoss")
 
-    # -- what the transaction queue needs (transaction_queue.QueueHost) -----------------------
+    # -- what the transaction queue needs (core.queue.QueueHost) ------------------------------
 
     def link_up(self) -> bool:
         """Transaction messages may be sent: connected, and accepted on this connection."""

@@ -1,11 +1,12 @@
-"""Connector state as the UI and the CSMS see it."""
+"""Connector state as the UI and the CSMS see it, in core terms (connector numbers, the
+station's transaction reference, the meter)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from simulator.station.meter_values import MeterState
+from simulator.station.core.metering import MeterState
 
 
 @dataclass(slots=True)
@@ -23,7 +24,7 @@ class ConnectorState:
     plugged: bool = False
     # The running transaction; transaction_id is None until the CSMS gave one.
     transaction_started: bool = False
-    # The station's own reference of the transaction (transaction_queue.py): known from the
+    # The station's own reference of the transaction (core/queue.py): known from the
     # start, when the CSMS's transactionId may still be waiting in the offline queue.
     transaction_ref: int | None = None
     transaction_id: int | None = None
