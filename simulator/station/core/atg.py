@@ -9,6 +9,7 @@ draw comes from the connector's own seeded generator, so a run seed replays the 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,12 @@ from simulator.station.core.transactions import connector_rng
 from simulator.station.id_tags import IdTagDistribution
 from simulator.station.light_random import Rng
 from simulator.station.ports import GeneratorHost
+
+
+@functools.cache
+def _start_failures(send_errors: tuple[type[Exception], ...]) -> tuple[type[Exception], ...]:
+    # One tuple for every station of a worker, not one each.
+    return (*send_errors, TransactionError)
 
 
 @dataclass(slots=True)
@@ -79,7 +86,7 @@ class AutomaticTransactionGenerator:
         """`send_errors`: what a message to the CSMS may end with (no answer, refused, the
         connection lost): a start that fails so counts as rejected."""
         self.station = station
-        self._start_failures: tuple[type[Exception], ...] = (*send_errors, TransactionError)
+        self._start_failures = _start_failures(send_errors)
         self.config = station.template.automatic_transaction_generator
         self.id_tags = id_tags
         self.connector_ids = sorted(cid for cid in station.connectors if cid > 0)

@@ -38,6 +38,8 @@ class OutboxHost(WithTemplate, Caller, Protocol):
 
 
 class Outbox16:
+    __slots__ = ("_queue", "_station")
+
     def __init__(self, station: OutboxHost, queue: TransactionQueue) -> None:
         self._station = station
         self._queue = queue

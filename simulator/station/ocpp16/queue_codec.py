@@ -26,6 +26,9 @@ STOP = "StopTransaction"
 METER_VALUES = "MeterValues"
 
 _STATUSES = {status.value: status for status in TokenStatus}
+# Shared by every station's queue.
+_REFUSED = (CallFailed,)
+_LOST = (ConnectionLost,)
 
 
 def token_status(reply: Mapping[str, Any]) -> TokenStatus:
@@ -35,6 +38,8 @@ def token_status(reply: Mapping[str, Any]) -> TokenStatus:
 
 
 class QueueCodec16:
+    __slots__ = ("_stopped", "transaction_ids")
+
     def __init__(self) -> None:
         # ref -> the CSMS's transactionId, from the start's delivery until the stop's.
         self.transaction_ids: dict[int, int] = {}
@@ -86,9 +91,7 @@ class TransactionQueue16(TransactionQueue):
 
     def __init__(self, host: QueueHost, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
         self.codec = QueueCodec16()
-        super().__init__(
-            host, self.codec, refused=(CallFailed,), lost=(ConnectionLost,), max_length=max_length
-        )
+        super().__init__(host, self.codec, refused=_REFUSED, lost=_LOST, max_length=max_length)
 
     @property
     def transaction_ids(self) -> dict[int, int]:

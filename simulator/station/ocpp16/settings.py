@@ -16,6 +16,8 @@ class SettingsHost(Configured, WithTemplate, Protocol):
 
 
 class Settings16:
+    __slots__ = ("_station",)
+
     def __init__(self, station: SettingsHost) -> None:
         self._station = station
 
