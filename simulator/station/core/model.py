@@ -29,12 +29,12 @@ class ConnectorState:
     transaction_ref: int | None = None
     transaction_id: int | None = None
     transaction_id_tag: str | None = None
-    transaction_start: str | None = None  # StartTransaction.req's timestamp
+    transaction_start: str | None = None  # the start's timestamp
     meter_start: int = 0
     # The meter: kept across transactions (and reconnects) so the register never goes back.
     meter: MeterState = field(default_factory=MeterState)
     last_metered: float = 0.0  # clock.monotonic() of the last meter advance
-    # StopTransaction.transactionData collected during the transaction (transactionDataMeterValues).
+    # The samples kept for the transaction's end (transactionDataMeterValues).
     transaction_data: list[dict[str, Any]] = field(default_factory=list)
 
     def as_data(self, reservation: dict[str, Any] | None = None) -> dict[str, Any]:

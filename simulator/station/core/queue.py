@@ -6,8 +6,8 @@ version-specific about an envelope (1.6's late-bound transactionId) is the adapt
 `QueueCodec`, and which errors mean "refused" or "connection lost" the adapter says too.
 Online and with nothing waiting, a message is sent at once by the task that made it; otherwise
 it waits, and one sender delivers the queue head first once the CSMS has accepted the station
-again. "The delivery of new transaction-related messages SHALL wait until
-the queue has been emptied" (3.7): a message never overtakes an older one.
+again. "The delivery of new transaction-related messages SHALL wait until the queue has been
+emptied" (3.7): a message never overtakes an older one.
 
 Transactions are known by the station's own reference (`ref`); the codec binds an envelope to
 what the CSMS knows at the moment it is sent (in 1.6, a stop queued behind a start that is still
@@ -24,7 +24,7 @@ station acts on its answer (a transactionId, a stop acknowledged) only once the 
 is, so a process killed at any point neither forgets a message nor sends again one the CSMS
 answered (but for the instant between reading the answer and writing it).
 
-The queue is bounded: when full, the oldest MeterValues that is not a transaction boundary
+The queue is bounded: when full, the oldest meter value that is not a transaction boundary
 (Transaction.Begin / Transaction.End values) is dropped and counted. Starts and stops are never
 dropped, so a queue of only starts and stops may grow past the bound.
 """
@@ -59,8 +59,6 @@ class QueuedMessage:
     # Set while a caller waits for this message's answer; resolved with the CALLRESULT payload,
     # or None when the message stays queued (offline, no answer, a retry later).
     waiter: asyncio.Future[dict[str, Any] | None] | None = field(default=None, repr=False)
-    # Between the codec reading the answer and the station acting on it.
-    verdict: Verdict | None = field(default=None, repr=False)
 
     def to_data(self) -> list[Any]:
         return [self.action, self.payload, self.ref, self.boundary, self.failures]
@@ -73,7 +71,7 @@ class QueuedMessage:
 
 def admit(entries: deque[QueuedMessage], entry: QueuedMessage, max_length: int) -> int:
     """Append `entry`; when the queue is over `max_length`, drop the oldest droppable messages
-    (MeterValues that are no boundary; never the head, which may be in flight). The count
+    (meter values that are no boundary; never the head, which may be in flight). The count
     dropped."""
     entries.append(entry)
     dropped = 0
@@ -160,7 +158,7 @@ class TransactionQueue:
         self.max_length = max_length
         self.entries: deque[QueuedMessage] = deque()
         self.next_ref = 1
-        self.dropped = 0  # MeterValues dropped because the queue was full
+        self.dropped = 0  # meter values dropped because the queue was full
         self.skipped = 0  # messages given up after TransactionMessageAttempts failures
         self.on_late: LateAnswer | None = None
         self._sender: asyncio.Task[None] | None = None
@@ -276,9 +274,9 @@ class TransactionQueue:
                             self._host.queue_changed(grew=False)
                             entry.waiter.set_exception(exc)  # the caller undoes the start
                         else:
-                            self._record(entry, None)
+                            verdict = self._record(entry, None)
                             self._host.queue_changed(grew=False)
-                            await self._act(entry, None)
+                            await self._act(entry, None, verdict)
                         continue
                     await self._wait_to_retry(interval * entry.failures)
                     continue
@@ -289,14 +287,14 @@ class TransactionQueue:
                     return
                 # The queue without it, and what its answer changes, in one state.
                 self._remove(entry, notify=False)
-                self._record(entry, response)
+                verdict = self._record(entry, response)
                 self._host.queue_changed(grew=False)
                 try:
                     await host.answer_persisted()
                 except asyncio.CancelledError:
                     _resolve(entry, response)  # the caller still learns what the CSMS said
                     raise
-                await self._act(entry, response)
+                await self._act(entry, response, verdict)
         finally:
             self._retrying = False
             self._release_waiters()
@@ -321,14 +319,15 @@ class TransactionQueue:
         if notify:
             self._host.queue_changed(grew=False)
 
-    def _record(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+    def _record(self, entry: QueuedMessage, response: dict[str, Any] | None) -> Verdict | None:
         """What the answer (None: the message was given up) changes in the queue's state."""
-        entry.verdict = self._codec.answered(entry, response, self.entries)
+        return self._codec.answered(entry, response, self.entries)
 
-    async def _act(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+    async def _act(
+        self, entry: QueuedMessage, response: dict[str, Any] | None, verdict: Verdict | None
+    ) -> None:
         """The station learns the answer: its caller, or on_late for a start nobody waits for
         any more."""
-        verdict, entry.verdict = entry.verdict, None
         if (
             verdict is not None
             and entry.ref is not None

@@ -82,9 +82,9 @@ class Transactions:
         self.station_power_w = station_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
         self._stopping: set[int] = set()
-        # Transactions kept open for an invalid idTag (StopTransactionOnInvalidId false).
+        # Transactions kept open for a refused token (Settings.stop_on_invalid_id false).
         self._suspended: set[int] = set()
-        # connector -> (transaction ref, its session Wh when its idTag was invalidated)
+        # connector -> (transaction ref, its session Wh when its token was refused)
         self._invalidated_at_wh: dict[int, tuple[int | None, float]] = {}
         self.queue = queue
         queue.on_late = self._late_start
@@ -142,7 +142,7 @@ class Transactions:
     def _advance_suspended(
         self, connector: ConnectorState, seconds: float, limit: float
     ) -> Reading:
-        """A suspended transaction: one kept open for an invalid idTag (SuspendedEVSE) draws
+        """A suspended transaction: one kept open for a refused token (SuspendedEVSE) draws
         up to MaxEnergyOnInvalidId Wh from its invalidation (sections 3.5.4, 9.1.14), then
         nothing; one whose EV left draws nothing."""
         cid = connector.connector_id
@@ -269,7 +269,7 @@ class Transactions:
         self.station.connectors_changed()
 
     async def _not_accepted(self, connector_id: int) -> None:
-        """Section 3.5.4: the CSMS did not accept the idTag of a running transaction."""
+        """Section 3.5.4: the CSMS did not accept the token of a running transaction."""
         station = self.station
         connector = station.connectors[connector_id]
         station.log.info(
