@@ -23,11 +23,7 @@ MAX_LINES = 500
 MAY_NAME_CHARGING_STATION = frozenset({"simulator/station/station.py", "simulator/station/host.py"})
 # Files over MAX_LINES when the rule was written down. The list only shrinks: a listed file that
 # drops to MAX_LINES or under must leave it, and no other file may go over.
-OVER_MAX_LINES = frozenset(
-    {
-        "simulator/station/transactions.py",
-    }
-)
+OVER_MAX_LINES: frozenset[str] = frozenset()
 
 
 _ANNOTATION = re.compile(r"[\w\[\]., |]+")

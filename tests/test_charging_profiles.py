@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.station import charging_profiles as cp
-from simulator.station.meter_values import Electrical
+from simulator.station.core.metering import Electrical
 
 AC3 = Electrical("AC", 230.0, 3)
 AC1 = Electrical("AC", 230.0, 1)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from simulator.station.meter_values import Electrical, connector_power_limit_w
+from simulator.station.core.metering import Electrical, connector_power_limit_w
 from tests.offline_station import make_station, shutdown
 from tests.virtual_clock import VirtualClock
 

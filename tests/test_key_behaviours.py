@@ -14,7 +14,7 @@ import pytest
 
 from simulator.config_error import ConfigError
 from simulator.csms import CentralSystem
-from simulator.station.meter_values import MeterState
+from simulator.station.core.metering import MeterState
 from simulator.station.ocpp16.firmware_management import update_firmware
 from simulator.stats import Statistics
 from simulator.template_model import load_template

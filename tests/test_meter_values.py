@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.station.meter_values import (
+from simulator.station.core.metering import (
     Electrical,
     MeterModel,
     MeterState,
@@ -19,6 +19,7 @@ from simulator.station.meter_values import (
     connector_power_limit_w,
 )
 from simulator.station.ocpp16 import schemas
+from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
 from simulator.template_model import ConnectorTemplate, StationTemplate
 
 ALL_MEASURANDS = (
@@ -30,7 +31,7 @@ ALL_MEASURANDS = (
 def model_of(meter_values: list[dict[str, Any]] | None = None, **template: Any) -> MeterModel:
     station = StationTemplate.model_validate(template)
     connector = ConnectorTemplate.model_validate({"MeterValues": meter_values or []})
-    return MeterModel(station, connector)
+    return MeterModel(station, connector, SAMPLE_FORMAT_16)
 
 
 def every_measurand(**overrides: Any) -> list[dict[str, Any]]:

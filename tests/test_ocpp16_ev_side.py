@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from simulator.csms import CentralSystem
+from simulator.station.core.errors import NotAuthorized
 from simulator.station.core.plugs import PlugError, Unplugged, unplug_effect
 from simulator.station.host import StationHost
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.station import ChargingStation
-from simulator.station.transactions import NotAuthorized
 from tests.fleet import specs_for
 from tests.test_station import booted, make_station
 from tests.waiting import eventually

@@ -12,9 +12,9 @@ from ocpp.v16 import call
 
 from simulator.csms import CentralSystem
 from simulator.station.clock import iso_timestamp
+from simulator.station.core.errors import TransactionError
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.station import ChargingStation
-from simulator.station.transactions import TransactionError
 from tests.test_station import booted, make_station
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.host import StationHost
 from simulator.station.station import ChargingStation
 from tests.fleet import specs_for

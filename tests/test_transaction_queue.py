@@ -11,16 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.station.core.queue import QueuedMessage, admit
 from simulator.station.frames import CallError
+from simulator.station.ocpp16.queue_codec import METER_VALUES, START, STOP
+from simulator.station.ocpp16.queue_codec import TransactionQueue16 as TransactionQueue
 from simulator.station.rpc import CallFailed, ConnectionLost
-from simulator.station.transaction_queue import (
-    METER_VALUES,
-    START,
-    STOP,
-    QueuedMessage,
-    TransactionQueue,
-    admit,
-)
 from tests.virtual_clock import VirtualClock
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.station.transactions import TransactionError
+from simulator.station.core.errors import TransactionError
 from tests.offline_station import make_station, shutdown
 from tests.virtual_clock import VirtualClock
 

@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.meter_values import Electrical
+from simulator.station.core.metering import Electrical
 
 CHARGE_POINT_MAX = "ChargePointMaxProfile"
 TX_DEFAULT = "TxDefaultProfile"

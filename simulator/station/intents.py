@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
+from simulator.station.core.errors import NotAuthorized
 from simulator.station.ocpp16.answers import start_refusal
 from simulator.station.ocpp16.core import start_on_connector
 from simulator.station.ocpp16.ports import CoreStation
 from simulator.station.ports import GeneratorView, PlugsView
-from simulator.station.transactions import NotAuthorized
 
 ACCEPTED = "Accepted"
 

@@ -24,7 +24,7 @@ from simulator.station.connection import (
     connect_options,
     open_connection,
 )
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.frames import ErrorCode
 from simulator.station.light_random import LightRandom
 from simulator.station.ports import GeneratorView

@@ -18,12 +18,11 @@ from simulator.plan import StationSpec
 from simulator.station.charging_profiles import ProfileStatus
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
-from simulator.station.connectors import ConnectorState
 from simulator.station.core.authorization import ListEntry, ListUpdate
+from simulator.station.core.metering import MeterModel, Reading
+from simulator.station.core.model import ConnectorState
 from simulator.station.core.services import Services
-from simulator.station.core.tokens import TokenInfo
-from simulator.station.meter_values import MeterModel, Reading
-from simulator.station.transaction_queue import QueueHost
+from simulator.station.core.tokens import TokenInfo, Verdict
 from simulator.template_model import StationTemplate
 
 Payload = dict[str, Any]
@@ -146,6 +145,8 @@ class TransactionControl(Protocol):
 
     async def authorize(self, id_tag: str) -> bool: ...
 
+    async def begin(self, connector_id: int, id_tag: str) -> Verdict: ...
+
     async def start(self, connector_id: int, id_tag: str) -> Payload | None: ...
 
     async def stop(self, connector_id: int, reason: str = "Local") -> Payload | None: ...
@@ -199,17 +200,8 @@ class PostTransactionHost(Services, WithConnectors, WithTemplate, StatusChanger,
     def connectors_changed(self) -> None: ...
 
 
-class TransactionsHost(
-    Services,
-    QueueHost,
-    Configured,
-    WithConnectors,
-    WithTemplate,
-    WithSpec,
-    StatusChanger,
-    Protocol,
-):
-    """transactions.Transactions' station (and its queue's)."""
+class TransactionsHost(Services, WithConnectors, WithTemplate, WithSpec, StatusChanger, Protocol):
+    """core.transactions.Transactions' station; what it sends goes to its Outbox."""
 
     @property
     def authorization(self) -> AuthorizationView: ...
@@ -221,8 +213,6 @@ class TransactionsHost(
     def smart_charging(self) -> SmartChargingView: ...
 
     def connectors_changed(self) -> None: ...
-
-    async def send_status(self, connector_id: int) -> None: ...
 
 
 class TransactionsAndMeters(TransactionControl, Metering, Protocol):

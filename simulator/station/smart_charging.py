@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.station import charging_profiles as cp
-from simulator.station.meter_values import Electrical
+from simulator.station.core.metering import Electrical
 from simulator.station.ports import SmartChargingHost
 
 FEATURE_PROFILE = "SmartCharging"

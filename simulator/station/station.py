@@ -12,12 +12,14 @@ from loguru import logger
 
 from simulator.plan import StationSpec, station_ws_url
 from simulator.station import connector_status, dispatch, station_data, station_state
-from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.connect_rate import ConnectRate
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.atg import AutomaticTransactionGenerator
+from simulator.station.core.model import ConnectorState
 from simulator.station.core.plugs import EvPlugs
+from simulator.station.core.queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
+from simulator.station.core.transactions import Transactions
 from simulator.station.dispatch import Dispatcher
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.lifecycle import (
@@ -32,12 +34,14 @@ from simulator.station.light_random import LightRandom
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.authorization import Authorize16, Authorizer16
 from simulator.station.ocpp16.feature_settings import FeatureSettings16
+from simulator.station.ocpp16.outbox import SEND_ERRORS, Outbox16
+from simulator.station.ocpp16.queue_codec import TransactionQueue16
 from simulator.station.ocpp16.reservation import Reservations16
+from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
+from simulator.station.ocpp16.settings import Settings16
 from simulator.station.persistence import StateStore
 from simulator.station.rpc import ConnectionLost
 from simulator.station.smart_charging import SmartCharging
-from simulator.station.transaction_queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
-from simulator.station.transactions import Transactions
 from simulator.stats import Statistics
 
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
@@ -109,9 +113,12 @@ class ChargingStation:
         features = FeatureSettings16(self.configuration)
         self.authorization = Authorizer16(self, features, Authorize16(self))
         self.reservations = Reservations16(self, features, self.authorization)
-        self.transactions = Transactions(self)
+        queue = TransactionQueue16(self, max_length=self.template.transaction_queue_max_length)
+        self.transactions = Transactions(
+            self, queue, Outbox16(self, queue), Settings16(self), SAMPLE_FORMAT_16
+        )
         self.plugs = EvPlugs(self, features)
-        self.atg = AutomaticTransactionGenerator(self, self.id_tags)
+        self.atg = AutomaticTransactionGenerator(self, self.id_tags, SEND_ERRORS)
         self._store = store
         # ATG loops a previous run had running: started again at the next accepted boot.
         self._resume_atg: list[int] = []
@@ -190,7 +197,7 @@ class ChargingStation:
     def persisted_state(self) -> dict[str, Any]:
         return station_state.persisted_state(self)
 
-    # -- what the transaction queue needs (transaction_queue.QueueHost) -----------------------
+    # -- what the transaction queue needs (core.queue.QueueHost) ------------------------------
 
     def link_up(self) -> bool:
         """Transaction messages may be sent: connected, and accepted on this connection."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from simulator.plan import StationSpec
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 
 
 def station_info(spec: StationSpec, firmware_version: str) -> dict[str, Any]:

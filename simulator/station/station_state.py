@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.identity import template_hash
 from simulator.plan import StationSpec
-from simulator.station.atg import AutomaticTransactionGenerator
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.atg import AutomaticTransactionGenerator
 from simulator.station.core.authorization import Authorizer
+from simulator.station.core.model import ConnectorState
+from simulator.station.core.queue import TransactionQueue
 from simulator.station.smart_charging import SmartCharging
-from simulator.station.transaction_queue import TransactionQueue
 from simulator.template_model import StationTemplate
 
 if TYPE_CHECKING:

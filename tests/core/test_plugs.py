@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.core.plugs import EvPlugs
 from simulator.station.core.reservations import Reservation
 from tests.core.fake_services import FakeServices

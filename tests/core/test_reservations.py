@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.core.reservations import (
     Reservation,
     ReservationRefused,

@@ -14,7 +14,7 @@ from loguru import logger
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.connector_status import change_status
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.ocpp16.status_reports import StatusReports
 from simulator.station.rpc import ConnectionLost
 from tests.virtual_clock import VirtualClock

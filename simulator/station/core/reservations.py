@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.errors import TransactionError
+from simulator.station.core.model import ConnectorState
 from simulator.station.core.services import Services
 from simulator.station.core.tokens import TokenInfo
-from simulator.station.transactions import TransactionError
 
 # Statuses of a connector in use by a driver (section 4.9): a reservation cannot take it.
 _OCCUPIED = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.station.connector_status import report_error
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.errors import NotAuthorized, TransactionError
+from simulator.station.core.model import ConnectorState
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16.ports import CoreStation
 from simulator.station.rpc import CallFailed, ConnectionLost
-from simulator.station.transactions import NotAuthorized, TransactionError
 
 TX_PROFILE = "TxProfile"
 # A vendor configuration key (evsim's rule for UnlockConnector, section 5.18): "false" for a

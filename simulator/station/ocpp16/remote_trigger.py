@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.meter_values import ENERGY, meter_value
+from simulator.station.core.metering import ENERGY
 from simulator.station.ocpp16.ports import TriggerStation
+from simulator.station.ocpp16.sample_format import meter_value
 
 TRIGGERABLE = frozenset(
     {

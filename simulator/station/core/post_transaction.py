@@ -9,7 +9,7 @@ Preparing, F2), and the ATG waits for the connector to be free.
 
 from __future__ import annotations
 
-from simulator.station.connectors import ConnectorState
+from simulator.station.core.model import ConnectorState
 from simulator.station.ports import PostTransactionHost
 
 FINISHING = "Finishing"

@@ -1,15 +1,13 @@
-"""Transactions started on the station itself (the ATG, the UI) and their metering.
+"""Transactions of the station's connectors and their metering, in core terms: each start,
+meter value and end is a `TxEvent` to the adapter's `Outbox`, whose `Verdict` comes back.
 
-Start (OCPP 1.6 section 4.8): StartTransaction with meterStart, connector to Charging; a
-transaction whose idTag the CSMS does not accept is stopped at once with reason DeAuthorized
-when StopTransactionOnInvalidId is true (the default); false: it stays open, SuspendedEVSE, and
-draws at most MaxEnergyOnInvalidId Wh more (section 9.1, transition C5 of section 4.9).
-Stop (section 4.10): StopTransaction with meterStop and the reason, connector back to
-Available (after postTransactionDelay, post_transaction.py). In between, MeterValues (section
-4.7) every MeterValueSampleInterval with MeterValuesSampledData, every ClockAlignedDataInterval
-with MeterValuesAlignedData, and the template's beginEndMeterValues / transactionDataMeterValues
-extras. The physics is `meter_values.MeterModel`; this module decides when to sample and what.
-"""
+Start (OCPP 1.6 section 4.8), connector to Charging; a token the CSMS refuses stops the
+transaction at once (DeAuthorized) when `Settings.stop_on_invalid_id`, else it stays open,
+SuspendedEVSE, drawing at most `max_energy_on_invalid_id` Wh more (section 9.1, C5 of 4.9).
+End (4.10), connector back to Available (after postTransactionDelay, post_transaction.py). In
+between, meter values (4.7) periodic, clock-aligned and the template's beginEndMeterValues /
+transactionDataMeterValues extras. `metering.MeterModel` is the physics; this module decides
+when to sample and what."""
 
 from __future__ import annotations
 
@@ -19,44 +17,37 @@ from datetime import timedelta
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
-from simulator.station.connectors import ConnectorState
-from simulator.station.light_random import LightRandom, Rng
-from simulator.station.meter_values import (
+from simulator.station.core.errors import TransactionError
+from simulator.station.core.metering import (
     ENERGY,
     MeterModel,
     Reading,
+    SampleFormat,
     amperage_limit_a,
     connector_power_limit_w,
     meter_model,
-    meter_value,
     station_power_w,
 )
-from simulator.station.ports import TransactionsHost
-from simulator.station.post_transaction import release_later, stopped_status
-from simulator.station.rpc import CallFailed, ConnectionLost
-from simulator.station.transaction_queue import (
-    METER_VALUES,
-    START,
-    STOP,
-    QueuedMessage,
-    TransactionQueue,
+from simulator.station.core.model import ConnectorState
+from simulator.station.core.post_transaction import release_later, stopped_status
+from simulator.station.core.queue import TransactionQueue
+from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
+from simulator.station.core.tx_ports import (
+    Outbox,
+    Samples,
+    Settings,
+    StopReason,
+    TxCause,
+    TxEvent,
+    TxKind,
 )
+from simulator.station.light_random import LightRandom, Rng
+from simulator.station.ports import TransactionsHost
 
-ACCEPTED = "Accepted"
-DEFAULT_SAMPLE_INTERVAL = 60
-# StopTransaction.transactionData kept per transaction: a long session sampled every few seconds
-# must not grow a station's memory (or its StopTransaction) without bound.
+# The end's kept samples per transaction: a long session sampled every few seconds must not
+# grow a station's memory (or its end message) without bound.
 MAX_TRANSACTION_DATA = 100
-
-_SEND_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
-
-
-class TransactionError(Exception):
-    """A start or stop the connector's state does not allow."""
-
-
-class NotAuthorized(TransactionError):
-    """The idTag may not start a transaction (Authorize.conf, the local list or cache)."""
+_NOT_REFUSED = (None, TokenStatus.ACCEPTED)
 
 
 def connector_rng(seed: int, purpose: str, connector_id: int) -> Rng:
@@ -68,11 +59,22 @@ def connector_rng(seed: int, purpose: str, connector_id: int) -> Rng:
 class Transactions:
     """The transactions and meters of one station's connectors."""
 
-    def __init__(self, station: TransactionsHost) -> None:
+    def __init__(
+        self,
+        station: TransactionsHost,
+        queue: TransactionQueue,
+        outbox: Outbox,
+        settings: Settings,
+        sample_format: SampleFormat,
+    ) -> None:
+        """`queue`: the one `outbox` fills, kept for what the station shows and persists."""
         self.station = station
+        self.outbox = outbox
+        self.settings = settings
+        self.sample_format = sample_format
         template = station.template
         self.models: dict[int, MeterModel] = {
-            cid: meter_model(template, connector)
+            cid: meter_model(template, connector, sample_format)
             for cid, connector in station.spec.connectors.items()
             if cid > 0
         }
@@ -80,12 +82,12 @@ class Transactions:
         self.station_power_w = station_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
         self._stopping: set[int] = set()
-        # Transactions kept open for an invalid idTag (StopTransactionOnInvalidId false).
+        # Transactions kept open for a refused token (Settings.stop_on_invalid_id false).
         self._suspended: set[int] = set()
-        # connector -> (transaction ref, its session Wh when its idTag was invalidated)
+        # connector -> (transaction ref, its session Wh when its token was refused)
         self._invalidated_at_wh: dict[int, tuple[int | None, float]] = {}
-        self.queue = TransactionQueue(station, max_length=template.transaction_queue_max_length)
-        self.queue.on_late_start = self._late_start
+        self.queue = queue
+        queue.on_late = self._late_start
 
     # -- the meter ------------------------------------------------------------------------
 
@@ -103,11 +105,8 @@ class Transactions:
     def limit_w(self, connector_id: int, *, profile: bool = True) -> float:
         """The power the connector may draw now; `profile` False: before charging profiles."""
         template = self.station.template
-        key = template.amperage_limitation_ocpp_key
-        amperage = (
-            amperage_limit_a(self.station.configuration.get(key), template.amperage_limitation_unit)
-            if key
-            else None
+        amperage = amperage_limit_a(
+            self.settings.amperage_limit(), template.amperage_limitation_unit
         )
         return connector_power_limit_w(
             self.models[connector_id].electrical,
@@ -143,7 +142,7 @@ class Transactions:
     def _advance_suspended(
         self, connector: ConnectorState, seconds: float, limit: float
     ) -> Reading:
-        """A suspended transaction: one kept open for an invalid idTag (SuspendedEVSE) draws
+        """A suspended transaction: one kept open for a refused token (SuspendedEVSE) draws
         up to MaxEnergyOnInvalidId Wh from its invalidation (sections 3.5.4, 9.1.14), then
         nothing; one whose EV left draws nothing."""
         cid = connector.connector_id
@@ -153,9 +152,8 @@ class Transactions:
         ref = connector.transaction_ref
         invalidated = self._invalidated_at_wh.get(cid)
         if invalidated is None or invalidated[0] != ref:
-            # The first reading since the invalidation: what was drawn before it does not count.
-            invalidated = self._invalidated_at_wh[cid] = (ref, connector.meter.session_wh)
-        allowance_wh = self.station.configuration.get_int("MaxEnergyOnInvalidId", 0)
+            invalidated = self._invalidated_at_wh[cid] = (ref, connector.meter.session_wh)  # anew
+        allowance_wh = self.settings.max_energy_on_invalid_id()
         left_wh = allowance_wh - (connector.meter.session_wh - invalidated[1])
         if left_wh <= 0:
             return model.idle_reading(connector.meter, limit)
@@ -182,24 +180,28 @@ class Transactions:
     # -- start and stop -------------------------------------------------------------------
 
     async def authorize(self, id_tag: str) -> bool:
-        """Authorize.req (section 4.1), or the local list and cache (section 3.5): True when
-        the idTag may charge."""
+        """True when the token may charge (the CSMS, the local list or cache, section 3.5)."""
         return await self.station.authorization.authorize(id_tag)
 
     async def start(self, connector_id: int, id_tag: str) -> dict[str, Any] | None:
-        """StartTransaction.req; the response, or None when the station is offline or the
-        CSMS did not answer in time: the transaction then runs offline (section 3.5.4) and
-        its start waits in the queue (section 3.7). Raises TransactionError when the
-        connector is not free, and CallFailed when the CSMS kept refusing the start (the
-        connector is then free again)."""
+        """`begin`, answered with the CSMS's reply as the wire gave it (None: none now)."""
+        return _reply(await self.begin(connector_id, id_tag))
+
+    async def begin(self, connector_id: int, id_tag: str) -> Verdict:
+        """Start a transaction; the CSMS's verdict, its status None when the station is offline
+        or the CSMS did not answer in time: the transaction then runs offline (section 3.5.4)
+        and its start waits in the queue (section 3.7). Raises TransactionError when the
+        connector is not free, and what the session raises when the CSMS kept refusing the
+        start (the connector is then free again)."""
         connector = self._connector(connector_id)
         if connector.transaction_started:
             raise TransactionError(f"connector {connector_id} already has a transaction")
         if connector.availability != "Operative":
             raise TransactionError(f"connector {connector_id} is {connector.availability}")
         station = self.station
-        if not station.outgoing_supported("StartTransaction"):
-            raise TransactionError("StartTransaction is disabled by commandsSupport")
+        outbox = self.outbox
+        if not outbox.can_start():
+            raise TransactionError("starting a transaction is disabled by commandsSupport")
         reservation = station.reservations.for_start(connector_id, id_tag)
         model = self.models[connector_id]
         self._advance_charging()
@@ -212,7 +214,7 @@ class Transactions:
         meter_start = model.energy_wh(connector.meter)
         connector.meter_start = meter_start
         timestamp = connector.transaction_start = iso_timestamp(station.clock.now())
-        begin = meter_value(
+        begin = self.sample_format.meter_value(
             timestamp,
             model.sampled_values(
                 ENERGY, model.idle_reading(connector.meter, 0.0), "Transaction.Begin"
@@ -225,18 +227,19 @@ class Transactions:
             station.reservations.used(reservation)
         station.smart_charging.transaction_started(connector_id)
         try:
-            response = await self.queue.submit(
-                START,
-                {
-                    "connectorId": connector_id,
-                    "idTag": id_tag,
-                    "meterStart": meter_start,
-                    "timestamp": timestamp,
+            verdict = await outbox.transaction(
+                TxEvent(
+                    TxKind.STARTED,
+                    ref,
+                    connector_id,
+                    timestamp,
+                    TxCause.AUTHORIZED,
+                    not outbox.online(),
+                    IdToken(id_tag),
+                    meter_start,
                     # Section 5.13: the reservation this transaction ends.
-                    **({"reservationId": reservation.id} if reservation is not None else {}),
-                },
-                ref,
-                boundary=True,
+                    reservation_id=reservation.id if reservation is not None else None,
+                )
             )
         except BaseException:
             if connector.transaction_ref == ref:
@@ -244,27 +247,29 @@ class Transactions:
                 station.smart_charging.transaction_ended(connector_id)
                 station.connectors_changed()
             raise
-        if response is not None:
-            self._answered(connector, response)
-            if response["idTagInfo"]["status"] != ACCEPTED:
+        if verdict.status is not None:
+            self._answered(connector, verdict)
+            if verdict.status is not TokenStatus.ACCEPTED:
                 await self._not_accepted(connector_id)
-                return response
+                return verdict
         connector.status = "Charging"
         station.connectors_changed()
-        await self._send_status(connector_id)
+        await outbox.connector_changed(connector_id)
         if station.template.begin_end_meter_values:
-            await self._send_meter_values(connector_id, ref, [begin], boundary=True)
+            await self._send_meter_values(
+                connector_id, ref, [begin], timestamp, TxCause.METER_BEGIN
+            )
         self._samplers[connector_id] = station.spawn(self._sample_periodically(connector_id, ref))
-        return response
+        return verdict
 
-    def _answered(self, connector: ConnectorState, response: dict[str, Any]) -> None:
-        connector.transaction_id = int(response["transactionId"])
-        if connector.transaction_id_tag is not None:
-            self.station.authorization.remember(connector.transaction_id_tag, response["idTagInfo"])
+    def _answered(self, connector: ConnectorState, verdict: Verdict) -> None:
+        tag = connector.transaction_id_tag
+        token = IdToken(tag) if tag is not None else None
+        connector.transaction_id = self.outbox.start_answered(token, verdict)
         self.station.connectors_changed()
 
     async def _not_accepted(self, connector_id: int) -> None:
-        """Section 3.5.4: the CSMS did not accept the idTag of a running transaction."""
+        """Section 3.5.4: the CSMS did not accept the token of a running transaction."""
         station = self.station
         connector = station.connectors[connector_id]
         station.log.info(
@@ -272,32 +277,33 @@ class Transactions:
             connector.transaction_id,
             connector.transaction_id_tag,
         )
-        if (station.configuration.get("StopTransactionOnInvalidId") or "").lower() != "false":
-            await self.stop(connector_id, "DeAuthorized")
+        if self.settings.stop_on_invalid_id():
+            await self.stop(connector_id, StopReason.DE_AUTHORIZED)
             return
         self.advance(connector_id)
         self._suspended.add(connector_id)
         connector.status = "SuspendedEVSE"
         station.connectors_changed()
-        await self._send_status(connector_id)
+        await self.outbox.connector_changed(connector_id)
 
-    async def _late_start(self, ref: int, response: dict[str, Any] | None) -> None:
-        """A StartTransaction.conf that came after the station carried on without it (offline,
-        no answer in time), or None: the CSMS kept refusing the start and it was skipped."""
+    async def _late_start(self, ref: int, verdict: Verdict) -> None:
+        """A start's answer that came after the station carried on without it (offline, no
+        answer in time), or none (reply None): the CSMS kept refusing the start and it was
+        skipped."""
         connector_id = self._connector_of(ref)
         if connector_id is None:
             return  # already stopped: its stop follows in the queue
         connector = self.station.connectors[connector_id]
-        if response is None:
+        if verdict.reply is None:
             self.station.log.warning(
-                "StartTransaction on connector {} skipped after repeated CALLERRORs; the "
+                "The start on connector {} skipped after repeated CALLERRORs; the "
                 "transaction ends here",
                 connector_id,
             )
-            await self.stop(connector_id, "Other")
+            await self.stop(connector_id, StopReason.OTHER)
             return
-        self._answered(connector, response)
-        if response["idTagInfo"]["status"] != ACCEPTED:
+        self._answered(connector, verdict)
+        if verdict.status not in _NOT_REFUSED:
             await self._not_accepted(connector_id)
 
     def _connector_of(self, ref: int) -> int | None:
@@ -307,10 +313,12 @@ class Transactions:
                 return cid
         return None
 
-    async def stop(self, connector_id: int, reason: str = "Local") -> dict[str, Any] | None:
-        """StopTransaction.req of the connector's transaction; its response (None when the
-        station is offline or the CSMS did not answer: the stop waits in the queue, and the
-        connector is free either way)."""
+    async def stop(
+        self, connector_id: int, reason: StopReason | str = StopReason.LOCAL
+    ) -> dict[str, Any] | None:
+        """End the connector's transaction; the CSMS's reply (None when the station is offline
+        or the CSMS did not answer: the end waits in the queue, and the connector is free
+        either way)."""
         connector = self._connector(connector_id)
         ref = connector.transaction_ref
         if not connector.transaction_started or ref is None or connector_id in self._stopping:
@@ -324,20 +332,26 @@ class Transactions:
         reading = self.advance(connector_id)
         self._stopping.add(connector_id)  # no energy after this reading
         self._advance_charging()
-        meter_stop = model.energy_wh(reading)
         timestamp = iso_timestamp(station.clock.now())
-        end = meter_value(timestamp, model.sampled_values(ENERGY, reading, "Transaction.End"))
-        payload: dict[str, Any] = {
-            "meterStop": meter_stop,
-            "timestamp": timestamp,
-            "reason": reason,
-        }
+        end = self.sample_format.meter_value(
+            timestamp, model.sampled_values(ENERGY, reading, "Transaction.End")
+        )
         id_tag = connector.transaction_id_tag
-        if id_tag is not None:
-            payload["idTag"] = id_tag
-        if template.transaction_data_meter_values:
-            payload["transactionData"] = [*connector.transaction_data, end]
-        end_out_of_order = template.out_of_order_end_meter_values
+        outbox = self.outbox
+        kept = template.transaction_data_meter_values
+        event = TxEvent(
+            TxKind.ENDED,
+            ref,
+            connector_id,
+            timestamp,
+            TxCause.STOPPED,
+            not outbox.online(),
+            IdToken(id_tag) if id_tag is not None else None,
+            model.energy_wh(reading),
+            [*connector.transaction_data, end] if kept else None,
+            [end] if template.begin_end_meter_values else (),
+            StopReason(reason),
+        )
         connector.end_transaction()
         station.smart_charging.transaction_ended(connector_id)
         if connector.scheduled_availability is not None:
@@ -347,25 +361,13 @@ class Transactions:
         self._stopping.discard(connector_id)
         self._suspended.discard(connector_id)
         station.connectors_changed()
-        # Queued together, in their order, before anything may await.
-        queue = self.queue
-        if template.begin_end_meter_values and not end_out_of_order:
-            self._queue_meter_values(connector_id, ref, [end], boundary=True)
-        stop = queue.put(STOP, payload, ref, boundary=True, wait=True)
-        if template.begin_end_meter_values and end_out_of_order:
-            self._queue_meter_values(connector_id, ref, [end], boundary=True)
-        response: dict[str, Any] | None = None
-        try:
-            response = await queue.deliver(stop)
-        except CallFailed as exc:
-            station.log.warning("StopTransaction on connector {} failed: {}", connector_id, exc)
-        if response is not None and id_tag is not None and "idTagInfo" in response:
-            station.authorization.remember(id_tag, response["idTagInfo"])
-        await self._send_status(connector_id)
+        # The outbox queues the end's messages together, in their order, before it awaits.
+        verdict = await outbox.transaction(event)
+        await outbox.connector_changed(connector_id)
         release_later(station, connector_id)
-        return response
+        return _reply(verdict)
 
-    async def stop_all(self, reason: str = "Local") -> None:
+    async def stop_all(self, reason: StopReason | str = StopReason.LOCAL) -> None:
         for cid in self.models:
             connector = self.station.connectors[cid]
             if connector.transaction_started and cid not in self._stopping:
@@ -384,27 +386,26 @@ class Transactions:
         return self.station.connectors[connector_id]
 
     def suspend(self, connector_id: int) -> None:
-        """The EV left with its transaction kept open (StopTransactionOnEVSideDisconnect
-        false, section 9.1.23): what it drew so far is metered, nothing from now on."""
+        """The EV left, its transaction kept open (section 9.1.23): metered so far, no more."""
         self.advance(connector_id)
         self._suspended.add(connector_id)
 
     def resume(self, connector_id: int) -> None:
-        """The EV is back (section 4.10): energy flows again from now, none for the time it
-        was away."""
+        """The EV is back (section 4.10): energy flows from now, none for its time away."""
         self.advance(connector_id)
         self._suspended.discard(connector_id)
 
     # -- sampling -------------------------------------------------------------------------
 
     async def _sample_periodically(self, connector_id: int, ref: int) -> None:
-        """MeterValues every MeterValueSampleInterval from the start of the transaction."""
+        """Meter values every sample interval from the start of the transaction."""
         station = self.station
-        configuration = station.configuration
+        settings = self.settings
+        meter_value = self.sample_format.meter_value
         model = self.models[connector_id]
         connector = station.connectors[connector_id]
         while True:
-            interval = configuration.get_int("MeterValueSampleInterval", DEFAULT_SAMPLE_INTERVAL)
+            interval = settings.sample_interval()
             if interval <= 0:
                 return
             await station.clock.sleep(interval)
@@ -412,36 +413,43 @@ class Transactions:
                 return
             reading = self.advance(connector_id)
             timestamp = iso_timestamp(station.clock.now())
-            stop_measurands = configuration.get("StopTxnSampledData")
+            stop_measurands = settings.ended_measurands()
             if station.template.transaction_data_meter_values and stop_measurands:
                 self._keep_transaction_data(
                     connector,
-                    meter_value(
-                        timestamp, model.sampled_values(stop_measurands, reading, "Sample.Periodic")
-                    ),
+                    timestamp,
+                    model.sampled_values(stop_measurands, reading, "Sample.Periodic"),
                 )
             station.connectors_changed()
-            measurands = configuration.get("MeterValuesSampledData") or ENERGY
-            sampled = model.sampled_values(measurands, reading, "Sample.Periodic")
+            sampled = model.sampled_values(
+                settings.sampled_measurands(), reading, "Sample.Periodic"
+            )
             if sampled:
-                await self._send_meter_values(connector_id, ref, [meter_value(timestamp, sampled)])
+                await self._send_meter_values(
+                    connector_id,
+                    ref,
+                    [meter_value(timestamp, sampled)],
+                    timestamp,
+                    TxCause.METER_PERIODIC,
+                )
 
     async def sample_clock_aligned(self) -> None:
-        """MeterValues of every connector at each ClockAlignedDataInterval boundary counted
+        """Meter values of every connector at each clock-aligned interval boundary counted
         from midnight (section 9.1.5), while the station is online. Read at each boundary, so a
-        ChangeConfiguration applies from the next one; 0 turns it off until the next boot."""
+        change applies from the next one; 0 turns it off until the next boot."""
         station = self.station
-        configuration = station.configuration
+        settings = self.settings
+        meter_value = self.sample_format.meter_value
         while True:
-            interval = configuration.get_int("ClockAlignedDataInterval", 0)
+            interval = settings.aligned_interval()
             if interval <= 0:
                 return
             now = station.clock.now()
             midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
             elapsed = (now - midnight) / timedelta(seconds=1)
             await station.clock.sleep(interval - elapsed % interval)
-            measurands = configuration.get("MeterValuesAlignedData") or ""
-            stop_measurands = configuration.get("StopTxnAlignedData") or ""
+            measurands = settings.aligned_measurands()
+            stop_measurands = settings.ended_aligned_measurands()
             timestamp = iso_timestamp(station.clock.now())
             for cid, model in self.models.items():
                 connector = station.connectors[cid]
@@ -454,51 +462,39 @@ class Transactions:
                 ):
                     self._keep_transaction_data(
                         connector,
-                        meter_value(
-                            timestamp,
-                            model.sampled_values(stop_measurands, reading, "Sample.Clock"),
-                        ),
+                        timestamp,
+                        model.sampled_values(stop_measurands, reading, "Sample.Clock"),
                     )
                 sampled = model.sampled_values(measurands, reading, "Sample.Clock")
                 if sampled:
-                    await self._send_meter_values(cid, ref, [meter_value(timestamp, sampled)])
+                    await self._send_meter_values(
+                        cid, ref, [meter_value(timestamp, sampled)], timestamp, TxCause.METER_CLOCK
+                    )
 
-    def _keep_transaction_data(self, connector: ConnectorState, value: dict[str, Any]) -> None:
-        if value["sampledValue"] and len(connector.transaction_data) < MAX_TRANSACTION_DATA:
-            connector.transaction_data.append(value)
+    def _keep_transaction_data(
+        self, connector: ConnectorState, timestamp: str, sampled: list[dict[str, Any]]
+    ) -> None:
+        if sampled and len(connector.transaction_data) < MAX_TRANSACTION_DATA:
+            connector.transaction_data.append(self.sample_format.meter_value(timestamp, sampled))
 
     async def _send_meter_values(
-        self,
-        connector_id: int,
-        ref: int | None,
-        values: list[dict[str, Any]],
-        *,
-        boundary: bool = False,
+        self, connector_id: int, ref: int | None, values: Samples, at: str, cause: TxCause
     ) -> None:
-        """MeterValues.req: of a transaction (`ref`) through the queue, never lost; without
-        one, sent now or not at all (not transaction-related, section 3.7)."""
-        if ref is not None:
-            await self.queue.deliver(
-                self._queue_meter_values(connector_id, ref, values, boundary=boundary)
-            )
+        """Meter values of a transaction (`ref`) through the queue, never lost; without one,
+        sent now or not at all (not transaction-related, section 3.7)."""
+        outbox = self.outbox
+        if ref is None:
+            await outbox.meter_report(connector_id, values)
             return
-        payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
-        try:
-            await self.station.call(METER_VALUES, payload)
-        except _SEND_ERRORS as exc:
-            self.station.log.debug("MeterValues of connector {} not sent: {}", connector_id, exc)
-
-    def _queue_meter_values(
-        self, connector_id: int, ref: int, values: list[dict[str, Any]], *, boundary: bool
-    ) -> QueuedMessage:
-        payload: dict[str, Any] = {"connectorId": connector_id, "meterValue": values}
-        return self.queue.put(METER_VALUES, payload, ref, boundary=boundary)
-
-    async def _send_status(self, connector_id: int) -> None:
-        try:
-            await self.station.send_status(connector_id)
-        except _SEND_ERRORS as exc:
-            self.station.log.debug("StatusNotification {} not sent: {}", connector_id, exc)
+        offline = not outbox.online()
+        await outbox.transaction(
+            TxEvent(TxKind.UPDATED, ref, connector_id, at, cause, offline, samples=values)
+        )
 
 
-__all__ = ["TransactionError", "Transactions", "connector_rng"]
+def _reply(verdict: Verdict) -> dict[str, Any] | None:
+    reply = verdict.reply
+    return reply if reply is None or isinstance(reply, dict) else dict(reply)
+
+
+__all__ = ["Transactions", "connector_rng"]

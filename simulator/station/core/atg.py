@@ -9,20 +9,26 @@ draw comes from the connector's own seeded generator, so a run seed replays the 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
+from simulator.station.core.errors import TransactionError
+from simulator.station.core.post_transaction import FINISHING
+from simulator.station.core.tokens import TokenStatus
+from simulator.station.core.transactions import connector_rng
 from simulator.station.id_tags import IdTagDistribution
 from simulator.station.light_random import Rng
 from simulator.station.ports import GeneratorHost
-from simulator.station.post_transaction import FINISHING
-from simulator.station.rpc import CallFailed, ConnectionLost
-from simulator.station.transactions import ACCEPTED, TransactionError, connector_rng
 
-_CALL_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
+
+@functools.cache
+def _start_failures(send_errors: tuple[type[Exception], ...]) -> tuple[type[Exception], ...]:
+    # One tuple for every station of a worker, not one each.
+    return (*send_errors, TransactionError)
 
 
 @dataclass(slots=True)
@@ -71,8 +77,16 @@ class ConnectorGeneratorStatus:
 
 
 class AutomaticTransactionGenerator:
-    def __init__(self, station: GeneratorHost, id_tags: IdTagDistribution) -> None:
+    def __init__(
+        self,
+        station: GeneratorHost,
+        id_tags: IdTagDistribution,
+        send_errors: tuple[type[Exception], ...],
+    ) -> None:
+        """`send_errors`: what a message to the CSMS may end with (no answer, refused, the
+        connection lost): a start that fails so counts as rejected."""
         self.station = station
+        self._start_failures = _start_failures(send_errors)
         self.config = station.template.automatic_transaction_generator
         self.id_tags = id_tags
         self.connector_ids = sorted(cid for cid in station.connectors if cid > 0)
@@ -203,14 +217,14 @@ class AutomaticTransactionGenerator:
                 status.accepted_authorize_requests += 1
             status.start_transaction_requests += 1
             sent = True
-            response = await transactions.start(connector_id, id_tag)
-        except (*_CALL_ERRORS, TransactionError) as exc:
+            verdict = await transactions.begin(connector_id, id_tag)
+        except self._start_failures as exc:
             self.station.log.debug("ATG start on connector {} failed: {}", connector_id, exc)
             if sent:
                 status.rejected_start_transaction_requests += 1
             return False
-        # None: started offline, its StartTransaction queued (section 3.5.4).
-        if response is not None and response["idTagInfo"]["status"] != ACCEPTED:
+        # No status: started offline, its start queued (section 3.5.4).
+        if verdict.status not in (None, TokenStatus.ACCEPTED):
             status.rejected_start_transaction_requests += 1
             return False
         status.accepted_start_transaction_requests += 1

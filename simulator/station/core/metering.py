@@ -1,4 +1,4 @@
-"""The meter of one connector: a pure physical model and the sampledValue lists built from it.
+"""The meter of one connector: a pure physical model and the sample lists built from it.
 
 The model keeps one state per connector (the energy register, the session's energy and the EV's
 state of charge) and advances it over an interval at one power. Every value a MeterValue carries
@@ -14,7 +14,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.station.light_random import Rng
 from simulator.template_model import ConnectorTemplate, SampledValueTemplate, StationTemplate
@@ -52,6 +52,23 @@ _DEFAULT_UNITS = {
 }
 # unit -> factor from the model's SI quantity (W, Wh, A, V) to the unit.
 _UNIT_SCALE = {"kW": 1e-3, "kWh": 1e-3, "kVA": 1e-3, "kvar": 1e-3}
+
+
+class SampleFormat(Protocol):
+    """How a version spells one sample and a timed list of them (1.6 sampledValue: the value a
+    string, 2.0.1 SampledValueType: a number with unitOfMeasure). Read once per prepared list,
+    so the cost per meter value stays one dict copy and one number format per quantity."""
+
+    value_field: str
+    context_field: str
+
+    def fields(
+        self, measurand: str, unit: str | None, location: str | None, phase: str | None
+    ) -> tuple[tuple[str, Any], ...]: ...
+
+    def number(self, value: float, decimals: int) -> Any: ...
+
+    def meter_value(self, timestamp: str, sampled: list[dict[str, Any]]) -> dict[str, Any]: ...
 
 
 # --- electrical limits --------------------------------------------------------------------------
@@ -209,9 +226,10 @@ def _first_templates(
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """One sampledValue of a prepared list: its fixed fields and how its value is read."""
+    """One sample of a prepared list: its fixed fields, as the version's format spells them,
+    and how its value is read."""
 
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[tuple[str, Any], ...]
     quantity: str
     scale: float
     decimals: int
@@ -220,12 +238,15 @@ class _Entry:
 class MeterModel:
     """The meter of one connector, prepared once from the templates.
 
-    `sampled_values` lists, per comma-separated measurand list (MeterValuesSampledData and the
-    like), are prepared on first use and cached: building a MeterValue is then one pass of
-    string formatting.
+    `sampled_values` lists, per comma-separated measurand list (the sampled-data setting and
+    the like), are prepared on first use in `fmt`'s spelling and cached: building a meter value
+    is then one pass of number formatting.
     """
 
-    def __init__(self, template: StationTemplate, connector: ConnectorTemplate) -> None:
+    def __init__(
+        self, template: StationTemplate, connector: ConnectorTemplate, fmt: SampleFormat
+    ) -> None:
+        self.fmt = fmt
         self.electrical = Electrical.of(template)
         self.templates = _first_templates(connector.meter_values)
         self.power = _target(self.templates.get(POWER))
@@ -318,19 +339,22 @@ class MeterModel:
         value = reading.session_wh if self.metering_per_transaction else reading.register_wh
         return round(value)
 
-    # -- sampledValue lists ---------------------------------------------------------------
+    # -- sample lists ---------------------------------------------------------------------
 
     def sampled_values(
         self, measurands: str, reading: Reading, context: str
     ) -> list[dict[str, Any]]:
-        """The sampledValue list of `measurands` (a comma-separated list) for one reading."""
+        """The samples of `measurands` (a comma-separated list) for one reading; `context` a
+        ReadingContext value (the same spelling in 1.6 and 2.0.1: "Sample.Periodic", ...)."""
         plan = self._plans.get(measurands)
         if plan is None:
             plan = self._plans[measurands] = self._plan(measurands)
         values = self._quantities(reading)
         values["energy"] = float(self.energy_wh(reading))
+        fmt = self.fmt
+        number, value_field, context_field = fmt.number, fmt.value_field, fmt.context_field
         # Per-phase entries repeat a quantity at one scale: each is formatted once.
-        formatted: dict[tuple[str, float, int], str] = {}
+        formatted: dict[tuple[str, float, int], Any] = {}
         sampled: list[dict[str, Any]] = []
         for entry in plan:
             item: dict[str, Any] = dict(entry.fields)
@@ -338,11 +362,11 @@ class MeterModel:
                 key = (entry.quantity, entry.scale, entry.decimals)
                 text = formatted.get(key)
                 if text is None:
-                    text = formatted[key] = _number(
+                    text = formatted[key] = number(
                         values[entry.quantity] * entry.scale, entry.decimals
                     )
-                item["value"] = text
-            item["context"] = context
+                item[value_field] = text
+            item[context_field] = context
             sampled.append(item)
         return sampled
 
@@ -364,6 +388,7 @@ class MeterModel:
 
     def _plan(self, measurands: str) -> tuple[_Entry, ...]:
         entries: list[_Entry] = []
+        fmt = self.fmt
         three_phase = self.electrical.three_phase
         for measurand in (m.strip() for m in measurands.split(",")):
             if not measurand:
@@ -373,21 +398,17 @@ class MeterModel:
                 continue  # the TS simulator too samples only what the connector defines
             unit = (template.unit if template else None) or _DEFAULT_UNITS.get(measurand)
             scale = _UNIT_SCALE.get(unit or "", 1.0)
-            base: list[tuple[str, str]] = [("measurand", measurand)]
-            if unit:
-                base.append(("unit", unit))
-            if template is not None and template.location:
-                base.append(("location", template.location))
+            location = template.location if template is not None else None
 
             def add(
                 quantity: str,
                 factor: float,
                 decimals: int,
                 phase: str | None = None,
-                base: list[tuple[str, str]] = base,
+                spot: tuple[str, str | None, str | None] = (measurand, unit, location),
             ) -> None:
-                fields = [*base, ("phase", phase)] if phase else base
-                entries.append(_Entry(tuple(fields), quantity, factor, decimals))
+                fields = fmt.fields(*spot, phase)
+                entries.append(_Entry(fields, quantity, factor, decimals))
 
             if measurand == ENERGY:
                 add("energy", scale, 3 if scale != 1.0 else 0)
@@ -420,41 +441,32 @@ class MeterModel:
                 add("current_offered", scale, 2)
             elif template is not None and template.value is not None:
                 # A measurand the model does not compute (Temperature, RPM...): its fixed value.
-                entries.append(
-                    _Entry((*base, ("value", _number(template.value, 2))), "fixed", 1.0, 2)
-                )
+                fields = fmt.fields(measurand, unit, location, None)
+                fixed = (*fields, (fmt.value_field, fmt.number(template.value, 2)))
+                entries.append(_Entry(fixed, "fixed", 1.0, 2))
         return tuple(entries)
 
 
-_MODELS: dict[tuple[int, int], tuple[StationTemplate, ConnectorTemplate, MeterModel]] = {}
+_MODELS: dict[tuple[int, int, int], tuple[StationTemplate, ConnectorTemplate, MeterModel]] = {}
 _MODELS_LIMIT = 1024
 
 
-def meter_model(template: StationTemplate, connector: ConnectorTemplate) -> MeterModel:
-    """The model of a connector template, shared by every station of the template: its
-    prepared sampledValue lists are built once per fleet, not once per station."""
-    key = (id(template), id(connector))
+def meter_model(
+    template: StationTemplate, connector: ConnectorTemplate, fmt: SampleFormat
+) -> MeterModel:
+    """The model of a connector template, shared by every station of the template (and
+    version): its prepared sample lists are built once per fleet, not once per station."""
+    # `fmt` is one of the adapters' module-level formats: its id is never reused.
+    key = (id(template), id(connector), id(fmt))
     cached = _MODELS.get(key)
     # The templates are kept in the entry, so an id cannot be reused while it is cached.
     if cached is not None and cached[0] is template and cached[1] is connector:
         return cached[2]
     if len(_MODELS) >= _MODELS_LIMIT:
         _MODELS.clear()  # reloaded templates: let the old ones go
-    model = MeterModel(template, connector)
+    model = MeterModel(template, connector, fmt)
     _MODELS[key] = (template, connector, model)
     return model
-
-
-def _number(value: float, decimals: int) -> str:
-    """A sampledValue value: fixed decimals, trailing zeros dropped ("230", "7.36")."""
-    text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def meter_value(timestamp: str, sampled: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"timestamp": timestamp, "sampledValue": sampled}
 
 
 __all__ = [
@@ -462,10 +474,10 @@ __all__ = [
     "MeterModel",
     "MeterState",
     "Reading",
+    "SampleFormat",
     "Target",
     "amperage_limit_a",
     "connector_power_limit_w",
     "meter_model",
-    "meter_value",
     "station_power_w",
 ]

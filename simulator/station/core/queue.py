@@ -1,14 +1,17 @@
 """Transaction-related messages, in order and never lost (OCPP 1.6 section 3.7).
 
-StartTransaction, StopTransaction and the MeterValues of a transaction all pass through one
-queue per station. Online and with nothing waiting, a message is sent at once by the task that
-made it; otherwise it waits, and one sender delivers the queue head first once the CSMS has
-accepted the station again. "The delivery of new transaction-related messages SHALL wait until
-the queue has been emptied" (3.7): a message never overtakes an older one.
+The messages of a transaction's start, updates and end all pass through one queue per station,
+as encoded envelopes (action, payload, the station's transaction reference): what is
+version-specific about an envelope (1.6's late-bound transactionId) is the adapter's
+`QueueCodec`, and which errors mean "refused" or "connection lost" the adapter says too.
+Online and with nothing waiting, a message is sent at once by the task that made it; otherwise
+it waits, and one sender delivers the queue head first once the CSMS has accepted the station
+again. "The delivery of new transaction-related messages SHALL wait until the queue has been
+emptied" (3.7): a message never overtakes an older one.
 
-Transactions are known by the station's own reference (`ref`) until the CSMS's transactionId
-arrives with the StartTransaction.conf: a StopTransaction or MeterValues queued behind a start
-that is still waiting is sent with the id the CSMS returns once the start is delivered.
+Transactions are known by the station's own reference (`ref`); the codec binds an envelope to
+what the CSMS knows at the moment it is sent (in 1.6, a stop queued behind a start that is still
+waiting is sent with the transactionId the start's answer brings).
 
 Failures (section 3.7.1, OCPP-J errata 3.3): a CALLERROR is a "failure to process the message";
 the message is sent again after TransactionMessageRetryInterval x the failures so far, and
@@ -21,7 +24,7 @@ station acts on its answer (a transactionId, a stop acknowledged) only once the 
 is, so a process killed at any point neither forgets a message nor sends again one the CSMS
 answered (but for the instant between reading the answer and writing it).
 
-The queue is bounded: when full, the oldest MeterValues that is not a transaction boundary
+The queue is bounded: when full, the oldest meter value that is not a transaction boundary
 (Transaction.Begin / Transaction.End values) is dropped and counted. Starts and stops are never
 dropped, so a queue of only starts and stops may grow past the bound.
 """
@@ -31,18 +34,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from simulator.station.rpc import CallFailed, ConnectionLost
+from simulator.station.core.tokens import Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
-START = "StartTransaction"
-STOP = "StopTransaction"
-METER_VALUES = "MeterValues"
 DEFAULT_MAX_LENGTH = 1000
 # TransactionMessageAttempts / TransactionMessageRetryInterval when a station has no such key.
 DEFAULT_ATTEMPTS = 3
@@ -52,7 +52,7 @@ DEFAULT_RETRY_INTERVAL = 60
 @dataclass(slots=True, eq=False)
 class QueuedMessage:
     action: str
-    payload: dict[str, Any]  # without transactionId when `ref` names the transaction
+    payload: dict[str, Any]  # as the codec left it at `put`: `bind` completes it at sending
     ref: int | None  # the station's reference of the transaction, None: no transaction
     boundary: bool = False  # a start, a stop, or a begin / end meter value: never dropped
     failures: int = 0
@@ -71,7 +71,7 @@ class QueuedMessage:
 
 def admit(entries: deque[QueuedMessage], entry: QueuedMessage, max_length: int) -> int:
     """Append `entry`; when the queue is over `max_length`, drop the oldest droppable messages
-    (MeterValues that are no boundary; never the head, which may be in flight). The count
+    (meter values that are no boundary; never the head, which may be in flight). The count
     dropped."""
     entries.append(entry)
     dropped = 0
@@ -110,22 +110,57 @@ class QueueHost(Protocol):
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]: ...
 
 
-StartAnswered = Callable[[int, dict[str, Any] | None], Awaitable[None]]
+class QueueCodec(Protocol):
+    """What is version-specific about the envelopes of one station's queue."""
+
+    def bind(self, entry: QueuedMessage) -> dict[str, Any] | None:
+        """The payload to send now; None: skip the entry (the CSMS cannot know its
+        transaction)."""
+        ...
+
+    def answered(
+        self,
+        entry: QueuedMessage,
+        reply: Mapping[str, Any] | None,
+        waiting: Collection[QueuedMessage],
+    ) -> Verdict | None:
+        """Record what `reply` (None: the entry was given up) teaches; `waiting`: the entries
+        still queued. A Verdict for an entry whose late answer the station must learn (a
+        start: its reply None when the start was skipped), else None."""
+        ...
+
+    def as_data(self) -> dict[str, Any]: ...
+
+    def restore(self, data: Mapping[str, Any]) -> None: ...
+
+
+# A start's answer (its Verdict.reply None: the start was skipped) nobody waited for.
+LateAnswer = Callable[[int, Verdict], Awaitable[None]]
+Errors = tuple[type[BaseException], ...]
 
 
 class TransactionQueue:
-    def __init__(self, host: QueueHost, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+    def __init__(
+        self,
+        host: QueueHost,
+        codec: QueueCodec,
+        *,
+        refused: Errors,
+        lost: Errors,
+        max_length: int = DEFAULT_MAX_LENGTH,
+    ) -> None:
+        """`refused`: what `host.call` raises when the peer failed to process a message (a
+        CALLERROR: counted, retried, skipped); `lost`: when the connection went away."""
         self._host = host
+        self._codec = codec
+        self._refused = refused
+        self._lost = lost
         self.max_length = max_length
         self.entries: deque[QueuedMessage] = deque()
-        # ref -> the CSMS's transactionId, from the start's delivery until the stop's.
-        self.transaction_ids: dict[int, int] = {}
-        self._stopped: set[int] = set()  # delivered stops whose ids later messages may need
         self.next_ref = 1
-        self.dropped = 0  # MeterValues dropped because the queue was full
+        self.dropped = 0  # meter values dropped because the queue was full
         self.skipped = 0  # messages given up after TransactionMessageAttempts failures
-        # A StartTransaction.conf (or None: the start was skipped) nobody waited for.
-        self.on_late_start: StartAnswered | None = None
+        self.on_late: LateAnswer | None = None
         self._sender: asyncio.Task[None] | None = None
         self._retrying = False
         self._retry_started: asyncio.Future[None] | None = None
@@ -153,7 +188,7 @@ class TransactionQueue:
     ) -> dict[str, Any] | None:
         """Queue a message and deliver what waits. With `wait`, return its answer once
         delivered, or None as soon as it stays queued (offline, no answer in time, a retry
-        later): the station carries on, and a late answer to a start goes to `on_late_start`."""
+        later): the station carries on, and a late answer to a start goes to `on_late`."""
         return await self.deliver(self.put(action, payload, ref, boundary=boundary, wait=wait))
 
     def put(
@@ -221,7 +256,7 @@ class TransactionQueue:
                 await host.persisted()  # written ahead: a kill now cannot un-send it
                 if not self.entries or self.entries[0] is not entry:
                     continue  # dropped meanwhile (queue full)
-                payload = self._payload(entry)
+                payload = self._codec.bind(entry)
                 if payload is None:
                     self._remove(entry)
                     self.skipped += 1
@@ -229,7 +264,7 @@ class TransactionQueue:
                     continue
                 try:
                     response = await host.call(entry.action, payload)
-                except CallFailed as exc:
+                except self._refused as exc:
                     entry.failures += 1
                     attempts, interval = host.retry_policy()
                     if entry.failures >= max(attempts, 1):
@@ -239,27 +274,27 @@ class TransactionQueue:
                             self._host.queue_changed(grew=False)
                             entry.waiter.set_exception(exc)  # the caller undoes the start
                         else:
-                            self._record(entry, None)
+                            verdict = self._record(entry, None)
                             self._host.queue_changed(grew=False)
-                            await self._act(entry, None)
+                            await self._act(entry, None, verdict)
                         continue
                     await self._wait_to_retry(interval * entry.failures)
                     continue
                 except TimeoutError:
                     await self._wait_to_retry(host.retry_policy()[1])
                     continue
-                except ConnectionLost:
+                except self._lost:
                     return
                 # The queue without it, and what its answer changes, in one state.
                 self._remove(entry, notify=False)
-                self._record(entry, response)
+                verdict = self._record(entry, response)
                 self._host.queue_changed(grew=False)
                 try:
                     await host.answer_persisted()
                 except asyncio.CancelledError:
                     _resolve(entry, response)  # the caller still learns what the CSMS said
                     raise
-                await self._act(entry, response)
+                await self._act(entry, response, verdict)
         finally:
             self._retrying = False
             self._release_waiters()
@@ -278,51 +313,37 @@ class TransactionQueue:
         for waiting in self.entries:
             _resolve(waiting, None)
 
-    def _payload(self, entry: QueuedMessage) -> dict[str, Any] | None:
-        if entry.action == START or entry.ref is None:
-            return entry.payload
-        transaction_id = self.transaction_ids.get(entry.ref)
-        if transaction_id is None:
-            return None  # its start was skipped: the CSMS has no such transaction
-        return {**entry.payload, "transactionId": transaction_id}
-
     def _remove(self, entry: QueuedMessage, *, notify: bool = True) -> None:
         with contextlib.suppress(ValueError):
             self.entries.remove(entry)
         if notify:
             self._host.queue_changed(grew=False)
 
-    def _record(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
+    def _record(self, entry: QueuedMessage, response: dict[str, Any] | None) -> Verdict | None:
         """What the answer (None: the message was given up) changes in the queue's state."""
-        if entry.action == START and entry.ref is not None and response is not None:
-            self.transaction_ids[entry.ref] = int(response["transactionId"])
-        elif entry.action == STOP and entry.ref is not None:
-            self._stopped.add(entry.ref)
-        if entry.ref in self._stopped and all(e.ref != entry.ref for e in self.entries):
-            # Nothing of the transaction left to send (outOfOrderEndMeterValues may follow
-            # its stop): its id is no longer needed.
-            self._stopped.discard(entry.ref)
-            self.transaction_ids.pop(entry.ref, None)
+        return self._codec.answered(entry, response, self.entries)
 
-    async def _act(self, entry: QueuedMessage, response: dict[str, Any] | None) -> None:
-        """The station learns the answer: its caller, or on_late_start for a start nobody
-        waits for any more."""
+    async def _act(
+        self, entry: QueuedMessage, response: dict[str, Any] | None, verdict: Verdict | None
+    ) -> None:
+        """The station learns the answer: its caller, or on_late for a start nobody waits for
+        any more."""
         if (
-            entry.action == START
+            verdict is not None
             and entry.ref is not None
             and (entry.waiter is None or entry.waiter.done())
-            and self.on_late_start is not None
+            and self.on_late is not None
         ):
-            await self.on_late_start(entry.ref, response)
+            await self.on_late(entry.ref, verdict)
         _resolve(entry, response)
 
     # -- persistence ----------------------------------------------------------------------
 
     def as_data(self) -> dict[str, Any]:
+        # The codec's keys between nextRef and entries: the section keeps its order on disk.
         return {
             "nextRef": self.next_ref,
-            "transactionIds": [[ref, tid] for ref, tid in self.transaction_ids.items()],
-            "stopped": sorted(self._stopped),
+            **self._codec.as_data(),
             "entries": [entry.to_data() for entry in self.entries],
             "dropped": self.dropped,
             "skipped": self.skipped,
@@ -330,8 +351,7 @@ class TransactionQueue:
 
     def restore(self, data: dict[str, Any]) -> None:
         self.next_ref = int(data.get("nextRef", 1))
-        self.transaction_ids = {int(r): int(t) for r, t in data.get("transactionIds", [])}
-        self._stopped = {int(r) for r in data.get("stopped", [])}
+        self._codec.restore(data)
         self.entries = deque(QueuedMessage.from_data(e) for e in data.get("entries", []))
         self.dropped = int(data.get("dropped", 0))
         self.skipped = int(data.get("skipped", 0))
@@ -343,9 +363,11 @@ def _resolve(entry: QueuedMessage, response: dict[str, Any] | None) -> None:
 
 
 __all__ = [
-    "METER_VALUES",
-    "START",
-    "STOP",
+    "DEFAULT_ATTEMPTS",
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_RETRY_INTERVAL",
+    "LateAnswer",
+    "QueueCodec",
     "QueueHost",
     "QueuedMessage",
     "TransactionQueue",

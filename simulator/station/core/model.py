@@ -1,11 +1,12 @@
-"""Connector state as the UI and the CSMS see it."""
+"""Connector state as the UI and the CSMS see it, in core terms (connector numbers, the
+station's transaction reference, the meter)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from simulator.station.meter_values import MeterState
+from simulator.station.core.metering import MeterState
 
 
 @dataclass(slots=True)
@@ -23,17 +24,17 @@ class ConnectorState:
     plugged: bool = False
     # The running transaction; transaction_id is None until the CSMS gave one.
     transaction_started: bool = False
-    # The station's own reference of the transaction (transaction_queue.py): known from the
+    # The station's own reference of the transaction (core/queue.py): known from the
     # start, when the CSMS's transactionId may still be waiting in the offline queue.
     transaction_ref: int | None = None
     transaction_id: int | None = None
     transaction_id_tag: str | None = None
-    transaction_start: str | None = None  # StartTransaction.req's timestamp
+    transaction_start: str | None = None  # the start's timestamp
     meter_start: int = 0
     # The meter: kept across transactions (and reconnects) so the register never goes back.
     meter: MeterState = field(default_factory=MeterState)
     last_metered: float = 0.0  # clock.monotonic() of the last meter advance
-    # StopTransaction.transactionData collected during the transaction (transactionDataMeterValues).
+    # The samples kept for the transaction's end (transactionDataMeterValues).
     transaction_data: list[dict[str, Any]] = field(default_factory=list)
 
     def as_data(self, reservation: dict[str, Any] | None = None) -> dict[str, Any]:
