@@ -15,6 +15,8 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
+from ocpp.v16.enums import Action as Action16
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("simulator", "workers")
 MAX_LINES = 500
@@ -344,3 +346,70 @@ def test_a_string_of_data_does_not_name_the_class() -> None:
     tree = ast.parse('VARIABLE = "ChargingStation.Model"\nCOMPONENTS = ("ChargingStation",)')
 
     assert "ChargingStation" not in set(names_in(tree))
+
+
+# OCPP 1.6 spoken only where it is the subject: the 1.6 adapter, the bundled CSMS, the UI protocol
+# (whose procedures are named after the messages, as the TypeScript simulator's are) and the CLI.
+SPEAK_16 = (
+    "simulator/station/ocpp16/",
+    "simulator/csms/",
+    "simulator/ui/",
+    "simulator/procedure_table.py",
+    "simulator/procedure_payloads.py",
+    "simulator/cli.py",
+    "simulator/cli_control.py",
+    # The TypeScript simulator's template format names a connector's sampled values "MeterValues".
+    "simulator/template_sections.py",
+)
+# The 1.6 actions (section 4 and 5 of the specification, security whitepaper included) and the
+# 1.6 field that says what the CSMS thinks of an idTag.
+WIRE_16 = frozenset(action.value for action in Action16) | {"idTagInfo"}
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    """ids of the docstring constants of the module, its classes and its functions."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def wire_names(tree: ast.Module, names: Collection[str]) -> Iterator[tuple[int, str]]:
+    """(line, string) of each string constant of the code that is one of `names`."""
+    docstrings = _docstrings(tree)
+    # A piece of an f-string is text, not a name: f"{kind}Reset" spells a stop reason.
+    in_f_strings = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
+    docstrings |= in_f_strings
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in names
+            and id(node) not in docstrings
+        ):
+            yield node.lineno, node.value
+
+
+def test_no_module_but_the_16_adapter_names_a_16_action_or_id_tag_info() -> None:
+    naming = {
+        f"{relative(path)}:{line} {name}"
+        for path in source_files(ROOT, ("simulator",))
+        if not relative(path).startswith(SPEAK_16)
+        for line, name in wire_names(ast.parse(path.read_text(encoding="utf-8")), WIRE_16)
+    }
+
+    assert naming == set()
+
+
+def test_a_docstring_naming_an_action_is_prose() -> None:
+    tree = ast.parse('"""StartTransaction, as the module says."""\nACTION = "StartTransaction"\n')
+
+    assert list(wire_names(tree, {"StartTransaction"})) == [(2, "StartTransaction")]
