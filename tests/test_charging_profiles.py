@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.station import charging_profiles as cp
+from simulator.station.core import limits as cp
 from simulator.station.core.metering import Electrical
+from simulator.station.ocpp16 import profile_codec
 
 AC3 = Electrical("AC", 230.0, 3)
 AC1 = Electrical("AC", 230.0, 1)
@@ -139,14 +140,14 @@ def test_amperes_and_watts_convert_back_and_forth(
 
 def test_the_charge_point_max_profile_caps_the_transaction() -> None:
     """Section 3.13.3: the minimum of the purposes."""
-    station_max = profile(cp.CHARGE_POINT_MAX, id=2, connector=0, limits=((0, 10.0),))
+    station_max = profile(cp.STATION_MAX, id=2, connector=0, limits=((0, 10.0),))
     default = profile(limits=((0, 32.0),))
     assert cp.limit_w([station_max, default], 1, T0, IDLE) == watts(10)
 
 
 def test_the_charge_point_max_profile_is_shared_by_the_connectors_charging() -> None:
     """Section 3.13.3: its limit is for all connectors combined."""
-    station_max = profile(cp.CHARGE_POINT_MAX, connector=0, unit="W", limits=((0, 20000.0),))
+    station_max = profile(cp.STATION_MAX, connector=0, unit="W", limits=((0, 20000.0),))
     assert cp.limit_w([station_max], 1, T0, IDLE, sharing=2) == 10000
     assert cp.limit_w([station_max], 0, T0, IDLE, sharing=2) == 20000
 
@@ -219,9 +220,7 @@ def build(
     defaults: list[tuple[int, tuple[tuple[int, float], ...], int, str, str]],
 ) -> tuple[cp.Profile, list[cp.Profile]]:
     periods, first = station
-    station_max = profile(
-        cp.CHARGE_POINT_MAX, id=100, connector=0, limits=((0, first), *periods[1:])
-    )
+    station_max = profile(cp.STATION_MAX, id=100, connector=0, limits=((0, first), *periods[1:]))
     others = [
         profile(
             id=i,
@@ -250,7 +249,8 @@ def test_the_composite_never_exceeds_the_charge_point_max_profile(
         at = T0 + timedelta(seconds=period.start)
         cap = cp.limit_w([station_max], 1, at, IDLE)
         assert cap is not None and period.limit_w <= cap
-        wire = cp.composite_wire([period], T0, duration, "A", AC3)["chargingSchedulePeriod"][0]
+        schedule = profile_codec.composite_wire([period], T0, duration, "A", AC3)
+        wire = schedule["chargingSchedulePeriod"][0]
         assert cp.to_watts(wire["limit"], AC3) <= cap + 1e-6
 
 
@@ -288,7 +288,7 @@ def test_the_composite_gives_the_limit_at_every_instant(
 def test_the_composite_shares_the_charge_point_max_profile_as_the_limit_does() -> None:
     """Section 3.13.3: two connectors charging each get half of ChargePointMaxProfile, in the
     composite (section 5.7) as in the limit the meter follows."""
-    station_max = profile(cp.CHARGE_POINT_MAX, connector=0, unit="W", limits=((0, 11000.0),))
+    station_max = profile(cp.STATION_MAX, connector=0, unit="W", limits=((0, 11000.0),))
     periods = cp.composite_schedule([station_max], 1, T0, 600, IDLE, unlimited_w=1e6, sharing=2)
     assert periods == [cp.CompositePeriod(0, 5500)]
     assert periods[0].limit_w == cp.limit_w([station_max], 1, T0, IDLE, sharing=2)
@@ -331,7 +331,7 @@ def test_a_tx_profile_needs_a_transaction_on_its_connector() -> None:
 
 
 def test_the_charge_point_max_profile_only_goes_on_connector_zero() -> None:
-    bad = profile(cp.CHARGE_POINT_MAX, connector=1)
+    bad = profile(cp.STATION_MAX, connector=1)
     assert cp.install([], bad, RULES)[0] is cp.ProfileStatus.REJECTED
 
 
@@ -360,39 +360,10 @@ def test_clearing_matches_all_given_criteria() -> None:
     installed = [
         profile(id=1, connector=0, stack=0),
         profile(id=2, connector=1, stack=0),
-        profile(cp.CHARGE_POINT_MAX, id=3, connector=0, stack=0),
+        profile(cp.STATION_MAX, id=3, connector=0, stack=0),
     ]
     kept, cleared = cp.clear(installed, connector_id=0, purpose=cp.TX_DEFAULT)
     assert [p.id for p in cleared] == [1] and [p.id for p in kept] == [2, 3]
     assert cp.clear(installed, profile_id=3)[1] == [installed[2]]
     assert cp.clear(installed)[0] == []
     assert cp.clear(installed, stack_level=5)[1] == []
-
-
-def test_allowed_units_read_the_configuration_key() -> None:
-    assert cp.allowed_units("Current,Power") == {"A", "W"}
-    assert cp.allowed_units("Power") == {"W"}
-    assert cp.allowed_units(None) == frozenset()
-
-
-def test_profiles_read_from_the_wire() -> None:
-    """Section 7.8 field names."""
-    p = cp.Profile.from_wire(
-        1,
-        {
-            "chargingProfileId": 5,
-            "stackLevel": 2,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Recurring",
-            "recurrencyKind": "Daily",
-            "validTo": "2026-02-01T00:00:00Z",
-            "chargingSchedule": {
-                "chargingRateUnit": "W",
-                "startSchedule": "2026-01-05T08:00:00Z",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6000, "numberPhases": 1}],
-            },
-        },
-    )
-    assert p.valid_to == datetime(2026, 2, 1, tzinfo=UTC)
-    assert p.schedule.start == T0.replace(hour=8)
-    assert p.schedule.periods == (cp.Period(0, 6000.0, 1),)

@@ -11,7 +11,8 @@ import pytest
 from ocpp.v16 import call
 
 from simulator.csms import CentralSystem
-from simulator.station import charging_profiles as cp
+from simulator.station.core import limits as cp
+from simulator.station.ocpp16 import profile_codec
 from simulator.station.station import ChargingStation
 from tests.test_ocpp16_smart_charging import charging_profile, set_profile
 from tests.test_station import booted, make_station
@@ -99,6 +100,6 @@ def test_a_single_phase_station_takes_one_phase_schedules_without_switching() ->
         phase_switching=False,
         station_phases=1,
     )
-    profile = cp.Profile.from_wire(1, on_phases(1))
+    profile = profile_codec.profile_from_wire(1, on_phases(1))
     status, installed = cp.install([], profile, rules)
     assert status is cp.ProfileStatus.ACCEPTED and installed == [profile]

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from simulator.plan import StationSpec
-from simulator.station.charging_profiles import ProfileStatus
 from simulator.station.clock import Clock
 from simulator.station.configuration import OcppConfiguration
 from simulator.station.core.authorization import ListEntry, ListUpdate
-from simulator.station.core.metering import MeterModel, Reading
+from simulator.station.core.limits import Composite, Profile, ProfileStatus, Purpose
+from simulator.station.core.metering import Electrical, MeterModel, Reading
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.services import Services
 from simulator.station.core.tokens import TokenInfo, Verdict
@@ -118,9 +118,11 @@ class SmartChargingView(Protocol):
 
     def allowed_units(self) -> frozenset[str]: ...
 
+    def electrical(self) -> Electrical: ...
+
     def limit_w(self, connector_id: int) -> float | None: ...
 
-    def set_profile(self, connector_id: int, profile: Payload) -> ProfileStatus: ...
+    def install(self, profile: Profile) -> ProfileStatus: ...
 
     def install_tx_profile(self, connector_id: int, profile: Payload) -> ProfileStatus: ...
 
@@ -129,11 +131,11 @@ class SmartChargingView(Protocol):
         *,
         profile_id: int | None = None,
         connector_id: int | None = None,
-        purpose: str | None = None,
+        purpose: Purpose | None = None,
         stack_level: int | None = None,
     ) -> bool: ...
 
-    def composite(self, connector_id: int, duration: int, unit: str) -> Payload: ...
+    def composite_schedule(self, connector_id: int, duration: int) -> Composite: ...
 
     def transaction_started(self, connector_id: int) -> None: ...
 
@@ -187,8 +189,8 @@ class GeneratorView(Protocol):
 # -- what each feature needs of its station ---------------------------------------------------
 
 
-class SmartChargingHost(Services, Configured, WithConnectors, WithTemplate, WithSpec, Protocol):
-    """smart_charging.SmartCharging's station."""
+class SmartChargingHost(Services, WithConnectors, WithTemplate, WithSpec, Protocol):
+    """core.smart_charging.SmartCharging's station."""
 
     @property
     def transactions(self) -> Metering: ...

@@ -39,9 +39,9 @@ from simulator.station.ocpp16.queue_codec import TransactionQueue16
 from simulator.station.ocpp16.reservation import Reservations16
 from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
 from simulator.station.ocpp16.settings import Settings16
+from simulator.station.ocpp16.smart_charging import SmartCharging16
 from simulator.station.persistence import StateStore
 from simulator.station.rpc import ConnectionLost
-from simulator.station.smart_charging import SmartCharging
 from simulator.stats import Statistics
 
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
@@ -109,8 +109,8 @@ class ChargingStation:
         self.id_tags = IdTagDistribution(
             self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
         )
-        self.smart_charging = SmartCharging(self)
         features = FeatureSettings16(self.configuration)
+        self.smart_charging = SmartCharging16(self, features)
         self.authorization = Authorizer16(self, features, Authorize16(self))
         self.reservations = Reservations16(self, features, self.authorization)
         queue = TransactionQueue16(self, max_length=self.template.transaction_queue_max_length)

@@ -14,7 +14,6 @@ from simulator.station.core.atg import AutomaticTransactionGenerator
 from simulator.station.core.authorization import Authorizer
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.queue import TransactionQueue
-from simulator.station.smart_charging import SmartCharging
 from simulator.template_model import StationTemplate
 
 if TYPE_CHECKING:
@@ -24,6 +23,14 @@ if TYPE_CHECKING:
 class Queued(Protocol):
     @property
     def queue(self) -> TransactionQueue: ...
+
+
+class StoredProfiles(Protocol):
+    """The installed charging profiles, in the adapter's persisted form."""
+
+    def as_data(self) -> list[dict[str, Any]]: ...
+
+    def restore(self, data: list[dict[str, Any]]) -> None: ...
 
 
 class StateHost(Protocol):
@@ -57,7 +64,7 @@ class StateHost(Protocol):
     def authorization(self) -> Authorizer: ...
 
     @property
-    def smart_charging(self) -> SmartCharging: ...
+    def smart_charging(self) -> StoredProfiles: ...
 
     @property
     def atg(self) -> AutomaticTransactionGenerator: ...

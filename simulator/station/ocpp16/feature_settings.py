@@ -1,18 +1,23 @@
-"""The OCPP 1.6 keys (section 9) the core's authorization, reservations and EV plugs read,
-behind their settings Protocols: each read at each use, so a ChangeConfiguration applies at
-once."""
+"""The OCPP 1.6 keys (section 9) the core's authorization, reservations, EV plugs and smart
+charging read, behind their settings Protocols: each read at each use, so a ChangeConfiguration
+applies at once."""
 
 from __future__ import annotations
 
 from simulator.station.configuration import OcppConfiguration
+from simulator.station.ocpp16.profile_codec import allowed_units
 
 DEFAULT_LIST_MAX_LENGTH = 100
 DEFAULT_SEND_MAX_LENGTH = 20
 DEFAULT_CONNECTION_TIMEOUT = 30
+DEFAULT_MAX_STACK_LEVEL = 10
+DEFAULT_MAX_PERIODS = 24
+DEFAULT_MAX_INSTALLED = 10
 
 
 class FeatureSettings16:
-    """AuthorizationSettings, ReservationSettings and PlugSettings of a 1.6 station."""
+    """AuthorizationSettings, ReservationSettings, PlugSettings and ChargingSettings of a 1.6
+    station."""
 
     __slots__ = ("configuration",)
 
@@ -71,6 +76,27 @@ class FeatureSettings16:
 
     def connection_timeout(self) -> int:
         return self.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
+
+    # -- smart charging (sections 3.13, 9.4) -------------------------------------------------
+
+    def smart_charging_supported(self) -> bool:
+        return self._profile("SmartCharging")
+
+    def allowed_units(self) -> frozenset[str]:
+        return allowed_units(self.configuration.get("ChargingScheduleAllowedChargingRateUnit"))
+
+    def max_stack_level(self) -> int:
+        return self.configuration.get_int("ChargeProfileMaxStackLevel", DEFAULT_MAX_STACK_LEVEL)
+
+    def max_periods(self) -> int:
+        return self.configuration.get_int("ChargingScheduleMaxPeriods", DEFAULT_MAX_PERIODS)
+
+    def max_installed(self) -> int:
+        return self.configuration.get_int("MaxChargingProfilesInstalled", DEFAULT_MAX_INSTALLED)
+
+    def phase_switching(self) -> bool:
+        # Section 9.4.4: "If defined and true": a station without the key does not switch.
+        return (self.configuration.get("ConnectorSwitch3to1PhaseSupported") or "").lower() == "true"
 
 
 __all__ = ["FeatureSettings16"]

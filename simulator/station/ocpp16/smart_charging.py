@@ -1,11 +1,41 @@
-"""Smart charging profile (OCPP 1.6 sections 3.13, 5.5, 5.7, 5.16)."""
+"""Smart charging profile (OCPP 1.6 sections 3.13, 5.5, 5.7, 5.16): the core's `SmartCharging`
+taking and giving csChargingProfiles through the codec, and the handlers."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from simulator.station.core.limits import ProfileStatus
+from simulator.station.core.smart_charging import SmartCharging
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16 import profile_codec as codec
 from simulator.station.ocpp16.ports import ChargingProfileStation
+
+
+class SmartCharging16(SmartCharging):
+    """`SmartCharging` reading SetChargingProfile.req and RemoteStartTransaction.req profiles,
+    giving the composite as a ChargingSchedule and persisting the profiles in their 1.6 form
+    (the state document's chargingProfiles, byte for byte as before the core)."""
+
+    def set_profile(self, connector_id: int, profile: Mapping[str, Any]) -> ProfileStatus:
+        """SetChargingProfile.req (section 5.16) on a known connector."""
+        return self.install(codec.profile_from_wire(connector_id, profile))
+
+    def install_tx_profile(self, connector_id: int, profile: Mapping[str, Any]) -> ProfileStatus:
+        """The TxProfile of a RemoteStartTransaction.req (section 5.16.2)."""
+        return self.install_for_start(codec.profile_from_wire(connector_id, profile))
+
+    def composite(self, connector_id: int, duration: int, unit: str) -> dict[str, Any]:
+        """GetCompositeSchedule.conf's chargingSchedule (section 5.7), from now."""
+        schedule = self.composite_schedule(connector_id, duration)
+        return codec.composite_schedule_wire(schedule, unit, self.electrical())
+
+    def as_data(self) -> list[dict[str, Any]]:
+        return codec.stored_profiles(self.profiles)
+
+    def restore(self, data: list[dict[str, Any]]) -> None:
+        self.restore_profiles(codec.restored_profiles(data))
 
 
 def _require_support(station: ChargingProfileStation, action: str) -> None:
@@ -23,8 +53,8 @@ async def set_charging_profile(
     connector_id = payload["connectorId"]
     if connector_id not in station.connectors:
         raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"no connector {connector_id}")
-    status = station.smart_charging.set_profile(connector_id, payload["csChargingProfiles"])
-    return {"status": status.value}
+    profile = codec.profile_from_wire(connector_id, payload["csChargingProfiles"])
+    return {"status": station.smart_charging.install(profile).value}
 
 
 async def clear_charging_profile(
@@ -35,7 +65,7 @@ async def clear_charging_profile(
     cleared = station.smart_charging.clear(
         profile_id=payload.get("id"),
         connector_id=payload.get("connectorId"),
-        purpose=payload.get("chargingProfilePurpose"),
+        purpose=codec.purpose_of(payload.get("chargingProfilePurpose")),
         stack_level=payload.get("stackLevel"),
     )
     return {"status": "Accepted" if cleared else "Unknown"}
@@ -50,12 +80,22 @@ async def get_composite_schedule(
     connector_id = payload["connectorId"]
     if connector_id not in station.connectors:
         return {"status": "Rejected"}
-    allowed = station.smart_charging.allowed_units()
+    smart_charging = station.smart_charging
+    allowed = smart_charging.allowed_units()
     unit = payload.get("chargingRateUnit") or ("A" if "A" in allowed or not allowed else "W")
-    schedule = station.smart_charging.composite(connector_id, payload["duration"], unit)
+    composite = smart_charging.composite_schedule(connector_id, payload["duration"])
+    schedule = codec.composite_schedule_wire(composite, unit, smart_charging.electrical())
     return {
         "status": "Accepted",
         "connectorId": connector_id,
         "scheduleStart": schedule["startSchedule"],
         "chargingSchedule": schedule,
     }
+
+
+__all__ = [
+    "SmartCharging16",
+    "clear_charging_profile",
+    "get_composite_schedule",
+    "set_charging_profile",
+]

@@ -1,11 +1,12 @@
-"""Charging profiles and their composition (OCPP 1.6 section 3.13): pure functions, no I/O.
+"""Charging profiles and their composition (OCPP 1.6 section 3.13, the same in 2.0.1 K01-K08):
+pure functions, no I/O, in core terms (the adapters' codecs read and write the wire forms).
 
 A profile gives a limit at an instant when it is valid then (validFrom/validTo) and its schedule
 has a period running then (Absolute from startSchedule, Recurring from the last Daily/Weekly
 recurrence, Relative from the start of the transaction). Within a purpose the profile with the
 highest stackLevel that gives a limit prevails; when its schedule has ended the next lower one
-takes over (errata 3.43). A TxProfile overrides the TxDefaultProfile of its connector, and the
-ChargePointMaxProfile caps the result (section 3.13.3: the minimum of the purposes).
+takes over (errata 3.43). A transaction's profile overrides the transaction default of its
+connector, and the station maximum caps the result (section 3.13.3: the minimum of the purposes).
 
 Limits are compared in W: a limit in A counts U x I x phases, with the phases of the period
 (3 when absent, section 7.14) but never more than the station has (errata 3.34).
@@ -19,14 +20,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from itertools import pairwise
-from typing import Any
 
-from simulator.station.clock import iso_timestamp
 from simulator.station.core.metering import Electrical
 
-CHARGE_POINT_MAX = "ChargePointMaxProfile"
-TX_DEFAULT = "TxDefaultProfile"
-TX = "TxProfile"
+
+class Purpose(StrEnum):
+    """What a profile limits. The values of the transaction purposes are the names both OCPP
+    versions give them; the station maximum is named by each version's codec
+    (ChargePointMaxProfile in 1.6, ChargingStationMaxProfile in 2.0.1)."""
+
+    STATION_MAX = "StationMaxProfile"  # the grid connection, connector 0
+    TX_DEFAULT = "TxDefaultProfile"  # any transaction on a connector (or on all: connector 0)
+    TX = "TxProfile"  # the running transaction of a connector
+
+
+STATION_MAX = Purpose.STATION_MAX
+TX_DEFAULT = Purpose.TX_DEFAULT
+TX = Purpose.TX
 
 DEFAULT_PHASES = 3  # section 7.14: "numberPhases=3 will be assumed unless another number is given"
 _RECURRENCE = {"Daily": timedelta(days=1), "Weekly": timedelta(weeks=1)}
@@ -61,46 +71,13 @@ class Profile:
     id: int
     connector_id: int
     stack_level: int
-    purpose: str
+    purpose: Purpose
     kind: str  # "Absolute" | "Recurring" | "Relative"
     schedule: Schedule
     recurrency: str | None = None  # "Daily" | "Weekly"
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction_id: int | None = None
-
-    @classmethod
-    def from_wire(cls, connector_id: int, data: dict[str, Any]) -> Profile:
-        """A csChargingProfiles as SetChargingProfile.req carries it (section 7.8)."""
-        schedule = data["chargingSchedule"]
-        return cls(
-            id=int(data["chargingProfileId"]),
-            connector_id=connector_id,
-            stack_level=int(data["stackLevel"]),
-            purpose=data["chargingProfilePurpose"],
-            kind=data["chargingProfileKind"],
-            recurrency=data.get("recurrencyKind"),
-            valid_from=_parse_time(data.get("validFrom")),
-            valid_to=_parse_time(data.get("validTo")),
-            transaction_id=data.get("transactionId"),
-            schedule=Schedule(
-                unit=schedule["chargingRateUnit"],
-                periods=tuple(
-                    Period(int(p["startPeriod"]), float(p["limit"]), p.get("numberPhases"))
-                    for p in schedule["chargingSchedulePeriod"]
-                ),
-                duration=schedule.get("duration"),
-                start=_parse_time(schedule.get("startSchedule")),
-                min_charging_rate=schedule.get("minChargingRate"),
-            ),
-        )
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -241,7 +218,7 @@ def limit_w(
     start); `at` by default.
     """
     station_max = _prevailing_w(
-        (p for p in profiles if p.purpose == CHARGE_POINT_MAX),
+        (p for p in profiles if p.purpose == STATION_MAX),
         at,
         fallback_start or at,
         context.electrical,
@@ -287,6 +264,15 @@ class CompositePeriod:
     limit_w: float
 
 
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """The composite schedule of a connector from `start` for `duration` s."""
+
+    start: datetime
+    duration: int
+    periods: tuple[CompositePeriod, ...]
+
+
 def composite_schedule(
     profiles: Sequence[Profile],
     connector_id: int,
@@ -307,7 +293,7 @@ def composite_schedule(
     offsets = {0}
     for profile in profiles:
         # As in limit_w: only the transaction's own purposes count from its start.
-        counted_from = start if profile.purpose == CHARGE_POINT_MAX else relative_start
+        counted_from = start if profile.purpose == STATION_MAX else relative_start
         for moment in _boundaries(profile, start, end, counted_from):
             if start < moment < end:
                 # startPeriod is in whole seconds: a change within a second shows from the next.
@@ -326,36 +312,6 @@ def composite_schedule(
     return periods
 
 
-def floor_one_decimal(value: float) -> float:
-    """Limits carry one decimal (section 7.14); rounded down so a converted limit never
-    exceeds the one it comes from."""
-    return math.floor(value * 10 + 1e-9) / 10
-
-
-def composite_wire(
-    periods: Sequence[CompositePeriod],
-    start: datetime,
-    duration: int,
-    unit: str,
-    electrical: Electrical,
-) -> dict[str, Any]:
-    """A ChargingSchedule (section 7.13) of the composite in `unit`."""
-    phases = phases_used(electrical, None)
-    wire_periods: list[dict[str, Any]] = []
-    for period in periods:
-        limit = to_amperes(period.limit_w, electrical) if unit == "A" else period.limit_w
-        entry: dict[str, Any] = {"startPeriod": period.start, "limit": floor_one_decimal(limit)}
-        if unit == "A":
-            entry["numberPhases"] = phases
-        wire_periods.append(entry)
-    return {
-        "duration": duration,
-        "startSchedule": iso_timestamp(start),
-        "chargingRateUnit": unit,
-        "chargingSchedulePeriod": wire_periods,
-    }
-
-
 # --- installing and clearing -----------------------------------------------------------------
 
 
@@ -369,25 +325,16 @@ class Rules:
     max_installed: int
     # connector -> id of its running transaction (None: starting, the CSMS has not given it yet)
     transactions: dict[int, int | None]
-    # ConnectorSwitch3to1PhaseSupported (section 9.4.4): False, a period may not ask for fewer
-    # phases than the station charges on.
+    # Whether the station switches from 3 to 1 phase (section 9.4.4): False, a period may not
+    # ask for fewer phases than the station charges on.
     phase_switching: bool = True
     station_phases: int = DEFAULT_PHASES
-
-
-UNIT_BY_QUANTITY = {"current": "A", "power": "W"}
-
-
-def allowed_units(value: str | None) -> frozenset[str]:
-    """ChargingScheduleAllowedChargingRateUnit (section 9.4.2): "Current", "Power" -> A, W."""
-    names = (part.strip().lower() for part in (value or "").split(","))
-    return frozenset(UNIT_BY_QUANTITY[name] for name in names if name in UNIT_BY_QUANTITY)
 
 
 def install(
     installed: Sequence[Profile], profile: Profile, rules: Rules
 ) -> tuple[ProfileStatus, list[Profile]]:
-    """SetChargingProfile (section 5.16): the answer and the profiles installed afterwards.
+    """Installing a profile (1.6 section 5.16): the answer and the profiles installed after.
 
     A profile replaces the one with its id and the one with its stackLevel and purpose on its
     connector (sections 3.13.2, 5.16.3: a TxDefaultProfile on a connector replaces connector 0's
@@ -398,7 +345,7 @@ def install(
     if schedule.unit not in rules.allowed_units:
         return ProfileStatus.NOT_SUPPORTED, list(installed)
     rejected = (
-        (profile.purpose == CHARGE_POINT_MAX and profile.connector_id != 0)
+        (profile.purpose == STATION_MAX and profile.connector_id != 0)
         or (profile.purpose == TX and not _tx_target_running(profile, rules))
         or (profile.purpose != TX and profile.transaction_id is not None)
         or profile.stack_level > rules.max_stack_level
@@ -443,10 +390,10 @@ def clear(
     *,
     profile_id: int | None = None,
     connector_id: int | None = None,
-    purpose: str | None = None,
+    purpose: Purpose | None = None,
     stack_level: int | None = None,
 ) -> tuple[list[Profile], list[Profile]]:
-    """ClearChargingProfile (section 5.5, errata 3.25): (kept, cleared). The profile with the
+    """Clearing profiles (1.6 section 5.5, errata 3.25): (kept, cleared). The profile with the
     id, or every profile matching all the given criteria; no criteria clear everything."""
 
     def matches(p: Profile) -> bool:
