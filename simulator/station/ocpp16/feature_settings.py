@@ -4,7 +4,7 @@ once."""
 
 from __future__ import annotations
 
-from simulator.station.configuration import OcppConfiguration
+from simulator.station.keystore import KeyStore
 
 DEFAULT_LIST_MAX_LENGTH = 100
 DEFAULT_SEND_MAX_LENGTH = 20
@@ -16,7 +16,7 @@ class FeatureSettings16:
 
     __slots__ = ("configuration",)
 
-    def __init__(self, configuration: OcppConfiguration) -> None:
+    def __init__(self, configuration: KeyStore) -> None:
         self.configuration = configuration
 
     def _flag(self, key: str, default: bool) -> bool:
