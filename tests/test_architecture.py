@@ -262,6 +262,23 @@ def test_the_session_layer_imports_no_adapter() -> None:
     assert reaching == set()
 
 
+# What a station of every version does the same (issue 14, STATION-CORE.md 3.6): the UI's
+# intents and the key store name no version's package; the station hands them its adapter's work.
+VERSION_NEUTRAL = ("simulator.station.intents", "simulator.station.keystore")
+
+
+def test_the_intents_and_the_key_store_import_no_adapter() -> None:
+    reaching = {
+        f"{relative(path)} -> {target}"
+        for path in source_files(ROOT)
+        if module_name(ROOT, path) in VERSION_NEUTRAL
+        for target in _external_imports(path)
+        if any(_within(target, adapter) for adapter in ADAPTERS)
+    }
+
+    assert reaching == set()
+
+
 def test_no_source_file_is_over_500_lines_but_the_shrinking_list() -> None:
     over = {
         relative(path)

@@ -7,18 +7,20 @@ from typing import Any
 
 import pytest
 
-from simulator.station.configuration import MEASURANDS, ChangeStatus, OcppConfiguration
+from simulator.station.keystore import ChangeStatus, KeyStore
+from simulator.station.ocpp16 import keys as keys16
+from simulator.station.ocpp16.keys import MEASURANDS
 from simulator.template_model import ConfigurationKey as TemplateKey
 
 
-def configuration(*template_keys: dict[str, Any], connectors: int = 2) -> OcppConfiguration:
-    return OcppConfiguration.from_template(
+def configuration(*template_keys: dict[str, Any], connectors: int = 2) -> KeyStore:
+    return keys16.from_template(
         [TemplateKey.model_validate(key) for key in template_keys], connectors
     )
 
 
 @pytest.fixture
-def config() -> OcppConfiguration:
+def config() -> KeyStore:
     return configuration(
         {"key": "HeartbeatInterval", "value": "60"},
         {"key": "MaxCurrent", "value": "32", "visible": False},
@@ -36,41 +38,39 @@ def keys_of(entries: list[dict[str, Any]]) -> list[str]:
 # -- ChangeConfiguration (section 5.3) ---------------------------------------------------------
 
 
-def test_changing_a_writable_key_is_accepted_and_applied(config: OcppConfiguration) -> None:
+def test_changing_a_writable_key_is_accepted_and_applied(config: KeyStore) -> None:
     """Section 5.3: "applied successfully, and the change is effective immediately"."""
     assert config.change("HeartbeatInterval", "300") is ChangeStatus.ACCEPTED
     assert config.get("HeartbeatInterval") == "300"
 
 
 @pytest.mark.key("Configuration.configurationKey[].reboot")
-def test_changing_a_reboot_key_requires_a_reboot(config: OcppConfiguration) -> None:
+def test_changing_a_reboot_key_requires_a_reboot(config: KeyStore) -> None:
     """Section 5.3: "applied successfully, but a reboot is needed to make it effective"."""
     assert config.change("CentralSystemUrl", "ws://b") is ChangeStatus.REBOOT_REQUIRED
     assert config.get("CentralSystemUrl") == "ws://b"
 
 
-def test_changing_an_unknown_key_is_not_supported(config: OcppConfiguration) -> None:
+def test_changing_an_unknown_key_is_not_supported(config: KeyStore) -> None:
     """Section 5.3: "key does not correspond to a configuration setting supported"."""
     assert config.change("WarpDrive", "on") is ChangeStatus.NOT_SUPPORTED
     assert config.get("WarpDrive") is None
 
 
 @pytest.mark.key("Configuration.configurationKey[].readonly")
-def test_changing_a_readonly_key_is_rejected(config: OcppConfiguration) -> None:
+def test_changing_a_readonly_key_is_rejected(config: KeyStore) -> None:
     """Section 9: a read-only ("R") key can be read with GetConfiguration, not written."""
     assert config.change("ModemVersion", "3.0") is ChangeStatus.REJECTED
     assert config.get("ModemVersion") == "2.1"
 
 
-def test_changing_a_default_readonly_key_is_rejected(config: OcppConfiguration) -> None:
+def test_changing_a_default_readonly_key_is_rejected(config: KeyStore) -> None:
     assert config.change("NumberOfConnectors", "4") is ChangeStatus.REJECTED
     assert config.get("NumberOfConnectors") == "2"
 
 
 @pytest.mark.parametrize("value", ["sixty", "", "1.5", "0x10"])
-def test_changing_an_integer_key_to_a_non_integer_is_rejected(
-    config: OcppConfiguration, value: str
-) -> None:
+def test_changing_an_integer_key_to_a_non_integer_is_rejected(config: KeyStore, value: str) -> None:
     """Section 5.3: values "that do not conform to an expected format" are Rejected; section
     9.1.10: HeartbeatInterval is an integer (seconds)."""
     assert config.change("HeartbeatInterval", value) is ChangeStatus.REJECTED
@@ -78,7 +78,7 @@ def test_changing_an_integer_key_to_a_non_integer_is_rejected(
 
 
 def test_changing_an_integer_key_to_a_negative_number_is_rejected(
-    config: OcppConfiguration,
+    config: KeyStore,
 ) -> None:
     """Section 5.3: "requests with out-of-range values" are Rejected."""
     assert config.change("HeartbeatInterval", "-1") is ChangeStatus.REJECTED
@@ -86,29 +86,27 @@ def test_changing_an_integer_key_to_a_negative_number_is_rejected(
 
 
 @pytest.mark.parametrize("value", ["yes", "1", "", "truee"])
-def test_changing_a_boolean_key_to_a_non_boolean_is_rejected(
-    config: OcppConfiguration, value: str
-) -> None:
+def test_changing_a_boolean_key_to_a_non_boolean_is_rejected(config: KeyStore, value: str) -> None:
     """Section 5.3; section 9.2.1: LocalAuthListEnabled is a boolean."""
     assert config.change("LocalAuthListEnabled", value) is ChangeStatus.REJECTED
     assert config.get("LocalAuthListEnabled") == "false"
 
 
 @pytest.mark.parametrize("value", ["true", "false", "True", "FALSE"])
-def test_a_boolean_is_true_or_false_in_any_case(config: OcppConfiguration, value: str) -> None:
+def test_a_boolean_is_true_or_false_in_any_case(config: KeyStore, value: str) -> None:
     assert config.change("LocalAuthListEnabled", value) is ChangeStatus.ACCEPTED
 
 
-def test_a_key_of_a_free_type_takes_any_string(config: OcppConfiguration) -> None:
+def test_a_key_of_a_free_type_takes_any_string(config: KeyStore) -> None:
     assert config.change("MeterValuesSampledData", "Power.Active.Import") is ChangeStatus.ACCEPTED
 
 
-def test_a_hidden_writable_key_can_still_be_changed(config: OcppConfiguration) -> None:
+def test_a_hidden_writable_key_can_still_be_changed(config: KeyStore) -> None:
     assert config.change("MaxCurrent", "16") is ChangeStatus.ACCEPTED
     assert config.get("MaxCurrent") == "16"
 
 
-def test_keys_are_matched_without_regard_to_case(config: OcppConfiguration) -> None:
+def test_keys_are_matched_without_regard_to_case(config: KeyStore) -> None:
     """Section 6.9: the key of ChangeConfiguration.req is a CiString50Type, case-insensitive."""
     assert config.change("heartbeatinterval", "120") is ChangeStatus.ACCEPTED
     assert config.change("MODEMVERSION", "3.0") is ChangeStatus.REJECTED
@@ -119,7 +117,7 @@ def test_keys_are_matched_without_regard_to_case(config: OcppConfiguration) -> N
 # -- GetConfiguration (section 5.8) ------------------------------------------------------------
 
 
-def test_get_configuration_without_keys_lists_every_visible_key(config: OcppConfiguration) -> None:
+def test_get_configuration_without_keys_lists_every_visible_key(config: KeyStore) -> None:
     """Section 5.8: an empty or missing key list returns all configuration settings."""
     known, unknown = config.visible()
     assert "HeartbeatInterval" in keys_of(known)
@@ -129,19 +127,19 @@ def test_get_configuration_without_keys_lists_every_visible_key(config: OcppConf
 
 
 @pytest.mark.key("Configuration.configurationKey[].visible")
-def test_get_configuration_hides_invisible_keys(config: OcppConfiguration) -> None:
+def test_get_configuration_hides_invisible_keys(config: KeyStore) -> None:
     known, _ = config.visible()
     assert "MaxCurrent" not in keys_of(known)
 
 
-def test_a_requested_invisible_key_is_reported_unknown(config: OcppConfiguration) -> None:
+def test_a_requested_invisible_key_is_reported_unknown(config: KeyStore) -> None:
     known, unknown = config.visible(["MaxCurrent"])
     assert known == []
     assert unknown == ["MaxCurrent"]
 
 
 def test_get_configuration_with_keys_lists_the_known_and_the_unknown_ones(
-    config: OcppConfiguration,
+    config: KeyStore,
 ) -> None:
     """Section 5.8: recognized keys with value and read-only state; unrecognized ones in the
     unknown key list."""
@@ -153,13 +151,13 @@ def test_get_configuration_with_keys_lists_the_known_and_the_unknown_ones(
     assert unknown == ["WarpDrive"]
 
 
-def test_a_key_without_a_value_is_reported_without_one(config: OcppConfiguration) -> None:
+def test_a_key_without_a_value_is_reported_without_one(config: KeyStore) -> None:
     """Section 7.29 KeyValue: "If key is known but not set, this field may be absent"."""
     known, _ = config.visible(["Unset"])
     assert known == [{"key": "Unset", "readonly": False}]
 
 
-def test_requested_keys_are_matched_without_regard_to_case(config: OcppConfiguration) -> None:
+def test_requested_keys_are_matched_without_regard_to_case(config: KeyStore) -> None:
     """Section 6.23: the keys of GetConfiguration.req are CiString50Type."""
     known, unknown = config.visible(["heartbeatinterval"])
     assert known == [{"key": "HeartbeatInterval", "readonly": False, "value": "60"}]
@@ -237,7 +235,7 @@ def test_setting_an_unknown_key_adds_it() -> None:
     assert config.change("WarpDrive", "off") is ChangeStatus.ACCEPTED
 
 
-def test_as_list_reports_every_key_with_all_its_flags(config: OcppConfiguration) -> None:
+def test_as_list_reports_every_key_with_all_its_flags(config: KeyStore) -> None:
     entries = {entry["key"]: entry for entry in config.as_list()}
     assert entries["MaxCurrent"] == {
         "key": "MaxCurrent",

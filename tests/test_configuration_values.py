@@ -5,7 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.station.configuration import MEASURANDS, ChangeStatus, OcppConfiguration, valid_value
+from simulator.station.keystore import ChangeStatus
+from simulator.station.ocpp16 import keys as keys16
+from simulator.station.ocpp16.keys import MEASURANDS, valid_value
 
 measurands = st.lists(st.sampled_from(sorted(MEASURANDS)), max_size=6)
 
@@ -44,7 +46,7 @@ def test_integer_and_boolean_keys_are_type_checked() -> None:
 
 
 def test_change_reads_the_max_length_key_of_a_list() -> None:
-    configuration = OcppConfiguration.from_template([], 2)
+    configuration = keys16.from_template([], 2)
     configuration.set("MeterValuesSampledDataMaxLength", "1")
     assert configuration.change("MeterValuesSampledData", "Voltage") == ChangeStatus.ACCEPTED
     assert configuration.change("MeterValuesSampledData", "Voltage,SoC") == ChangeStatus.REJECTED

@@ -14,8 +14,8 @@ from ocpp.v16 import call
 from simulator.csms import CentralSystem
 from simulator.plan import plan_stations
 from simulator.station.clock import SystemClock
-from simulator.station.configuration import ChangeStatus
 from simulator.station.frames import OcppError
+from simulator.station.keystore import ChangeStatus
 from simulator.station.station import ChargingStation
 from simulator.supervisor import Supervisor
 from simulator.template_model import StationTemplate

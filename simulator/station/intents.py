@@ -13,12 +13,12 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Protocol
 
 from simulator.station.core.errors import NotAuthorized
-from simulator.station.ocpp16.answers import start_refusal
-from simulator.station.ocpp16.core import start_on_connector
-from simulator.station.ocpp16.ports import CoreStation
-from simulator.station.ports import GeneratorView, PlugsView
+from simulator.station.core.tokens import IdToken, Verdict
+from simulator.station.keystore import ChangeStatus
+from simulator.station.ports import Configured, GeneratorView, PlugsView, TransactionControl
 
-ACCEPTED = "Accepted"
+# What a change of a key the station took looks like: applied now, or at the next reboot.
+_APPLIED = frozenset({ChangeStatus.ACCEPTED, ChangeStatus.REBOOT_REQUIRED})
 
 
 class Refused(Exception):
@@ -35,8 +35,11 @@ class GeneratorControl(GeneratorView, Protocol):
     def start(self, connector_ids: Iterable[int] | None = None) -> None: ...
 
 
-class IntentStation(CoreStation, Protocol):
-    """What the intents use of a station."""
+class IntentStation(Configured, Protocol):
+    """What the intents use of a station, in any OCPP version."""
+
+    @property
+    def transactions(self) -> TransactionControl: ...
 
     @property
     def plugs(self) -> EvPlugControl: ...
@@ -55,6 +58,12 @@ class IntentStation(CoreStation, Protocol):
     def set_supervision_url(self, url: str) -> None: ...
 
     def set_connector_locked(self, connector_id: int, locked: bool) -> None: ...
+
+    def configuration_changed(self, key: str) -> None: ...
+
+    async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
+        """A start asked at the station, by its version's path; raises NotAuthorized when the
+        token may not start."""
 
 
 Intent = Callable[[IntentStation, dict[str, Any]], Coroutine[Any, Any, None]]
@@ -77,18 +86,14 @@ async def close_connection(station: IntentStation, payload: dict[str, Any]) -> N
 
 
 async def start_transaction(station: IntentStation, payload: dict[str, Any]) -> None:
-    """A local start (OCPP 1.6 sections 4.1, 4.8, 4.9): Preparing, Authorize, then
-    StartTransaction, by the path remote starts take."""
-    connector_id, id_tag = int(payload["connectorId"]), str(payload["idTag"])
+    """A local start: the token authorized, then the transaction started, as the station's
+    OCPP version does it (1.6: sections 4.1, 4.8, 4.9). A start made offline succeeds: its
+    message waits in the queue."""
+    connector_id, token = int(payload["connectorId"]), IdToken(str(payload["idTag"]))
     try:
-        response = await start_on_connector(station, connector_id, id_tag, authorize=True)
+        await station.start_local(connector_id, token)
     except NotAuthorized as exc:
         raise PermissionError(str(exc)) from None
-    if response is None:
-        return  # started offline: its StartTransaction waits in the queue
-    refusal = start_refusal(response)
-    if refusal is not None:
-        raise PermissionError(refusal)
 
 
 async def stop_transaction(station: IntentStation, payload: dict[str, Any]) -> None:
@@ -136,7 +141,7 @@ async def change_configuration(station: IntentStation, payload: dict[str, Any]) 
     key, value = str(payload["key"]), str(payload["value"])
     status = station.configuration.change(key, value)
     station.configuration_changed(key)
-    if status.value not in (ACCEPTED, "RebootRequired"):
+    if status not in _APPLIED:
         raise Refused(f"{key}: {status.value}")
 
 

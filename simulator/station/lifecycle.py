@@ -16,7 +16,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from simulator.plan import StationSpec
 from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock
-from simulator.station.configuration import OcppConfiguration
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.connection import (
     FatalConnectError,
@@ -26,6 +25,7 @@ from simulator.station.connection import (
 )
 from simulator.station.core.model import ConnectorState
 from simulator.station.frames import ErrorCode
+from simulator.station.keystore import KeyStore
 from simulator.station.light_random import LightRandom
 from simulator.station.ports import GeneratorView
 from simulator.station.rpc import CallFailed, CallHandler, ConnectionLost, RpcSession
@@ -110,7 +110,7 @@ class LifecycleHost(Protocol):
     def ws_url(self) -> str: ...
 
     @property
-    def configuration(self) -> OcppConfiguration: ...
+    def configuration(self) -> KeyStore: ...
 
     @property
     def connectors(self) -> dict[int, ConnectorState]: ...

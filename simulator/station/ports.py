@@ -16,13 +16,13 @@ from typing import Any, Protocol
 
 from simulator.plan import StationSpec
 from simulator.station.clock import Clock
-from simulator.station.configuration import OcppConfiguration
 from simulator.station.core.authorization import ListEntry, ListUpdate
 from simulator.station.core.limits import Composite, Profile, ProfileStatus, Purpose
 from simulator.station.core.metering import Electrical, MeterModel, Reading
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.services import Services
 from simulator.station.core.tokens import TokenInfo, Verdict
+from simulator.station.keystore import KeyStore
 from simulator.template_model import StationTemplate
 
 Payload = dict[str, Any]
@@ -30,7 +30,7 @@ Payload = dict[str, Any]
 
 class Configured(Protocol):
     @property
-    def configuration(self) -> OcppConfiguration: ...
+    def configuration(self) -> KeyStore: ...
 
 
 class WithConnectors(Protocol):

@@ -11,14 +11,14 @@ from typing import Any
 from loguru import logger
 
 from simulator.plan import StationSpec, station_ws_url
-from simulator.station import connector_status, dispatch, station_data, station_state
+from simulator.station import adapters, connector_status, dispatch, station_data, station_state
 from simulator.station.clock import Clock
-from simulator.station.configuration import OcppConfiguration
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.core.atg import AutomaticTransactionGenerator
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.plugs import EvPlugs
 from simulator.station.core.queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
+from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.core.transactions import Transactions
 from simulator.station.dispatch import Dispatcher
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
@@ -31,7 +31,6 @@ from simulator.station.lifecycle import (
     RegistrationRefused,
 )
 from simulator.station.light_random import LightRandom
-from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.authorization import Authorize16, Authorizer16
 from simulator.station.ocpp16.feature_settings import FeatureSettings16
 from simulator.station.ocpp16.outbox import SEND_ERRORS, Outbox16
@@ -81,7 +80,8 @@ class ChargingStation:
             for connector_id, connector in spec.connectors.items()
         }
         physical = sum(1 for connector_id in self.connectors if connector_id > 0)
-        self.configuration = OcppConfiguration.from_template(
+        version = adapters.for_version(self.template.ocpp_version)
+        self.configuration = version.keys(
             self.template.configuration.configuration_key if self.template.configuration else (),
             physical,
             supervision_url=(
@@ -101,7 +101,7 @@ class ChargingStation:
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
         self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
-        self.adapter = Adapter16(self)
+        self.adapter = version.adapter(self)
         self.dispatch = Dispatcher(self.adapter, self)
         self.lifecycle = Lifecycle(self, self.adapter, self._handle_call, connect_rate)
         if id_tags is None:
@@ -386,6 +386,10 @@ class ChargingStation:
 
     async def report_problem(self, error_code: str, info: str) -> None:
         await self.adapter.report_problem(error_code, info)
+
+    async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
+        """A start asked at the station (the UI's startTransaction), by its version's path."""
+        return await self.adapter.start_local(connector_id, token)
 
 
 __all__ = [

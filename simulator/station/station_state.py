@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from simulator.identity import template_hash
 from simulator.plan import StationSpec
 from simulator.station.clock import Clock
-from simulator.station.configuration import OcppConfiguration
 from simulator.station.core.atg import AutomaticTransactionGenerator
 from simulator.station.core.authorization import Authorizer
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.queue import TransactionQueue
+from simulator.station.keystore import KeyStore
 from simulator.template_model import StationTemplate
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class StateHost(Protocol):
     def log(self) -> Logger: ...
 
     @property
-    def configuration(self) -> OcppConfiguration: ...
+    def configuration(self) -> KeyStore: ...
 
     @property
     def connectors(self) -> dict[int, ConnectorState]: ...

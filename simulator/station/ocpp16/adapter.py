@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
+from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
 from simulator.station.frames import ErrorCode
-from simulator.station.ocpp16 import ROUTER
+from simulator.station.ocpp16 import ROUTER, core
 from simulator.station.ocpp16.dialogue import ACCEPTED, Dialogue, boot_payload, registration_status
 from simulator.station.ocpp16.ports import AdapterStation
 from simulator.station.ocpp16.schemas import SCHEMAS16
@@ -99,6 +100,9 @@ class Adapter16:
 
     async def send_triggered(self, action: str, connector_id: int | None) -> None:
         await self._dialogue.send_triggered(action, connector_id)
+
+    async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
+        return await core.start_local(self._station, connector_id, token)
 
 
 __all__ = ["NOT_WHILE_PENDING", "SUBPROTOCOL", "Adapter16"]

@@ -12,7 +12,9 @@ from typing import Any
 from simulator.station.connector_status import report_error
 from simulator.station.core.errors import NotAuthorized, TransactionError
 from simulator.station.core.model import ConnectorState
+from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
 from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp16.answers import start_refusal
 from simulator.station.ocpp16.ports import CoreStation
 from simulator.station.rpc import CallFailed, ConnectionLost
 
@@ -252,6 +254,20 @@ async def start_on_connector(
     finally:
         if not started:
             await station.plugs.start_abandoned(connector_id)
+
+
+async def start_local(station: CoreStation, connector_id: int, token: IdToken) -> Verdict:
+    """The UI's startTransaction (sections 4.1, 4.8, 4.9): Preparing, Authorize, then
+    StartTransaction, by the path remote starts take. Its Verdict (status None: started
+    offline, its StartTransaction waits in the queue); raises NotAuthorized when Authorize
+    or the StartTransaction.conf refused the idTag ("StartTransaction: Invalid")."""
+    response = await start_on_connector(station, connector_id, token.value, authorize=True)
+    if response is None:
+        return Verdict(None)
+    refusal = start_refusal(response)
+    if refusal is not None:
+        raise NotAuthorized(refusal)
+    return Verdict(TokenStatus.ACCEPTED, response)
 
 
 async def remote_stop_transaction(station: CoreStation, payload: dict[str, Any]) -> dict[str, Any]:

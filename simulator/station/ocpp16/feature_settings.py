@@ -4,7 +4,7 @@ applies at once."""
 
 from __future__ import annotations
 
-from simulator.station.configuration import OcppConfiguration
+from simulator.station.keystore import KeyStore
 from simulator.station.ocpp16.profile_codec import allowed_units
 
 DEFAULT_LIST_MAX_LENGTH = 100
@@ -21,7 +21,7 @@ class FeatureSettings16:
 
     __slots__ = ("configuration",)
 
-    def __init__(self, configuration: OcppConfiguration) -> None:
+    def __init__(self, configuration: KeyStore) -> None:
         self.configuration = configuration
 
     def _flag(self, key: str, default: bool) -> bool:

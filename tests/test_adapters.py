@@ -1,0 +1,56 @@
+"""A template's ocppVersion picks what is built for the station (issue 14): its first keys and
+its adapter, from the one table in simulator/station/adapters.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from simulator.station import adapters
+from simulator.station.ocpp16.adapter import Adapter16
+from simulator.station.station import ChargingStation
+from simulator.template_model import AVAILABLE_OCPP_VERSIONS
+from tests.offline_station import make_station
+from tests.virtual_clock import VirtualClock
+
+
+def test_the_table_has_an_adapter_for_every_version_a_template_may_ask_for() -> None:
+    """The template loader refuses the other versions (template_model.py), so a loaded
+    template always finds its row."""
+    assert set(adapters.VERSIONS) == AVAILABLE_OCPP_VERSIONS
+
+
+def test_a_16_station_gets_the_16_adapter(tmp_path: Path) -> None:
+    station = make_station(tmp_path)
+    assert isinstance(station.adapter, Adapter16)
+    assert station.adapter.version == "1.6"
+
+
+def test_a_16_station_starts_with_the_16_keys_over_its_template(tmp_path: Path) -> None:
+    """OCPP 1.6 section 9.1.25: NumberOfConnectors, one of the defaults of ocpp16/keys.py."""
+    station = make_station(tmp_path)
+    physical = sum(1 for connector_id in station.connectors if connector_id > 0)
+    assert station.configuration.get("NumberOfConnectors") == str(physical)
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.0.1", "1.5"])
+def test_a_version_without_an_adapter_is_refused_in_one_line(version: str) -> None:
+    with pytest.raises(adapters.UnsupportedOcppVersion) as refused:
+        adapters.for_version(version)
+    assert str(refused.value) == f"ocppVersion {version}: no adapter for it (available: 1.6)"
+
+
+def test_a_station_spec_of_a_version_without_an_adapter_cannot_be_built(tmp_path: Path) -> None:
+    """A spec built past the template loader (which refuses 2.0.1 templates) is refused by
+    the station, before anything of it is built."""
+    spec = make_station(tmp_path).spec
+    template = spec.template.model_copy(update={"ocpp_version": "2.0.1"})
+    with pytest.raises(adapters.UnsupportedOcppVersion) as refused:
+        ChargingStation(
+            dataclasses.replace(spec, template=template),
+            clock=VirtualClock(),
+            on_change=lambda station, delta: None,
+        )
+    assert str(refused.value) == "ocppVersion 2.0.1: no adapter for it (available: 1.6)"
