@@ -9,7 +9,31 @@ from typing import Any
 
 from loguru import logger
 
+from simulator.plan import StationSpec
+from simulator.template_model import ConnectorTemplate, StationTemplate
 from tests.virtual_clock import VirtualClock
+
+
+def core_spec(template: StationTemplate, connectors: dict[int, ConnectorTemplate]) -> StationSpec:
+    """The plan's spec of a station the core tests build by hand (no template file)."""
+    return StationSpec(
+        index=1,
+        global_index=0,
+        template_name="core",
+        template_path="core.json",
+        template=template,
+        station_id="CORE-1",
+        hash_id="core-1",
+        supervision_url="ws://127.0.0.1:1",
+        supervision_user=None,
+        supervision_password=None,
+        charge_point_serial_number=None,
+        charge_box_serial_number=None,
+        meter_serial_number=None,
+        connectors=connectors,
+        seed=7,
+        authorization_file=None,
+    )
 
 
 class FakeServices:

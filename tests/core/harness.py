@@ -11,7 +11,6 @@ from typing import Any
 
 from loguru import logger
 
-from simulator.plan import StationSpec
 from simulator.station.core.metering import ENERGY
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.queue import QueuedMessage, TransactionQueue
@@ -19,6 +18,7 @@ from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
 from simulator.station.core.transactions import Transactions
 from simulator.station.core.tx_ports import Samples, TxEvent, TxKind
 from simulator.template_model import ConnectorTemplate, StationTemplate
+from tests.core.fake_services import core_spec
 from tests.virtual_clock import VirtualClock
 
 ACCEPTED = Verdict(TokenStatus.ACCEPTED, {"csms": "accepted"})
@@ -169,23 +169,8 @@ class Host:
         self.clock = clock
         self.log = logger
         self.template = StationTemplate.model_validate({"power": 11000, **template})
-        self.spec = StationSpec(
-            index=1,
-            global_index=0,
-            template_name="core",
-            template_path="core.json",
-            template=self.template,
-            station_id="CORE-1",
-            hash_id="core-1",
-            supervision_url="ws://127.0.0.1:1",
-            supervision_user=None,
-            supervision_password=None,
-            charge_point_serial_number=None,
-            charge_box_serial_number=None,
-            meter_serial_number=None,
-            connectors={cid: ConnectorTemplate() for cid in range(connectors + 1)},
-            seed=7,
-            authorization_file=None,
+        self.spec = core_spec(
+            self.template, {cid: ConnectorTemplate() for cid in range(connectors + 1)}
         )
         self.connectors = {cid: ConnectorState(cid) for cid in range(connectors + 1)}
         self.reservations = NoReservations()

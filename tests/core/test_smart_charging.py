@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from simulator.plan import StationSpec
 from simulator.station.core.limits import (
     Period,
     Profile,
@@ -19,7 +18,7 @@ from simulator.station.core.limits import (
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.smart_charging import SmartCharging
 from simulator.template_model import ConnectorTemplate, StationTemplate
-from tests.core.fake_services import FakeServices
+from tests.core.fake_services import FakeServices, core_spec
 
 VOLTAGE = 230.0  # the default template: AC, 3 phases
 
@@ -81,24 +80,7 @@ class FakeStation(FakeServices):
             )
             for cid in range(3)
         }
-        self.spec = StationSpec(
-            index=1,
-            global_index=0,
-            template_name="core",
-            template_path="core.json",
-            template=self.template,
-            station_id="CORE-1",
-            hash_id="core-1",
-            supervision_url="ws://127.0.0.1:1",
-            supervision_user=None,
-            supervision_password=None,
-            charge_point_serial_number=None,
-            charge_box_serial_number=None,
-            meter_serial_number=None,
-            connectors=connector_templates,
-            seed=7,
-            authorization_file=None,
-        )
+        self.spec = core_spec(self.template, connector_templates)
         self.connectors = {cid: ConnectorState(cid) for cid in range(3)}
         self.transactions = FakeMeters({1: 11000.0, 2: 11000.0}, station_power_w=22000.0)
 
