@@ -73,7 +73,7 @@ class KeyStore:
     """Keys are looked up case-insensitively (1.6's CiString50Type, sections 6.9, 6.23; 2.0.1
     names are case-insensitive too), and reported as the template spells them."""
 
-    __slots__ = ("_keys", "_rule", "_url_keys", "changed_keys")
+    __slots__ = ("_keys", "_rule", "_url_keys", "changed_keys", "version")
 
     def __init__(
         self,
@@ -87,6 +87,7 @@ class KeyStore:
         # restored over the template after a restart, so an edited template's values win for
         # the others.
         self.changed_keys: set[str] = set()
+        self.version = 0  # bumped by every change: the persisted document re-encodes the keys
         for item in keys:
             self._keys[item.key.lower()] = item
         self._rule = rule
@@ -138,6 +139,7 @@ class KeyStore:
 
     def set(self, key: str, value: str) -> None:
         """Set a value from the station's own logic, readonly or not."""
+        self.version += 1
         self.changed_keys.add(key.lower())
         item = self._keys.get(key.lower())
         if item is None:
@@ -157,6 +159,7 @@ class KeyStore:
             return ChangeStatus.REJECTED
         item.value = value
         self.changed_keys.add(item.key.lower())
+        self.version += 1
         return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED
 
     def visible(self, keys: Iterable[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -191,6 +194,7 @@ class KeyStore:
             if item is not None and not item.readonly and isinstance(value, str):
                 item.value = value
                 self.changed_keys.add(name)
+                self.version += 1
 
     def as_list(self) -> list[dict[str, Any]]:
         # Built on each call, not cached: a cached copy would cost every station ~9 KB.

@@ -120,6 +120,7 @@ class ChargingStation:
         self.plugs = EvPlugs(self, features)
         self.atg = AutomaticTransactionGenerator(self, self.id_tags, SEND_ERRORS)
         self._store = store
+        self._document = station_state.StateDocument()
         # ATG loops a previous run had running: started again at the next accepted boot.
         self._resume_atg: list[int] = []
         if persisted is not None:
@@ -192,10 +193,16 @@ class ChargingStation:
         """Written soon, off the loop; sooner `urgent` (a message waits to be sent), as soon as
         the writer is free `at_once` (an answer waits to be acted on). Meter readings: never."""
         if (store := self._store) is not None:
-            store.changed(self.spec.hash_id, self.persisted_state, urgent=urgent, at_once=at_once)
+            store.changed(
+                self.spec.hash_id, self.persisted_document, urgent=urgent, at_once=at_once
+            )
 
     def persisted_state(self) -> dict[str, Any]:
         return station_state.persisted_state(self)
+
+    def persisted_document(self) -> bytes:
+        """`persisted_state` encoded, re-encoding only the sections that changed."""
+        return self._document.encode(self)
 
     # -- what the transaction queue needs (core.queue.QueueHost) ------------------------------
 

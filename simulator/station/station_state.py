@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from simulator.identity import template_hash
 from simulator.plan import StationSpec
 from simulator.station.clock import Clock
@@ -75,7 +77,8 @@ class StateHost(Protocol):
 def persisted_state(station: StateHost) -> dict[str, Any]:
     """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
     connectorsStatus, automaticTransactionGenerator) and evsim's (templateHash,
-    transactionQueue, localAuthorization, chargingProfiles)."""
+    transactionQueue, localAuthorization, chargingProfiles). StateDocument encodes the same
+    document, section by section, in this order."""
     template = station.template
     state: dict[str, Any] = {
         "templateHash": template_hash(template),
@@ -86,16 +89,135 @@ def persisted_state(station: StateHost) -> dict[str, Any]:
         "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
     }
     if template.station_info_persistent_configuration:
-        state["stationInfo"] = {
-            **station.station_info(),
-            "meterSerialNumber": station.spec.meter_serial_number,
-            "supervisionUrl": station.supervision_url,
-            "templateFirmwareVersion": template.firmware_version,
-        }
+        state["stationInfo"] = _station_info(station)
     if template.ocpp_persistent_configuration:
         state["configurationKey"] = station.configuration.as_list()
         state["changedKeys"] = sorted(station.configuration.changed_keys)
     return state
+
+
+def _station_info(station: StateHost) -> dict[str, Any]:
+    return {
+        **station.station_info(),
+        "meterSerialNumber": station.spec.meter_serial_number,
+        "supervisionUrl": station.supervision_url,
+        "templateFirmwareVersion": station.template.firmware_version,
+    }
+
+
+# Encoded configuration keys shared by the stations that have them alike (most of a fleet: one
+# template, keys unchanged; a URL key differs per station), so a station's cached keys cost it a
+# reference a key, not ~5 KB. Bounded: stale entries of changed keys go with the next clear.
+_SHARED: dict[bytes, bytes] = {}
+_SHARED_MAX = 8192
+
+
+def _shared(fragment: bytes) -> bytes:
+    known = _SHARED.get(fragment)
+    if known is not None:
+        return known
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[fragment] = fragment
+    return fragment
+
+
+def _field(name: str, value: Any) -> bytes:
+    return b'"' + name.encode() + b'":' + orjson.dumps(value)
+
+
+class StateDocument:
+    """`persisted_state` encoded, byte for byte as orjson encodes it, at a cost that follows
+    what changed: the sections a transaction message changes (connectors, queue, charging
+    profiles, ATG) are encoded on every call; the others (template hash, stationInfo, the
+    configuration keys, the local authorization) are kept encoded until what they are built
+    from changes: another template, spec or firmware, the key store's version, another
+    persisted form of the local authorization (shared until its next change). Every cache is
+    checked against its source on each call, so no change is missed for want of a mark."""
+
+    __slots__ = ("_auth", "_config", "_head", "_info")
+
+    def __init__(self) -> None:
+        self._head: tuple[StationTemplate, bytes] | None = None
+        self._info: tuple[tuple[Any, ...], bytes] | None = None
+        self._config: tuple[KeyStore, int, tuple[bytes, ...]] | None = None
+        self._auth: tuple[dict[str, Any], bytes] | None = None
+
+    def encode(self, station: StateHost) -> bytes:
+        template = station.template
+        # The sections that change per message, two dumps (their braces cut off) around the
+        # cached local authorization, which sits between them in the document.
+        moving = orjson.dumps(
+            {
+                "connectorsStatus": [
+                    station.connectors[i].as_state() for i in sorted(station.connectors)
+                ],
+                "transactionQueue": station.transactions.queue.as_data(),
+            }
+        )
+        after = orjson.dumps(
+            {
+                "chargingProfiles": station.smart_charging.as_data(),
+                "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
+            }
+        )
+        parts = [
+            self._template_hash(template),
+            b",",
+            moving[1:-1],
+            b",",
+            self._local_authorization(station.authorization.tokens.as_data()),
+            b",",
+            after[1:-1],
+        ]
+        if template.station_info_persistent_configuration:
+            parts += (b",", self._station_info(station))
+        if template.ocpp_persistent_configuration:
+            parts.append(b",")
+            parts += self._configuration(station.configuration)
+        parts.append(b"}")
+        return b"".join(parts)
+
+    def _template_hash(self, template: StationTemplate) -> bytes:
+        if self._head is None or self._head[0] is not template:
+            self._head = (template, b"{" + _field("templateHash", template_hash(template)))
+        return self._head[1]
+
+    def _station_info(self, station: StateHost) -> bytes:
+        # What _station_info reads: the spec is frozen (replaced when it changes).
+        source = (station.spec, station.template, station.firmware_version, station.supervision_url)
+        cached = self._info
+        if cached is None or not _same(cached[0], source):
+            cached = self._info = (source, _field("stationInfo", _station_info(station)))
+        return cached[1]
+
+    def _configuration(self, keys: KeyStore) -> tuple[bytes, ...]:
+        """configurationKey and changedKeys, in pieces to join: each key's entry (its comma
+        included) shared with the stations that have it alike."""
+        cached = self._config
+        if cached is None or cached[0] is not keys or cached[1] != keys.version:
+            entries = [orjson.dumps(entry) for entry in keys.as_list()]
+            pieces = [_shared(entry + b",") for entry in entries[:-1]]
+            pieces += [_shared(entry) for entry in entries[-1:]]
+            changed = b"]," + _field("changedKeys", sorted(keys.changed_keys))
+            cached = self._config = (
+                keys,
+                keys.version,
+                (b'"configurationKey":[', *pieces, changed),
+            )
+        return cached[2]
+
+    def _local_authorization(self, data: dict[str, Any]) -> bytes:
+        if self._auth is None or self._auth[0] is not data:
+            self._auth = (data, _field("localAuthorization", data))
+        return self._auth[1]
+
+
+def _same(cached: tuple[Any, ...], source: tuple[Any, ...]) -> bool:
+    spec, template, firmware, url = source
+    return (
+        cached[0] is spec and cached[1] is template and cached[2] == firmware and cached[3] == url
+    )
 
 
 def restore(station: StateHost, state: dict[str, Any]) -> list[int]:
@@ -172,4 +294,4 @@ def _restore_serial_numbers(station: StateHost, info: dict[str, Any]) -> None:
     )
 
 
-__all__ = ["StateHost", "persisted_state", "restore"]
+__all__ = ["StateDocument", "StateHost", "persisted_state", "restore"]
