@@ -76,7 +76,7 @@ class Schemas:
         return compiled
 
     def is_known_action(self, action: str) -> bool:
-        """An action of the version ("Reset"), as opposed to a response schema."""
+        """An action of the version, as opposed to a response schema (`...Response`)."""
         return not action.endswith(_RESPONSE_SUFFIX) and action in self.schema_names()
 
     def validate(self, name: str, payload: dict[str, Any]) -> None:
