@@ -9,8 +9,14 @@ from typing import Any
 from simulator.station.core.limits import ProfileStatus
 from simulator.station.core.smart_charging import SmartCharging
 from simulator.station.frames import ErrorCode, OcppError
-from simulator.station.ocpp16 import profile_codec as codec
 from simulator.station.ocpp16.ports import ChargingProfileStation
+from simulator.station.ocpp16.profile_codec import (
+    composite_schedule_wire,
+    profile_from_wire,
+    purpose_of,
+    restored_profiles,
+    stored_profiles,
+)
 
 
 class SmartCharging16(SmartCharging):
@@ -20,22 +26,22 @@ class SmartCharging16(SmartCharging):
 
     def set_profile(self, connector_id: int, profile: Mapping[str, Any]) -> ProfileStatus:
         """SetChargingProfile.req (section 5.16) on a known connector."""
-        return self.install(codec.profile_from_wire(connector_id, profile))
+        return self.install(profile_from_wire(connector_id, profile))
 
     def install_tx_profile(self, connector_id: int, profile: Mapping[str, Any]) -> ProfileStatus:
         """The TxProfile of a RemoteStartTransaction.req (section 5.16.2)."""
-        return self.install_for_start(codec.profile_from_wire(connector_id, profile))
+        return self.install_for_start(profile_from_wire(connector_id, profile))
 
     def composite(self, connector_id: int, duration: int, unit: str) -> dict[str, Any]:
         """GetCompositeSchedule.conf's chargingSchedule (section 5.7), from now."""
         schedule = self.composite_schedule(connector_id, duration)
-        return codec.composite_schedule_wire(schedule, unit, self.electrical())
+        return composite_schedule_wire(schedule, unit, self.electrical())
 
     def as_data(self) -> list[dict[str, Any]]:
-        return codec.stored_profiles(self.profiles)
+        return stored_profiles(self.profiles)
 
     def restore(self, data: list[dict[str, Any]]) -> None:
-        self.restore_profiles(codec.restored_profiles(data))
+        self.restore_profiles(restored_profiles(data))
 
 
 def _require_support(station: ChargingProfileStation, action: str) -> None:
@@ -53,7 +59,7 @@ async def set_charging_profile(
     connector_id = payload["connectorId"]
     if connector_id not in station.connectors:
         raise OcppError(ErrorCode.PROPERTY_CONSTRAINT_VIOLATION, f"no connector {connector_id}")
-    profile = codec.profile_from_wire(connector_id, payload["csChargingProfiles"])
+    profile = profile_from_wire(connector_id, payload["csChargingProfiles"])
     return {"status": station.smart_charging.install(profile).value}
 
 
@@ -65,7 +71,7 @@ async def clear_charging_profile(
     cleared = station.smart_charging.clear(
         profile_id=payload.get("id"),
         connector_id=payload.get("connectorId"),
-        purpose=codec.purpose_of(payload.get("chargingProfilePurpose")),
+        purpose=purpose_of(payload.get("chargingProfilePurpose")),
         stack_level=payload.get("stackLevel"),
     )
     return {"status": "Accepted" if cleared else "Unknown"}
@@ -84,7 +90,7 @@ async def get_composite_schedule(
     allowed = smart_charging.allowed_units()
     unit = payload.get("chargingRateUnit") or ("A" if "A" in allowed or not allowed else "W")
     composite = smart_charging.composite_schedule(connector_id, payload["duration"])
-    schedule = codec.composite_schedule_wire(composite, unit, smart_charging.electrical())
+    schedule = composite_schedule_wire(composite, unit, smart_charging.electrical())
     return {
         "status": "Accepted",
         "connectorId": connector_id,
