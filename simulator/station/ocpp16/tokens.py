@@ -7,19 +7,15 @@ from typing import Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.core.authorization import ListEntry
-from simulator.station.core.token_data import expiry_of, status_of
+from simulator.station.core.token_data import info_from_data
 from simulator.station.core.tokens import TokenInfo
 
 
 def token_info(id_tag_info: Mapping[str, Any]) -> TokenInfo:
     """An IdTagInfo the CSMS sent. An expiryDate that does not parse is left out, a status
     of no version reads as Invalid: either only gets past a station without schema checks."""
-    parent = id_tag_info.get("parentIdTag")
-    return TokenInfo(
-        status_of(id_tag_info.get("status")),
-        expiry=expiry_of(id_tag_info.get("expiryDate")),
-        group=str(parent) if parent is not None else None,
-    )
+    # The persisted section holds IdTagInfo-shaped entries too: one reader for both.
+    return info_from_data(id_tag_info)
 
 
 def id_tag_info(info: TokenInfo) -> dict[str, Any]:
