@@ -1,0 +1,147 @@
+"""What is OCPP 2.0.1 about a station's session: the subprotocol `ocpp2.0.1` (P4 3.2), the
+v201 schema set, the 2.0.1 spelling of the CALLERROR codes (P4 4.3), the CALLs refused while
+the CSMS has Rejected the station (B03.FR.08), the router of the handlers, and the messages the
+station sends of its own. Neutral code (lifecycle, dispatch, the station) asks for "register",
+"keep alive", "a connector changed"; only this package names the 2.0.1 actions that do it."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+
+from simulator.station.core.tokens import IdToken, Verdict
+from simulator.station.dispatch import Answer
+from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.ocpp201 import remote_control
+from simulator.station.ocpp201.dialogue import (
+    ACCEPTED,
+    PENDING,
+    REJECTED,
+    Dialogue201,
+    boot_payload,
+    registration_status,
+)
+from simulator.station.ocpp201.errors import spell_error_201
+from simulator.station.ocpp201.ports import Station201
+from simulator.station.ocpp201.routing import HANDLERS
+from simulator.station.ocpp201.schemas import SCHEMAS201
+from simulator.station.ocpp201.status_reports import StatusReports201
+from simulator.station.schemas import Schemas
+
+SUBPROTOCOL: Final = "ocpp2.0.1"
+VERSION: Final = "2.0.1"
+DEFAULT_MESSAGE_TIMEOUT: Final = 30
+DEFAULT_BACK_OFF_MINIMUM: Final = 30
+
+
+class Adapter201:
+    """One station's OCPP 2.0.1: built with the station, as its features are."""
+
+    version: Final = VERSION
+    subprotocol: Final = SUBPROTOCOL
+
+    __slots__ = ("_station", "dialogue", "status")
+
+    def __init__(self, station: Station201) -> None:
+        self._station = station
+        self.status = StatusReports201(station)
+        self.dialogue = Dialogue201(station)
+
+    @property
+    def schemas(self) -> Schemas:
+        return SCHEMAS201
+
+    def spell_error(self, code: ErrorCode) -> str:
+        return spell_error_201(code)
+
+    # -- the connection (lifecycle.Session) -------------------------------------------------
+
+    def ping_interval(self) -> int:
+        return self._station.variables.integer("OCPPCommCtrlr", "WebSocketPingInterval", 0)
+
+    def reconnect_seconds(self) -> int:
+        """The back-off's first wait (P4 5.3, OCPPCommCtrlr.RetryBackOffWaitMinimum)."""
+        return self._station.variables.integer(
+            "OCPPCommCtrlr", "RetryBackOffWaitMinimum", DEFAULT_BACK_OFF_MINIMUM
+        )
+
+    def response_timeout(self) -> float:
+        """OCPPCommCtrlr.MessageTimeout[Default]: how long a CALL waits for its answer."""
+        seconds = self._station.variables.integer(
+            "OCPPCommCtrlr", "MessageTimeout", DEFAULT_MESSAGE_TIMEOUT, "Default"
+        )
+        return float(seconds if seconds > 0 else DEFAULT_MESSAGE_TIMEOUT)
+
+    # -- incoming CALLs (dispatch.Version) --------------------------------------------------
+
+    def is_known_action(self, action: str) -> bool:
+        return SCHEMAS201.is_known_action(action)
+
+    def handler(self, action: str) -> Answer | None:
+        handler = HANDLERS.get(action)
+        return None if handler is None else functools.partial(handler, self._station)
+
+    def refusal(self, action: str) -> OcppError | None:
+        """B03.FR.08: while the CSMS has Rejected the station, every CALL of the CSMS gets
+        SecurityError. (While Pending the station answers, B02.FR.01; RequestStart/Stop are
+        Rejected by their handlers, B02.FR.05.)"""
+        if registration_status(self._station.boot_response) == REJECTED:
+            return OcppError(ErrorCode.SECURITY_ERROR, f"{action}: the CSMS rejected the station")
+        return None
+
+    # -- the session (lifecycle.Session) ----------------------------------------------------
+
+    async def register(self) -> None:
+        await self.dialogue.boot()
+
+    async def report_connectors(self) -> None:
+        await self.status.send_after_boot()
+
+    async def keep_alive(self) -> None:
+        try:
+            await self.dialogue.heartbeats()
+        finally:
+            # Cancelled when the connection ends: the outage starts now (B04).
+            self.status.went_offline()
+
+    # -- what the station asks ----------------------------------------------------------------
+
+    def accepted(self, boot_response: dict[str, Any] | None) -> bool:
+        return registration_status(boot_response) == ACCEPTED
+
+    def pending(self, boot_response: dict[str, Any] | None) -> bool:
+        return registration_status(boot_response) == PENDING
+
+    def boot_payload(self) -> dict[str, Any]:
+        return boot_payload(self._station)
+
+    def rebooting(self, reason: str) -> None:
+        self.dialogue.rebooting(reason)
+
+    async def connector_changed(self, connector_id: int, *, report: bool = False) -> None:
+        await self.status.send(connector_id, report=report)
+
+    async def report_problem(self, error_code: str, info: str) -> None:
+        """2.0.1 has no errorCode in StatusNotification: a problem is an event (NotifyEvent,
+        N07), which evsim does not send yet; it is logged."""
+        self._station.log.info("Problem {} not reported (NotifyEvent deferred): {}", error_code, info)
+
+    async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        return await self.dialogue.boot_notification(overrides)
+
+    async def heartbeat(self) -> dict[str, Any]:
+        return await self.dialogue.heartbeat()
+
+    async def data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        return await self.dialogue.data_transfer(vendor_id, message_id, data)
+
+    async def send_triggered(self, action: str, connector_id: int | None) -> None:
+        await remote_control.send_triggered(self._station, action, connector_id)
+
+    async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
+        return await remote_control.start_local(self._station, connector_id, token)
+
+
+__all__ = ["SUBPROTOCOL", "VERSION", "Adapter201"]
