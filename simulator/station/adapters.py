@@ -18,8 +18,11 @@ from simulator.station.dispatch import Version
 from simulator.station.keystore import KeyStore, TemplateKey
 from simulator.station.lifecycle import Session
 from simulator.station.ocpp16 import keys as keys16
+from simulator.station.ocpp16 import parts as parts16
 from simulator.station.ocpp16.adapter import Adapter16
+from simulator.station.ocpp16.parts import PartsHost16
 from simulator.station.ocpp16.ports import AdapterStation
+from simulator.station.parts import Features
 
 
 class StationAdapter(Session, Version, Protocol):
@@ -74,14 +77,19 @@ class AdapterFactory(Protocol):
     def __call__(self, station: AdapterHost) -> StationAdapter: ...
 
 
+class FeaturesFactory(Protocol):
+    def __call__(self, station: PartsHost16) -> Features: ...
+
+
 @dataclass(frozen=True, slots=True)
 class VersionParts:
     keys: KeysFactory
     adapter: AdapterFactory
+    features: FeaturesFactory
 
 
 VERSIONS: Mapping[str, VersionParts] = {
-    "1.6": VersionParts(keys=keys16.from_template, adapter=Adapter16),
+    "1.6": VersionParts(keys=keys16.from_template, adapter=Adapter16, features=parts16.features),
 }
 
 

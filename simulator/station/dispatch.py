@@ -1,7 +1,7 @@
 """An incoming CALL to its handler, and what the station refuses first: an action its OCPP
 version has no handler for (NotSupported when the version defines it, NotImplemented when not),
-one the template's commandsSupport disables, one the version forbids while the registration is
-Pending (with ocppStrictCompliance). The same rules hold for every version; the adapter names
+one the template's commandsSupport disables, one the version refuses in the registration's
+state (the adapter's `refusal`). The same rules hold for every version; the adapter names
 the actions (`Version`)."""
 
 from __future__ import annotations
@@ -21,21 +21,19 @@ Answer = Callable[[Payload], Awaitable[Payload]]
 class Version(Protocol):
     """What the dispatch needs of the station's OCPP version (its adapter)."""
 
-    @property
-    def not_while_pending(self) -> frozenset[str]: ...
-
     def is_known_action(self, action: str) -> bool: ...
 
     def handler(self, action: str) -> Answer | None: ...
+
+    def refusal(self, action: str) -> OcppError | None:
+        """What the version refuses now, by the registration's state (1.6 with
+        ocppStrictCompliance: remote start and stop while Pending; 2.0.1: every CALL while
+        Rejected); None: the station answers."""
 
 
 class DispatchHost(Protocol):
     @property
     def template(self) -> StationTemplate: ...
-
-    @property
-    def pending(self) -> bool:
-        """The CSMS's last answer to the registration was Pending."""
 
 
 def incoming_supported(template: StationTemplate, action: str) -> bool:
@@ -73,16 +71,9 @@ class Dispatcher:
 
     def refusal(self, action: str) -> OcppError | None:
         """Why the station refuses a CALL of an action it handles, or None: it answers."""
-        template = self._host.template
-        if not incoming_supported(template, action):
+        if not incoming_supported(self._host.template, action):
             return OcppError(ErrorCode.NOT_SUPPORTED, f"{action} is disabled by commandsSupport")
-        if (
-            template.ocpp_strict_compliance
-            and action in self._version.not_while_pending
-            and self._host.pending
-        ):
-            return OcppError(ErrorCode.SECURITY_ERROR, f"{action} is not allowed while Pending")
-        return None
+        return self._version.refusal(action)
 
     async def handle(self, action: str, payload: Payload) -> Payload:
         """The answer to a CALL; OcppError (a CALLERROR) when refused."""

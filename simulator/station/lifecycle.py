@@ -59,6 +59,15 @@ class Session(Protocol):
 
     def spell_error(self, code: ErrorCode) -> str: ...
 
+    def ping_interval(self) -> int:
+        """Seconds between WebSocket pings (0: none), read at each connection."""
+
+    def reconnect_seconds(self) -> int:
+        """The reconnect back-off's base, read at each reconnection."""
+
+    def response_timeout(self) -> float:
+        """How long a CALL of the station waits for its answer, read at each connection."""
+
     async def register(self) -> None:
         """Until the CSMS accepts the station; RegistrationRefused when it never does."""
 
@@ -351,7 +360,7 @@ class Lifecycle:
             delay = reconnect_delay(
                 failures,
                 exponential=host.template.reconnect_exponential_delay,
-                fixed_seconds=host.configuration.get_int("ConnectionTimeOut", 30),
+                fixed_seconds=self._version.reconnect_seconds(),
                 rng=host.rng,
             )
             host.log.debug("Reconnecting in {:.1f} s", delay)
@@ -382,7 +391,7 @@ class Lifecycle:
             user=host.spec.supervision_user,
             password=host.spec.supervision_password,
             ws_options=host.template.ws_options,
-            ping_interval=host.configuration.get_int("WebSocketPingInterval", 0),
+            ping_interval=self._version.ping_interval(),
             subprotocol=self._version.subprotocol,
             base_dir=Path(host.spec.config_dir) if host.spec.config_dir else None,
         )
@@ -398,7 +407,7 @@ class Lifecycle:
             self._handle_call,
             schemas=version.schemas,
             message_ids=self._message_ids,
-            response_timeout=DEFAULT_RESPONSE_TIMEOUT,
+            response_timeout=version.response_timeout(),
             # ocppStrictCompliance validates whatever payloadSchemaValidation says.
             validate_payloads=(
                 host.template.payload_schema_validation or host.template.ocpp_strict_compliance

@@ -16,10 +16,7 @@ from simulator.station.clock import Clock
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.core.atg import AutomaticTransactionGenerator
 from simulator.station.core.model import ConnectorState
-from simulator.station.core.plugs import EvPlugs
-from simulator.station.core.queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.core.tokens import IdToken, Verdict
-from simulator.station.core.transactions import Transactions
 from simulator.station.dispatch import Dispatcher
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
 from simulator.station.lifecycle import (
@@ -31,14 +28,6 @@ from simulator.station.lifecycle import (
     RegistrationRefused,
 )
 from simulator.station.light_random import LightRandom
-from simulator.station.ocpp16.authorization import Authorize16, Authorizer16
-from simulator.station.ocpp16.feature_settings import FeatureSettings16
-from simulator.station.ocpp16.outbox import SEND_ERRORS, Outbox16
-from simulator.station.ocpp16.queue_codec import TransactionQueue16
-from simulator.station.ocpp16.reservation import Reservations16
-from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
-from simulator.station.ocpp16.settings import Settings16
-from simulator.station.ocpp16.smart_charging import SmartCharging16
 from simulator.station.persistence import StateStore
 from simulator.station.rpc import ConnectionLost
 from simulator.stats import Statistics
@@ -109,16 +98,14 @@ class ChargingStation:
         self.id_tags = IdTagDistribution(
             self.template.automatic_transaction_generator.id_tag_distribution, spec.index, id_tags
         )
-        features = FeatureSettings16(self.configuration)
-        self.smart_charging = SmartCharging16(self, features)
-        self.authorization = Authorizer16(self, features, Authorize16(self))
-        self.reservations = Reservations16(self, features, self.authorization)
-        queue = TransactionQueue16(self, max_length=self.template.transaction_queue_max_length)
-        self.transactions = Transactions(
-            self, queue, Outbox16(self, queue), Settings16(self), SAMPLE_FORMAT_16
-        )
-        self.plugs = EvPlugs(self, features)
-        self.atg = AutomaticTransactionGenerator(self, self.id_tags, SEND_ERRORS)
+        parts = version.features(self)
+        self.smart_charging = parts.smart_charging
+        self.authorization = parts.authorization
+        self.reservations = parts.reservations
+        self.transactions = parts.transactions
+        self.plugs = parts.plugs
+        self.retry_policy = parts.retry_policy
+        self.atg = AutomaticTransactionGenerator(self, self.id_tags, parts.send_errors)
         self._store = store
         self._document = station_state.StateDocument()
         # ATG loops a previous run had running: started again at the next accepted boot.
@@ -212,13 +199,6 @@ class ChargingStation:
 
     async def sleep(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
-
-    def retry_policy(self) -> tuple[int, int]:
-        """(TransactionMessageAttempts, TransactionMessageRetryInterval), section 3.7.1."""
-        return (
-            self.configuration.get_int("TransactionMessageAttempts", DEFAULT_ATTEMPTS),
-            self.configuration.get_int("TransactionMessageRetryInterval", DEFAULT_RETRY_INTERVAL),
-        )
 
     async def persisted(self) -> None:
         if self._store is not None:

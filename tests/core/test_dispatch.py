@@ -17,10 +17,16 @@ from tests.fleet import quick_template
 @dataclass
 class FakeVersion:
     """A version with one handled action ("Echo"), one it defines but does not handle
-    ("Defined"), and "Echo" forbidden while Pending."""
+    ("Defined"), refusing what `refused` names (as a version refuses by its registration's
+    state)."""
 
-    not_while_pending: frozenset[str] = frozenset({"Echo"})
+    refused: frozenset[str] = frozenset()
     answered: list[dict[str, Any]] = field(default_factory=list)
+
+    def refusal(self, action: str) -> OcppError | None:
+        if action in self.refused:
+            return OcppError(ErrorCode.SECURITY_ERROR, f"{action} refused now")
+        return None
 
     def is_known_action(self, action: str) -> bool:
         return action in {"Echo", "Defined"}
@@ -39,11 +45,10 @@ class FakeVersion:
 @dataclass
 class FakeHost:
     template: StationTemplate
-    pending: bool = False
 
 
-def host(pending: bool = False, **template: Any) -> FakeHost:
-    return FakeHost(StationTemplate.model_validate(quick_template(**template)), pending)
+def host(**template: Any) -> FakeHost:
+    return FakeHost(StationTemplate.model_validate(quick_template(**template)))
 
 
 async def refusal_code(dispatcher: Dispatcher, action: str) -> ErrorCode:
@@ -83,25 +88,20 @@ async def test_an_action_commands_support_leaves_out_is_not_supported_and_not_ha
     assert version.answered == []
 
 
-async def test_an_action_forbidden_while_pending_is_a_security_error_under_strict_compliance() -> (
-    None
-):
-    """OCPP 1.6 section 4.2: while Pending the CSMS may not ask for what the version lists."""
-    dispatcher = Dispatcher(FakeVersion(), host(pending=True, ocppStrictCompliance=True))
+async def test_an_action_the_version_refuses_now_gets_the_versions_refusal() -> None:
+    """The version's rule by the registration's state (1.6 section 4.2 with
+    ocppStrictCompliance; 2.0.1 B03.FR.08): its refusal is the answer, no handler runs."""
+    version = FakeVersion(refused=frozenset({"Echo"}))
 
-    assert await refusal_code(dispatcher, "Echo") == ErrorCode.SECURITY_ERROR
-
-
-async def test_an_action_forbidden_while_pending_is_answered_without_strict_compliance() -> None:
-    dispatcher = Dispatcher(FakeVersion(), host(pending=True, ocppStrictCompliance=False))
-
-    assert await dispatcher.handle("Echo", {}) == {"echo": {}}
+    assert await refusal_code(Dispatcher(version, host()), "Echo") == ErrorCode.SECURITY_ERROR
+    assert version.answered == []
 
 
-async def test_an_action_forbidden_while_pending_is_answered_once_accepted() -> None:
-    dispatcher = Dispatcher(FakeVersion(), host(pending=False, ocppStrictCompliance=True))
+async def test_commands_support_refuses_before_the_version_is_asked() -> None:
+    version = FakeVersion(refused=frozenset({"Echo"}))
+    dispatcher = Dispatcher(version, host(commandsSupport={"incomingCommands": {"Other": True}}))
 
-    assert await dispatcher.handle("Echo", {}) == {"echo": {}}
+    assert await refusal_code(dispatcher, "Echo") == ErrorCode.NOT_SUPPORTED
 
 
 def test_an_outgoing_action_commands_support_leaves_out_is_not_sent() -> None:

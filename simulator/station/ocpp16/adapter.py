@@ -11,7 +11,8 @@ from typing import Any, Final
 
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
-from simulator.station.frames import ErrorCode
+from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.lifecycle import DEFAULT_RESPONSE_TIMEOUT
 from simulator.station.ocpp16 import ROUTER, core
 from simulator.station.ocpp16.dialogue import ACCEPTED, Dialogue, boot_payload, registration_status
 from simulator.station.ocpp16.ports import AdapterStation
@@ -20,6 +21,8 @@ from simulator.station.ocpp16.status_reports import StatusReports
 from simulator.station.schemas import Schemas
 
 SUBPROTOCOL: Final = "ocpp1.6"
+DEFAULT_CONNECTION_TIMEOUT: Final = 30
+
 VERSION: Final = "1.6"
 # Section 4.2: what a CSMS may not ask while the station is Pending.
 NOT_WHILE_PENDING: Final = frozenset({"RemoteStartTransaction", "RemoteStopTransaction"})
@@ -31,7 +34,6 @@ class Adapter16:
 
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
-    not_while_pending: Final = NOT_WHILE_PENDING
 
     __slots__ = ("_dialogue", "_station", "_status")
 
@@ -48,6 +50,19 @@ class Adapter16:
         """OCPP-J 1.6 section 4.2.3's spelling, which ErrorCode's values are."""
         return code.value
 
+    # -- the connection (lifecycle.Session) -------------------------------------------------
+
+    def ping_interval(self) -> int:
+        return self._station.configuration.get_int("WebSocketPingInterval", 0)
+
+    def reconnect_seconds(self) -> int:
+        """ConnectionTimeOut: the TS simulator's fixed reconnect delay too."""
+        return self._station.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
+
+    def response_timeout(self) -> float:
+        """1.6 has no key for it."""
+        return DEFAULT_RESPONSE_TIMEOUT
+
     # -- incoming CALLs (dispatch.Version) --------------------------------------------------
 
     def is_known_action(self, action: str) -> bool:
@@ -56,6 +71,17 @@ class Adapter16:
     def handler(self, action: str) -> Answer | None:
         handler = ROUTER.handler(action)
         return None if handler is None else functools.partial(handler, self._station)
+
+    def refusal(self, action: str) -> OcppError | None:
+        """Section 4.2 with ocppStrictCompliance: no remote start or stop while Pending."""
+        station = self._station
+        if (
+            station.template.ocpp_strict_compliance
+            and action in NOT_WHILE_PENDING
+            and self.pending(station.boot_response)
+        ):
+            return OcppError(ErrorCode.SECURITY_ERROR, f"{action} is not allowed while Pending")
+        return None
 
     # -- the session (lifecycle.Session) ----------------------------------------------------
 
