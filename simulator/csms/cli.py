@@ -134,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--report", type=Path, metavar="PATH", help="write the JSON report here")
     parser.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="append every CALL answered with a CALLRESULT to this file (one JSON line each) "
+        "before its answer leaves; a restarted CSMS appends to it",
+    )
+    parser.add_argument(
         "--no-recognise-retransmissions",
         dest="recognise_retransmissions",
         action="store_false",
@@ -178,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         accepted_vendor_ids=args.accepted_vendor_ids,
         auth=args.basic_auth,
         report_path=args.report,
+        journal_path=args.journal,
         recognise_retransmissions=args.recognise_retransmissions,
     )
     try:

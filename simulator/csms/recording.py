@@ -21,10 +21,13 @@ from ocpp.routing import on as ocpp_on
 from websockets.asyncio.server import ServerConnection
 
 from simulator.csms.clock import Clock
+from simulator.csms.journal import Journal, JournalEntry
 from simulator.csms.policy import Policy
 from simulator.csms.report import ReceivedMessage, Report
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
+# How the library encodes a CALLRESULT: json.dumps([3, "<id>", {...}], separators=(",", ":")).
+_CALL_RESULT_PREFIX = '[3,"'
 
 
 def on(action: str) -> Callable[[_Handler], _Handler]:
@@ -122,8 +125,11 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
         on_change: Callable[[], None],
         response_timeout: float,
         answering: asyncio.Event | None = None,
+        journal: Journal | None = None,
     ) -> None:
-        """`answering`: while cleared, a CALL received waits, unrecorded and unanswered."""
+        """`answering`: while cleared, a CALL received waits, unrecorded and unanswered.
+        `journal`: where each CALL answered with a CALLRESULT is written before the answer
+        leaves (journal.py)."""
         super().__init__(
             station_id, websocket, response_timeout=response_timeout, logger=_library_logger()
         )
@@ -139,6 +145,9 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
         # sees only the id.
         self._calling: dict[str, str] = {}
         self._answering = answering
+        self._journal = journal
+        # CALLs being handled, by unique id, until their CALLRESULT is written to the journal.
+        self._unanswered: dict[str, JournalEntry] = {}
 
     @property
     def ocpp_version(self) -> str:
@@ -170,6 +179,10 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
         if self._answering is not None and not self._answering.is_set():
             await self._answering.wait()
         now = self._clock()
+        if self._journal is not None:
+            self._unanswered[msg.unique_id] = JournalEntry(
+                self.id, self.ocpp_version, msg.action, msg.payload, now.isoformat()
+            )
         self._messages.append(ReceivedMessage(msg.action, msg.payload, now))
         self._report.record_received(self.id, msg.action, now)
         self._log.debug("received {} {}", msg.action, msg.payload)
@@ -203,8 +216,18 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
             self._answered(Outcome.SENT)
             return result
         finally:
+            self._unanswered.pop(msg.unique_id, None)
             # After the handler ran and the answer was sent, so waiters see its records.
             self._on_change()
+
+    async def _send(self, message: str) -> None:
+        # The one place a CALLRESULT passes before it leaves: the journal has the CALL first.
+        if self._unanswered and message.startswith(_CALL_RESULT_PREFIX):
+            unique_id = message[len(_CALL_RESULT_PREFIX) : message.find('"', 4)]
+            entry = self._unanswered.pop(unique_id, None)
+            if entry is not None and self._journal is not None:
+                self._journal.write(entry)
+        await super()._send(message)
 
     async def call(
         self,

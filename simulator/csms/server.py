@@ -22,6 +22,7 @@ from simulator.csms.clock import Clock, utc_now
 from simulator.csms.handlers import SchemaViolation, StationHandler
 from simulator.csms.handlers201 import StationHandler201
 from simulator.csms.policy import Policy
+from simulator.csms.journal import Journal
 from simulator.csms.recording import RecordingChargePoint
 from simulator.csms.report import ReceivedMessage, Report, ReportWriter
 
@@ -88,11 +89,13 @@ class CentralSystem:
         message_log_limit: int | None = 1000,
         clock: Clock = utc_now,
         recognise_retransmissions: bool = True,
+        journal_path: str | Path | None = None,
     ) -> None:
         """`recognise_retransmissions` false: a StartTransaction received again gets a new id,
         and any transaction message received again after its answer left counts as an
         anomaly (report.py, answers.py): what a station that re-sends answered messages costs
-        a CSMS that does not match them."""
+        a CSMS that does not match them. `journal_path`: every CALL answered with a CALLRESULT
+        is appended there before its answer leaves (journal.py), across restarts."""
         self.host = host
         self._requested_port = port
         self.policy = Policy.build(
@@ -119,6 +122,7 @@ class CentralSystem:
         self._changed: asyncio.Event | None = None
         self._answering = asyncio.Event()  # cleared while answers_held()
         self._answering.set()
+        self._journal = Journal(Path(journal_path)) if journal_path is not None else None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -145,6 +149,8 @@ class CentralSystem:
             self._writer = ReportWriter(self.report, self._report_path)
         if self._writer is not None:
             await self._writer.start()
+        if self._journal is not None:
+            self._journal.open()
         try:
             self._server = await serve(
                 self._serve_station,
@@ -162,6 +168,8 @@ class CentralSystem:
         except BaseException:
             if self._writer is not None:
                 await self._writer.stop()
+            if self._journal is not None:
+                self._journal.close()
             raise
         self._bound_port = self._server.sockets[0].getsockname()[1]
         logger.info("csms listening on {}", self.url)
@@ -176,6 +184,8 @@ class CentralSystem:
         await server.wait_closed()
         if self._writer is not None:
             await self._writer.stop()
+        if self._journal is not None:
+            self._journal.close()
         logger.info("csms stopped")
         self._notify()
 
@@ -229,6 +239,7 @@ class CentralSystem:
             on_change=self._notify,
             response_timeout=self._response_timeout,
             answering=self._answering,
+            journal=self._journal,
         )
         previous = self._stations.get(station_id)
         self._stations[station_id] = handler
