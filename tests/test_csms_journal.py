@@ -15,10 +15,10 @@ from tests.test_csms_server import BOOT, CallErrorFrame, station
 
 async def test_a_call_answered_with_a_callresult_is_in_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
-    async with CentralSystem("127.0.0.1", 0, journal_path=journal) as csms:
-        async with station(csms, "CS-1") as cs:
-            await cs.boot()
-            await cs.request("Heartbeat", {})
+    csms = CentralSystem("127.0.0.1", 0, journal_path=journal)
+    async with csms, station(csms, "CS-1") as cs:
+        await cs.boot()
+        await cs.request("Heartbeat", {})
 
     entries = list(read(journal))
 
@@ -32,10 +32,10 @@ async def test_a_call_answered_with_a_callresult_is_in_the_journal(tmp_path: Pat
 @pytest.mark.sends_invalid_messages
 async def test_a_call_answered_with_a_callerror_is_not_in_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "journal.jsonl"
-    async with CentralSystem("127.0.0.1", 0, journal_path=journal) as csms:
-        async with station(csms, "CS-1") as cs:
-            with pytest.raises(CallErrorFrame):
-                await cs.request("BootNotification", {"chargePointVendor": "no model"})
+    csms = CentralSystem("127.0.0.1", 0, journal_path=journal)
+    async with csms, station(csms, "CS-1") as cs:
+        with pytest.raises(CallErrorFrame):
+            await cs.request("BootNotification", {"chargePointVendor": "no model"})
 
     assert list(read(journal)) == []
 

@@ -21,8 +21,8 @@ from websockets.typing import Subprotocol
 from simulator.csms.clock import Clock, utc_now
 from simulator.csms.handlers import SchemaViolation, StationHandler
 from simulator.csms.handlers201 import StationHandler201
-from simulator.csms.policy import Policy
 from simulator.csms.journal import Journal
+from simulator.csms.policy import Policy
 from simulator.csms.recording import RecordingChargePoint
 from simulator.csms.report import ReceivedMessage, Report, ReportWriter
 
