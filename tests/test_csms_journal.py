@@ -27,17 +27,22 @@ async def test_a_call_answered_with_a_callresult_is_in_the_journal(tmp_path: Pat
         ("CS-1", "1.6", "Heartbeat"),
     ]
     assert entries[0].payload == BOOT
+    assert entries[0].refused is None
 
 
 @pytest.mark.sends_invalid_messages
-async def test_a_call_answered_with_a_callerror_is_not_in_the_journal(tmp_path: Path) -> None:
+async def test_a_call_answered_with_a_callerror_is_in_the_journal_with_its_code(
+    tmp_path: Path,
+) -> None:
     journal = tmp_path / "journal.jsonl"
     csms = CentralSystem("127.0.0.1", 0, journal_path=journal)
     async with csms, station(csms, "CS-1") as cs:
         with pytest.raises(CallErrorFrame):
             await cs.request("BootNotification", {"chargePointVendor": "no model"})
 
-    assert list(read(journal)) == []
+    assert [(e.action, e.refused) for e in read(journal)] == [
+        ("BootNotification", "ProtocolError")
+    ]
 
 
 async def test_a_restarted_csms_appends_to_its_journal(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@ whose answer never left is one the station sends again. Restarted on the same fi
 appends to it: the journal then holds what every run of the CSMS acknowledged, in order.
 
 What a real CSMS keeps in its database and evsim's fault tests read back (`read`) to check a
-fleet against a CSMS that was SIGKILLed; CALLs answered with a CALLERROR are not written.
+fleet against a CSMS that was SIGKILLed. A CALL answered with a CALLERROR is written too, with
+the error's code (`refused`): a test can tell it was sent, and why it did not count.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class JournalEntry:
     action: str
     payload: dict[str, Any]
     received_at: str  # ISO 8601 UTC, when the CSMS received the CALL
+    refused: str | None = None  # the CALLERROR code it was answered with
 
 
 class Journal:
@@ -50,9 +52,11 @@ class Journal:
         `read` skips."""
         if self._fd is None:
             return
-        line = orjson.dumps(
-            [entry.station_id, entry.ocpp_version, entry.action, entry.payload, entry.received_at]
-        )
+        fields = [entry.station_id, entry.ocpp_version, entry.action, entry.payload]
+        fields.append(entry.received_at)
+        if entry.refused is not None:
+            fields.append(entry.refused)
+        line = orjson.dumps(fields)
         os.write(self._fd, line + b"\n")
 
 
@@ -63,10 +67,13 @@ def read(path: Path) -> Iterator[JournalEntry]:
             if not line.endswith(b"\n"):
                 return
             try:
-                station_id, version, action, payload, at = orjson.loads(line)
-            except orjson.JSONDecodeError:
+                station_id, version, action, payload, at, *refused = orjson.loads(line)
+            except (orjson.JSONDecodeError, ValueError):
                 continue
-            yield JournalEntry(str(station_id), str(version), str(action), dict(payload), str(at))
+            code = str(refused[0]) if refused else None
+            yield JournalEntry(
+                str(station_id), str(version), str(action), dict(payload), str(at), code
+            )
 
 
 __all__ = ["Journal", "JournalEntry", "read"]

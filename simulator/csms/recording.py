@@ -4,6 +4,7 @@ CALLRESULTs that fail their schema. The version's handlers subclass it (handlers
 handlers201.py for 2.0.1)."""
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import uuid
@@ -189,6 +190,7 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
         self._receiving(msg.action, msg.payload)
         refusal = self._refusal(msg.action, msg.payload)
         if refusal is not None:
+            self._journal_refused(msg.unique_id, refusal.code)
             self._answered(Outcome.REFUSED)
             self._report.record_anomaly(self.id, f"{msg.action}.{refusal.code}")
             self._log.warning("answered {} with CALLERROR {}", msg.action, refusal.code)
@@ -201,6 +203,7 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
             # Unknown action or a payload failing the schema: the library's route_message
             # answers whatever OCPPError leaves here with a CALLERROR.
             answer = self._callerror(error)
+            self._journal_refused(msg.unique_id, answer.code)
             self._report.record_anomaly(self.id, f"{msg.action}.{answer.code}")
             self._record_violation(msg.action, answer)
             self._log.warning(
@@ -219,6 +222,11 @@ class RecordingChargePoint(ChargePoint):  # type: ignore[misc]  # ocpp is untype
             self._unanswered.pop(msg.unique_id, None)
             # After the handler ran and the answer was sent, so waiters see its records.
             self._on_change()
+
+    def _journal_refused(self, unique_id: str, code: str) -> None:
+        entry = self._unanswered.pop(unique_id, None)
+        if entry is not None and self._journal is not None:
+            self._journal.write(dataclasses.replace(entry, refused=code))
 
     async def _send(self, message: str) -> None:
         # The one place a CALLRESULT passes before it leaves: the journal has the CALL first.
