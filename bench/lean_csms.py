@@ -1,4 +1,5 @@
-"""A lean OCPP-J central system for benchmarks: canned answers, no schema validation.
+"""A lean OCPP-J central system for benchmarks (1.6 and 2.0.1): canned answers, no schema
+validation.
 
 It must never be the bottleneck of a measurement, so it does the least a CSMS can: parse the
 frame, answer from a table, count. Run as its own process; every 0.5 s it prints one JSON line of
@@ -23,6 +24,13 @@ import orjson
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
+
+
+def _metering(action: str, payload: dict[str, Any]) -> bool:
+    """A frame of meter values: 1.6 MeterValues, or a 2.0.1 TransactionEvent Updated."""
+    if action == "TransactionEvent":
+        return payload.get("eventType") == "Updated" and "meterValue" in payload
+    return action == "MeterValues"
 
 
 def _now() -> str:
@@ -64,7 +72,19 @@ class LeanCsms:
             self.stops_per_transaction[int(payload.get("transactionId", -1))] += 1
             return {"idTagInfo": {"status": "Accepted"}}
         if action == "Authorize":
+            if "idToken" in payload:  # 2.0.1
+                return {"idTokenInfo": {"status": "Accepted"}}
             return {"idTagInfo": {"status": "Accepted"}}
+        if action == "TransactionEvent":
+            event = payload.get("eventType")
+            self.received[f"TransactionEvent.{event}"] += 1
+            if event == "Started":
+                self._next_transaction += 1
+            elif event == "Ended":
+                ended = str(payload.get("transactionInfo", {}).get("transactionId"))
+                self.stops_per_transaction[hash(ended)] += 1
+            if "idToken" in payload:
+                return {"idTokenInfo": {"status": "Accepted"}}
         return {}
 
     def connected(self) -> None:
@@ -101,7 +121,7 @@ class LeanCsms:
                     continue
                 action = frame[2]
                 self.received[action] += 1
-                if self.capture is not None and action == "MeterValues":
+                if self.capture is not None and _metering(action, frame[3]):
                     self.capture.write_text(message if isinstance(message, str) else "")
                     self.capture = None
                 reply = [3, frame[1], self.answer(station, action, frame[3] or {})]
@@ -122,7 +142,7 @@ async def main(port: int, heartbeat_interval: int, capture: Path | None) -> None
         csms.serve_station,
         "127.0.0.1",
         port,
-        subprotocols=[Subprotocol("ocpp1.6")],
+        subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")],
         compression=None,
         ping_interval=None,
         backlog=4096,

@@ -24,6 +24,15 @@ SAMPLE_INTERVAL = 1.0
 HEARTBEAT_EVERY = 60  # ticks: the heartbeat of 60 s
 CONNECT_CONCURRENCY = 100
 BOOT_PAYLOAD = {"chargePointVendor": "evsim", "chargePointModel": "Bench floor"}
+BOOT_PAYLOAD_201 = {
+    "chargingStation": {"vendorName": "evsim", "model": "Bench floor"},
+    "reason": "PowerUp",
+}
+SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
+
+
+def boot_payload(ocpp: str) -> dict[str, Any]:
+    return BOOT_PAYLOAD_201 if ocpp == "2.0.1" else BOOT_PAYLOAD
 
 
 class Exchange:
@@ -31,6 +40,7 @@ class Exchange:
 
     def __init__(self, captured: str) -> None:
         frame = json.loads(captured)
+        self.action: str = frame[2]  # MeterValues; 2.0.1: TransactionEvent
         self.payload: dict[str, Any] = frame[3]
         self.id_width = len(str(frame[1]))
         self._next = 0
@@ -54,9 +64,9 @@ async def _call(
             return
 
 
-async def floor_station(connection: ClientConnection, exchange: Exchange) -> None:
+async def floor_station(connection: ClientConnection, exchange: Exchange, ocpp: str) -> None:
     loop = asyncio.get_running_loop()
-    await _call(connection, exchange, "BootNotification", BOOT_PAYLOAD)
+    await _call(connection, exchange, "BootNotification", boot_payload(ocpp))
     # A random phase, as evsim's stations have from their boot times.
     tick_at = loop.time() + random.random() * SAMPLE_INTERVAL
     ticks = 0
@@ -64,24 +74,24 @@ async def floor_station(connection: ClientConnection, exchange: Exchange) -> Non
         await asyncio.sleep(max(0.0, tick_at - loop.time()))
         tick_at += SAMPLE_INTERVAL
         ticks += 1
-        await _call(connection, exchange, "MeterValues", exchange.payload)
+        await _call(connection, exchange, exchange.action, exchange.payload)
         if ticks % HEARTBEAT_EVERY == 0:
             await _call(connection, exchange, "Heartbeat", {})
 
 
-async def run_floor(url: str, stations: int, captured: str) -> None:
+async def run_floor(url: str, stations: int, captured: str, ocpp: str) -> None:
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
     async def station(index: int) -> None:
         async with gate:
             connection = await connect(
                 f"{url}/FLOOR-{index}",
-                subprotocols=[Subprotocol("ocpp1.6")],
+                subprotocols=[Subprotocol(SUBPROTOCOLS[ocpp])],
                 compression=None,
                 proxy=None,
                 ping_interval=None,  # evsim's WebSocketPingInterval defaults to 0
             )
-        await floor_station(connection, Exchange(captured))
+        await floor_station(connection, Exchange(captured), ocpp)
 
     await until_terminated([station(i) for i in range(stations)])
 
@@ -100,9 +110,10 @@ def client_arguments(description: str | None) -> argparse.Namespace:
     parser.add_argument("--url", required=True)
     parser.add_argument("--stations", type=int, required=True)
     parser.add_argument("--frame", type=Path, required=True, help="the captured MeterValues")
+    parser.add_argument("--ocpp", choices=tuple(SUBPROTOCOLS), default="1.6")
     return parser.parse_args()
 
 
 if __name__ == "__main__":
     args = client_arguments(__doc__)
-    asyncio.run(run_floor(args.url, args.stations, args.frame.read_text()))
+    asyncio.run(run_floor(args.url, args.stations, args.frame.read_text(), args.ocpp))

@@ -15,17 +15,18 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 from bench.mv_clients import (
-    BOOT_PAYLOAD,
     CONNECT_CONCURRENCY,
     HEARTBEAT_EVERY,
     SAMPLE_INTERVAL,
+    SUBPROTOCOLS,
     Exchange,
+    boot_payload,
     client_arguments,
     until_terminated,
 )
 
 
-async def run_picows(url: str, stations: int, captured: str) -> None:
+async def run_picows(url: str, stations: int, captured: str, ocpp: str) -> None:
     loop = asyncio.get_running_loop()
 
     class Station(WSListener):
@@ -38,7 +39,7 @@ async def run_picows(url: str, stations: int, captured: str) -> None:
 
         def on_ws_connected(self, transport: WSTransport) -> None:
             self.transport = transport
-            self.send("BootNotification", BOOT_PAYLOAD)
+            self.send("BootNotification", boot_payload(ocpp))
 
         def send(self, action: str, payload: dict[str, Any]) -> None:
             assert self.transport is not None
@@ -69,7 +70,7 @@ async def run_picows(url: str, stations: int, captured: str) -> None:
                 return
             self.heartbeat_due = self.ticks % HEARTBEAT_EVERY == 0
             self.ticks += 1
-            self.send("MeterValues", self.exchange.payload)
+            self.send(self.exchange.action, self.exchange.payload)
 
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     transports: list[WSTransport] = []
@@ -79,7 +80,7 @@ async def run_picows(url: str, stations: int, captured: str) -> None:
             transport, _ = await ws_connect(
                 Station,
                 f"{url}/PICOWS-{index}",
-                extra_headers={"Sec-WebSocket-Protocol": "ocpp1.6"},
+                extra_headers={"Sec-WebSocket-Protocol": SUBPROTOCOLS[ocpp]},
             )
         transports.append(transport)
 
@@ -89,4 +90,4 @@ async def run_picows(url: str, stations: int, captured: str) -> None:
 if __name__ == "__main__":
     args = client_arguments(__doc__)
     uvloop.install()
-    asyncio.run(run_picows(args.url, args.stations, args.frame.read_text()))
+    asyncio.run(run_picows(args.url, args.stations, args.frame.read_text(), args.ocpp))

@@ -11,6 +11,10 @@ the window; the MeterValues counted are those the CSMS answered in that window. 
 The floor sends the exact MeterValues frame an evsim station sends, captured from one first.
 
     python -m bench.mv_profile --stations 1000 --rounds 5 --seconds 40
+
+With `--ocpp 2.0.1` the same profile on 2.0.1 stations: the meter values go out as
+TransactionEvent Updated (SampledDataCtrlr.TxUpdatedInterval 1 s, the same measurands), and
+the floor sends that captured frame on `ocpp2.0.1` connections.
 """
 
 from __future__ import annotations
@@ -43,9 +47,14 @@ PICOWS = "picows"
 EVSIM = "evsim"
 
 
-def mv_template() -> dict[str, Any]:
+OCPP16 = "1.6"
+OCPP201 = "2.0.1"
+
+
+def mv_template(ocpp: str = OCPP16) -> dict[str, Any]:
     """1 three-phase AC connector, 10 MeterValues entries, an ATG whose one session outlasts the
-    run, heartbeat 60 s, MeterValues every second; validation and persistence as by default."""
+    run, heartbeat 60 s, MeterValues every second; validation and persistence as by default.
+    2.0.1: the TypeScript simulator's 2.0.1 template form (Evses, Component.Variable keys)."""
     phases = ("L1", "L2", "L3")
     meter_values = [
         {"measurand": "Energy.Active.Import.Register", "unit": "Wh"},
@@ -63,7 +72,7 @@ def mv_template() -> dict[str, Any]:
         {"measurand": "Voltage", "unit": "V", "phase": "L1-N", "value": "230"},
         {"measurand": "Voltage", "unit": "V", "phase": "L1-L2", "value": "400"},
     ]
-    return {
+    template: dict[str, Any] = {
         **idle_template(),
         "baseName": "BENCH-MV",
         "numberOfConnectors": 1,
@@ -92,6 +101,21 @@ def mv_template() -> dict[str, Any]:
         },
         "Connectors": {"0": {}, "1": {"MeterValues": meter_values}},
     }
+    if ocpp == OCPP201:
+        del template["Connectors"]
+        template["ocppVersion"] = OCPP201
+        template["Evses"] = {
+            "0": {"Connectors": {"0": {}}},
+            "1": {"Connectors": {"1": {"MeterValues": meter_values}}},
+        }
+        template["Configuration"] = {
+            "configurationKey": [
+                {"key": "OCPPCommCtrlr.HeartbeatInterval", "value": str(HEARTBEAT)},
+                {"key": "SampledDataCtrlr.TxUpdatedInterval", "value": str(SAMPLE_INTERVAL)},
+                {"key": "SampledDataCtrlr.TxUpdatedMeasurands", "value": MEASURANDS},
+            ]
+        }
+    return template
 
 
 @dataclass
@@ -110,6 +134,7 @@ class RoundResult:
 @dataclass
 class ProfileResult:
     stations: int
+    ocpp: str
     seconds: float
     frame_bytes: int
     sampled_values: int
@@ -117,8 +142,8 @@ class ProfileResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def write_evsim_config(directory: Path, urls: list[str], stations: int) -> Path:
-    (directory / "station.json").write_text(json.dumps(mv_template()))
+def write_evsim_config(directory: Path, urls: list[str], stations: int, ocpp: str) -> Path:
+    (directory / "station.json").write_text(json.dumps(mv_template(ocpp)))
     config = {
         "supervisionUrls": urls,
         "logStatisticsInterval": 0,
@@ -138,7 +163,7 @@ def evsim_command(config: Path) -> list[str]:
     return [sys.executable, "-m", "simulator", "run", "--config", str(config), "--no-progress"]
 
 
-def client_command(contender: str, url: str, stations: int, frame: Path) -> list[str]:
+def client_command(contender: str, url: str, stations: int, frame: Path, ocpp: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -149,18 +174,21 @@ def client_command(contender: str, url: str, stations: int, frame: Path) -> list
         str(stations),
         "--frame",
         str(frame),
+        "--ocpp",
+        ocpp,
     ]
 
 
-def capture_frame(directory: Path) -> str:
-    """The first MeterValues frame one evsim station of the profile sends, as the CSMS got it."""
+def capture_frame(directory: Path, ocpp: str) -> str:
+    """The first meter values frame one evsim station of the profile sends (MeterValues; 2.0.1:
+    TransactionEvent Updated), as the CSMS got it."""
     path = directory / "frame.json"
     csms = CsmsProcess(HEARTBEAT, capture=path)
     time.sleep(0.5)
     run = directory / "capture"
     run.mkdir()
     simulator = subprocess.Popen(
-        evsim_command(write_evsim_config(run, [csms.url], 1)),
+        evsim_command(write_evsim_config(run, [csms.url], 1, ocpp)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -187,7 +215,8 @@ def _fresh(csms: CsmsProcess) -> dict[str, Any]:
 
 
 def _meter_values(counters: dict[str, Any]) -> int:
-    return int(counters.get("received", {}).get("MeterValues", 0))
+    received = counters.get("received", {})
+    return int(received.get("MeterValues", 0)) + int(received.get("TransactionEvent.Updated", 0))
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -201,16 +230,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_round(
-    contender: str, number: int, stations: int, seconds: float, frame: Path
+    contender: str, number: int, stations: int, seconds: float, frame: Path, *, ocpp: str = OCPP16
 ) -> RoundResult:
     result = RoundResult(contender, number, load_average=os.getloadavg()[0])
     csms = CsmsProcess(HEARTBEAT)
     directory = Path(tempfile.mkdtemp(prefix="evsim-mv-"))
     time.sleep(0.5)  # let the CSMS bind
     if contender == EVSIM:
-        command = evsim_command(write_evsim_config(directory, [csms.url], stations))
+        command = evsim_command(write_evsim_config(directory, [csms.url], stations, ocpp))
     else:
-        command = client_command(contender, csms.url, stations, frame)
+        command = client_command(contender, csms.url, stations, frame, ocpp)
     started = time.monotonic()
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=(directory / "stderr.log").open("w")
@@ -266,7 +295,7 @@ def contenders() -> tuple[list[str], dict[str, str]]:
     return names, skipped
 
 
-def run_profile(stations: int, rounds: int, seconds: float) -> ProfileResult:
+def run_profile(stations: int, rounds: int, seconds: float, ocpp: str = OCPP16) -> ProfileResult:
     """The alternating rounds; each round's line is printed as it ends."""
     raise_open_file_limit()
     names, skipped = contenders()
@@ -274,18 +303,20 @@ def run_profile(stations: int, rounds: int, seconds: float) -> ProfileResult:
         print(f"{name}: skipped, {reason}", flush=True)
     directory = Path(tempfile.mkdtemp(prefix="evsim-mv-frame-"))
     try:
-        captured = capture_frame(directory)
+        captured = capture_frame(directory, ocpp)
         frame = directory / "frame.json"
         sampled = len(json.loads(captured)[3]["meterValue"][0]["sampledValue"])
-        result = ProfileResult(stations, seconds, len(captured.encode()), sampled, skipped=skipped)
+        result = ProfileResult(
+            stations, ocpp, seconds, len(captured.encode()), sampled, skipped=skipped
+        )
         print(
-            f"frame: {result.frame_bytes} bytes, {sampled} sampled values; "
+            f"OCPP {ocpp} frame: {result.frame_bytes} bytes, {sampled} sampled values; "
             f"{stations} stations x {rounds} rounds, {seconds:.0f} s windows",
             flush=True,
         )
         for number in range(1, rounds + 1):
             for name in names:
-                outcome = run_round(name, number, stations, seconds, frame)
+                outcome = run_round(name, number, stations, seconds, frame, ocpp=ocpp)
                 result.rounds.append(outcome)
                 print(round_line(outcome, stations), flush=True)
         return result
@@ -341,7 +372,8 @@ def ratio_to_floor(result: ProfileResult, contender: str) -> tuple[float, list[f
 
 def profile_table(result: ProfileResult) -> str:
     lines = [
-        f"| mv-{result.stations} contender | CPU us per MeterValues round trip, median (range) "
+        f"| mv-{result.stations} OCPP {result.ocpp} contender "
+        "| CPU us per MeterValues round trip, median (range) "
         "| ratio to the floor (round by round) | MeterValues/s | PSS KiB per station | booted in |",
         "|---|---|---|---|---|---|",
     ]
@@ -369,9 +401,10 @@ def main() -> int:
     parser.add_argument("--stations", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=40.0, help="steady-state window")
+    parser.add_argument("--ocpp", choices=(OCPP16, OCPP201), default=OCPP16)
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    result = run_profile(args.stations, args.rounds, args.seconds)
+    result = run_profile(args.stations, args.rounds, args.seconds, args.ocpp)
     print()
     print(profile_table(result))
     ratio = ratio_to_floor(result, EVSIM)
