@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import CsmsProcess, FleetResult, cpu_count, fleet_worker, run_fleet
-from bench.mv_profile import EVSIM, profile_table, ratio_to_floor, run_profile
+from bench.mv_profile import EVSIM, OCPP201, profile_table, ratio_to_floor, run_profile
 from bench.reconnect_storm import DEFAULT_RATE, StormResult, run_reconnect_storm, storm_table
 from bench.stations import idle_template
 
@@ -200,6 +200,13 @@ def main() -> int:
     print(profile_table(mv))
     if ratio := ratio_to_floor(mv, EVSIM):
         print(f"\nevsim / floor: {ratio[0]:.2f}x (target: at most 1.00x)", flush=True)
+    # Issue 15: the same profile on 2.0.1 stations, their meter values as TransactionEvent.
+    print(f"\n## mv-{mv_stations}, OCPP 2.0.1: TransactionEvent Updated every second\n", flush=True)
+    mv201 = run_profile(mv_stations, mv_rounds, mv_seconds, OCPP201)
+    print()
+    print(profile_table(mv201))
+    if ratio := ratio_to_floor(mv201, EVSIM):
+        print(f"\nevsim 2.0.1 / floor: {ratio[0]:.2f}x", flush=True)
 
     results: list[FleetResult] = []
     print("\n## Reference profile (the TypeScript simulator's bench profile)\n", flush=True)
@@ -275,6 +282,7 @@ def main() -> int:
                 "full": args.full,
                 "messageCost": costs,
                 "mvProfile": asdict(mv),
+                "mvProfile201": asdict(mv201),
                 "fleet": [asdict(r) for r in results],
                 "reconnectStorm": [asdict(s) for s in storms],
             },
