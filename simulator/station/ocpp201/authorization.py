@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Protocol
 
+from ocpp.v201.enums import Action
+
 from simulator.station.core.authorization import (
     ACCEPTED,
     AuthorizationOutbox,
@@ -63,7 +65,9 @@ class Authorize201:
 
     async def authorize(self, token: IdToken) -> TokenInfo:
         """C01.FR.02: AuthorizeRequest with the token and its type; its idTokenInfo."""
-        response = await self.station.call("Authorize", {"idToken": id_token_type(token)})
+        # The 2.0.1 action, named by the v201 package (1.6 has one of the same name).
+        request = {"idToken": id_token_type(token)}
+        response = await self.station.call(Action.authorize.value, request)
         return token_info(response["idTokenInfo"])
 
     def unanswered(self, error: Exception) -> bool:
