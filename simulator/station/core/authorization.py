@@ -27,8 +27,8 @@ ACCEPTED = TokenStatus.ACCEPTED
 # A cache without a configured size: large enough for any simulated user base, bounded so a
 # long run with generated tokens does not grow without limit.
 CACHE_SIZE = 1000
-# Tokens whose group `Authorizer` keeps apart from the cache: more than the transactions a
-# station runs at once, few enough to cost nothing when every answer has a group.
+# Tokens whose group or EVSEs `Authorizer` keeps apart from the cache: more than the
+# transactions a station runs at once, few enough to cost nothing when every answer has one.
 TOLD_KEPT = 64
 
 # A list update's entry: the token and what it stands for; None deletes it (a differential
@@ -229,7 +229,8 @@ class Authorizer:
         # authorization and the transaction start that follows tell the same conflict once.
         self._conflicts: set[tuple[int, str, TokenStatus]] = set()
         # The latest TokenInfo with a group or EVSEs the CSMS sent per token, whether the
-        # cache keeps it or not: whose group may stop a transaction (`authorize_stop`).
+        # cache keeps it or not: whose group may stop a transaction (`authorize_stop`), where
+        # a token may charge (2.0.1 evseId).
         self._told: OrderedDict[str, TokenInfo] = OrderedDict()
 
     def supported(self) -> bool:
