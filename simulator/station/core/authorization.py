@@ -27,6 +27,9 @@ ACCEPTED = TokenStatus.ACCEPTED
 # A cache without a configured size: large enough for any simulated user base, bounded so a
 # long run with generated tokens does not grow without limit.
 CACHE_SIZE = 1000
+# Tokens whose group or EVSEs `Authorizer` keeps apart from the cache: more than the
+# transactions a station runs at once, few enough to cost nothing when every answer has one.
+TOLD_KEPT = 64
 
 # A list update's entry: the token and what it stands for; None deletes it (a differential
 # update).
@@ -95,10 +98,12 @@ class LocalAuthorization:
 
     # -- list updates -------------------------------------------------------------------------
 
-    def version(self) -> int:
+    def version(self, *, keep_emptied: bool = False) -> int:
         """The list's version (1.6 section 5.10): 0 for an empty list. A differential update
-        compares with this version too: a list emptied at version 6 is at 0, not at a hidden 6."""
-        return self.list_version if self.local_list else 0
+        compares with this version too: a list emptied at version 6 is at 0, not at a hidden 6.
+        `keep_emptied`: an emptied list keeps the version of the update that emptied it, and
+        0 is a list never sent (2.0.1 D01.FR.04/05, D02 remark)."""
+        return self.list_version if self.local_list or keep_emptied else 0
 
     def update(
         self,
@@ -108,15 +113,17 @@ class LocalAuthorization:
         entries: Sequence[ListEntry],
         max_length: int,
         send_max_length: int,
+        keep_emptied: bool = False,
     ) -> ListUpdate:
-        """A list update (1.6 sections 5.15, 6.41): the list is unchanged unless Accepted."""
+        """A list update (1.6 sections 5.15, 6.41; 2.0.1 D01): the list is unchanged unless
+        Accepted. `keep_emptied` as for `version`."""
         tokens = [token for token, _ in entries]
         if list_version <= 0 or len(entries) > send_max_length or len(set(tokens)) != len(tokens):
-            return ListUpdate.FAILED  # 1.6 errata 3.52: versions 0 and -1 are reserved
+            return ListUpdate.FAILED  # 1.6 errata 3.52, 2.0.1 D01.FR.18: 0 and -1 are reserved
         if full:
             updated: dict[str, TokenInfo] = {}
         else:
-            if list_version <= self.version():
+            if list_version <= self.version(keep_emptied=keep_emptied):
                 return ListUpdate.VERSION_MISMATCH
             updated = dict(self.local_list)
         for token, info in entries:
@@ -127,7 +134,7 @@ class LocalAuthorization:
         if len(updated) > max_length:
             return ListUpdate.FAILED
         self.local_list = updated
-        self.list_version = list_version if updated else 0
+        self.list_version = list_version if updated or keep_emptied else 0
         self._data = None
         for token in updated:
             # Section 3.5.3: identifiers of the list are not kept in the cache.
@@ -150,6 +157,13 @@ class LocalAuthorization:
                 self.cache.popitem(last=False)
         self.cache[token] = info
         self._data = None
+
+    def touch(self, token: str) -> None:
+        """The cached token was used: it is the last the cache drops of the valid ones (an
+        adapter whose cache is least-recently-used, 2.0.1 AuthCacheCtrlr.Policy LRU)."""
+        if token in self.cache and next(reversed(self.cache)) != token:
+            self.cache.move_to_end(token)
+            self._data = None
 
     def conflicts(self, token: str, info: TokenInfo, now: datetime) -> bool:
         """Section 3.5.2: the CSMS's TokenInfo for the token says another status than the
@@ -196,7 +210,10 @@ class LocalAuthorization:
 
 class Authorizer:
     """A station's authorization of tokens: its CSMS, its local list and cache, and the
-    settings that choose between them (1.6 sections 3.5, 9.1)."""
+    settings that choose between them (1.6 sections 3.5, 9.1; 2.0.1 C01, C09-C15)."""
+
+    # 2.0.1 (D01.FR.04/05, D02): an emptied list keeps its version; 1.6: it is at 0.
+    KEEPS_EMPTIED_LIST_VERSION = False
 
     def __init__(
         self,
@@ -211,6 +228,10 @@ class Authorizer:
         # Conflicts reported, (list version, token, the CSMS's status): an answer to an
         # authorization and the transaction start that follows tell the same conflict once.
         self._conflicts: set[tuple[int, str, TokenStatus]] = set()
+        # The latest TokenInfo with a group or EVSEs the CSMS sent per token, whether the
+        # cache keeps it or not: whose group may stop a transaction (`authorize_stop`), where
+        # a token may charge (2.0.1 evseId).
+        self._told: OrderedDict[str, TokenInfo] = OrderedDict()
 
     def supported(self) -> bool:
         return self.settings.local_list_supported()
@@ -234,6 +255,7 @@ class Authorizer:
             entries=entries,
             max_length=self.settings.local_list_max_length(),
             send_max_length=self.settings.send_local_list_max_length(),
+            keep_emptied=self.KEEPS_EMPTIED_LIST_VERSION,
         )
 
     def list_version(self) -> int:
@@ -241,14 +263,24 @@ class Authorizer:
         return self.tokens.version() if self.supported() else -1
 
     def remember(self, token: str, info: TokenInfo) -> None:
-        """A TokenInfo from the CSMS: into the cache; one that contradicts the Local
-        Authorization List is reported (section 3.5.2) and leaves the list as it is, which
-        only a list update changes."""
-        if self.list_enabled and self.tokens.conflicts(token, info, self.services.clock.now()):
-            self._report_conflict(token, info.status)
+        """A TokenInfo from the CSMS: `learn`ed, and into the cache."""
+        self.learn(token, info)
         if self.cache_enabled:
             self.tokens.remember(token, info)
             self.services.persist()  # the cache survives a restart (issue 5)
+
+    def learn(self, token: str, info: TokenInfo) -> None:
+        """What a TokenInfo from the CSMS tells besides the cache: one that contradicts the
+        Local Authorization List is reported (section 3.5.2) and leaves the list as it is,
+        which only a list update changes; one that says more than a status (a group, EVSEs)
+        is kept for `told`."""
+        if self.list_enabled and self.tokens.conflicts(token, info, self.services.clock.now()):
+            self._report_conflict(token, info.status)
+        self._told.pop(token, None)
+        if info.group is not None or info.evse_ids:
+            self._told[token] = info
+            if len(self._told) > TOLD_KEPT:
+                self._told.popitem(last=False)
 
     def _report_conflict(self, token: str, status: TokenStatus) -> None:
         conflict = (self.tokens.list_version, token, status)
@@ -266,20 +298,69 @@ class Authorizer:
             cache_enabled=self.cache_enabled,
         )
 
-    async def authorize(self, token: str) -> bool:
+    def told(self, token: str) -> TokenInfo | None:
+        """What the station was told of the token: its list or cache entry (`known`), else
+        the CSMS's latest answer that said more than a status."""
+        known = self.known(token)
+        return known if known is not None else self._told.get(token)
+
+    def group_of(self, token: str) -> str | None:
+        info = self.told(token)
+        return info.group if info is not None else None
+
+    def asks_csms(self, token: IdToken, known: TokenInfo | None) -> bool:
+        """May an authorization of `token`, known locally as `known`, ask the CSMS? Always in
+        1.6; an adapter whose version can forbid it says when not."""
+        return True
+
+    def stops_for(self, info: TokenInfo, group: str | None) -> bool:
+        """May a valid token other than the one that started a transaction of `group` stop
+        it? When it is of the same group (1.6 parentIdTag; 2.0.1 C09.FR.03)."""
+        return group is not None and info.group == group
+
+    async def authorize_stop(self, started_by: str, presented: str | IdToken) -> bool:
+        """True when `presented` may end the authorization of a transaction `started_by`
+        began (2.0.1 C01.FR.03, C09.FR.03/07/11; 1.6 section 3.5 parentIdTag): the same token
+        always; a locally valid one of the same group without asking the CSMS; else the
+        CSMS's answer, valid and of the group. Offline, a token the station cannot place in
+        the group may not stop."""
+        token = presented if isinstance(presented, IdToken) else IdToken(presented)
+        if token.value == started_by:
+            return True
+        group = self.group_of(started_by)
+        known = self.known(token.value)
+        if known is not None and known.status is ACCEPTED and self.stops_for(known, group):
+            return True
+        if not self.asks_csms(token, known):
+            return False
+        try:
+            info = await self.outbox.authorize(token)
+        except Exception as error:
+            if not self.outbox.unanswered(error):
+                raise
+            return False
+        self.remember(token.value, info)
+        return info.status is ACCEPTED and self.stops_for(info, group)
+
+    async def authorize(self, token: str | IdToken) -> bool:
         """True when the token may charge (sections 3.5, 4.1).
 
         Online: LocalPreAuthorize lets a locally valid token start without asking the CSMS;
         otherwise the CSMS decides, and its answer goes into the cache. Offline (no answer):
         LocalAuthorizeOffline accepts a locally valid token, and AllowOfflineTxForUnknownId
         one the station does not know (section 3.5.4); else the error that told "no answer".
+        Where the adapter's `asks_csms` forbids asking, only a locally valid token may.
         """
-        known = self.known(token)
+        presented = token if isinstance(token, IdToken) else IdToken(token)
+        value = presented.value
+        known = self.known(value)
         locally_valid = known is not None and known.status is ACCEPTED
         if locally_valid and self.settings.local_pre_authorize():
             return True
+        if not self.asks_csms(presented, known):
+            return locally_valid
         try:
-            info = await self.outbox.authorize(IdToken(token))
+            info = await self.outbox.authorize(presented)
         except Exception as error:
             if not self.outbox.unanswered(error):
                 raise
@@ -289,7 +370,7 @@ class Authorizer:
             if self.settings.allow_offline_unknown():
                 return True
             raise
-        self.remember(token, info)
+        self.remember(value, info)
         return info.status is ACCEPTED
 
     def restore(self, data: Mapping[str, Any]) -> None:
@@ -299,6 +380,7 @@ class Authorizer:
 
 __all__ = [
     "CACHE_SIZE",
+    "TOLD_KEPT",
     "AuthorizationOutbox",
     "AuthorizationSettings",
     "Authorizer",

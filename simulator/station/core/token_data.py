@@ -1,6 +1,7 @@
 """A TokenInfo as the station's persisted document holds it (its `localAuthorization`
 section): shaped as OCPP 1.6's IdTagInfo, the form state files of earlier versions hold, so
-they restore and are written back as they were read."""
+they restore and are written back as they were read; a 2.0.1 entry's EVSEs, which 1.6 has
+not, are an `evseId` list beside."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def info_as_data(info: TokenInfo) -> dict[str, Any]:
         data["parentIdTag"] = info.group
     if info.expiry is not None:
         data["expiryDate"] = _stored_timestamp(info.expiry)
+    if info.evse_ids:
+        data["evseId"] = list(info.evse_ids)  # 2.0.1 only: a 1.6 entry never has it
     return data
 
 
@@ -54,6 +57,7 @@ def info_from_data(data: Mapping[str, Any]) -> TokenInfo:
         status_of(data.get("status")),
         expiry=expiry_of(data.get("expiryDate")),
         group=str(group) if group is not None else None,
+        evse_ids=tuple(int(evse) for evse in data.get("evseId") or ()),
     )
 
 

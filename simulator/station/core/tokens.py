@@ -38,8 +38,10 @@ class IdToken:
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
     status: TokenStatus
-    expiry: datetime | None = None
-    group: str | None = None  # 1.6 parentIdTag, 2.0.1 groupIdToken
+    expiry: datetime | None = None  # 1.6 expiryDate, 2.0.1 cacheExpiryDateTime
+    group: str | None = None  # 1.6 parentIdTag, 2.0.1 groupIdToken's idToken
+    # 2.0.1 evseId: the EVSEs the token may charge at (C01.FR.20/21); empty: at every one.
+    evse_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
