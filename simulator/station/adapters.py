@@ -38,6 +38,9 @@ class StationAdapter(Session, Version, Protocol):
 
     def boot_payload(self) -> dict[str, Any]: ...
 
+    def rebooting(self, reason: str) -> None:
+        """Why the next boot happens (a version without boot reasons ignores it)."""
+
     async def connector_changed(self, connector_id: int, *, report: bool = False) -> None: ...
 
     async def report_problem(self, error_code: str, info: str) -> None: ...

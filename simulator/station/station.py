@@ -312,6 +312,10 @@ class ChargingStation:
     async def reset(self, kind: str) -> None:
         await self.lifecycle.reboot(kind)
 
+    def rebooting(self, reason: str) -> None:
+        """Why the next boot happens, where the version says it (2.0.1 BootReasonEnumType)."""
+        self.adapter.rebooting(reason)
+
     def reload_spec(self, spec: StationSpec) -> None:
         self.lifecycle.reload_spec(spec)
 

@@ -106,6 +106,9 @@ class Adapter16:
     def boot_payload(self) -> dict[str, Any]:
         return boot_payload(self._station)
 
+    def rebooting(self, reason: str) -> None:
+        """1.6's BootNotification says no reason."""
+
     async def connector_changed(self, connector_id: int, *, report: bool = False) -> None:
         """The connector's status to the CSMS (section 4.9; `report`: as it is)."""
         await self._status.send(connector_id, report=report)

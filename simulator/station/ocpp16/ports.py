@@ -113,6 +113,9 @@ class SessionStation(
 
     firmware_version: str
 
+    @property
+    def boot_response(self) -> dict[str, Any] | None: ...
+
     def outgoing_supported(self, action: str) -> bool: ...
 
     def boot_answered(self, response: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ PENDING: Final = "Pending"
 REJECTED: Final = "Rejected"
 DEFAULT_BOOT_RETRY_SECONDS: Final = 30
 DEFAULT_HEARTBEAT_SECONDS: Final = 60
+HEARTBEAT_INTERVAL: Final = "OCPPCommCtrlr.HeartbeatInterval"
 # BootReasonEnumType values the station gives (B01.FR.09).
 POWER_UP: Final = "PowerUp"
 REMOTE_RESET: Final = "RemoteReset"
@@ -103,8 +104,8 @@ class Dialogue201:
                 status = registration_status(response)
                 if status == ACCEPTED:
                     interval = int(response.get("interval") or 0)
-                    if interval > 0:
-                        station.heartbeat_interval_changed(interval)
+                    if interval > 0:  # B01.FR.04
+                        station.configuration.set(HEARTBEAT_INTERVAL, str(interval))
                     self._accepted_with = payload["chargingStation"]
                     self._reason = POWER_UP
                     station.log.debug("Booted, heartbeat interval {} s", interval)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from simulator.station.ports import (
     AuthorizationView,
     Caller,
+    Configured,
     GeneratorView,
     PlugsView,
     ReservationsView,
@@ -65,7 +66,7 @@ class WithVariables(Protocol):
 
 
 class SessionStation201(
-    Services, WithVariables, WithTemplate, WithSpec, WithConnectors, Caller, Protocol
+    Services, Configured, WithVariables, WithTemplate, WithSpec, WithConnectors, Caller, Protocol
 ):
     """What the 2.0.1 session messages (dialogue.py, status_reports.py) use."""
 
@@ -75,9 +76,6 @@ class SessionStation201(
 
     def boot_answered(self, response: dict[str, Any]) -> None:
         """The CSMS answered a registration: its answer is the station's boot response."""
-
-    def heartbeat_interval_changed(self, seconds: int) -> None:
-        """The CSMS's boot interval: OCPPCommCtrlr.HeartbeatInterval (B01.FR.04)."""
 
 
 class Station201(SessionStation201, StatusChanger, Protocol):
