@@ -22,82 +22,130 @@ READERS: dict[str, str] = {
     "state": "reported from the station's state and template when asked",
     "fixed": "true of the simulated station as it is built (no value changes it)",
 }
-_DEVICE_DATA = ("BytesPerMessage", "ItemsPerMessage")
-_TX_POINTS = ("TxStartPoint", "TxStopPoint")
+
+
+def _of(component: str, *variables: str) -> tuple[str, ...]:
+    return tuple(f"{component}.{variable}" for variable in variables)
+
+
 READ_BY: dict[str, tuple[str, ...]] = {
-    "provisioning": (
-        *(f"DeviceDataCtrlr.{v}.{i}" for v in _DEVICE_DATA for i in ("GetReport", "GetVariables")),
-        *(f"DeviceDataCtrlr.{v}.SetVariables" for v in _DEVICE_DATA),
-        "DeviceDataCtrlr.ConfigurationValueSize",
-        "DeviceDataCtrlr.ReportingValueSize",
+    "provisioning": _of(
+        "DeviceDataCtrlr",
+        "BytesPerMessage.GetReport",
+        "BytesPerMessage.GetVariables",
+        "BytesPerMessage.SetVariables",
+        "ItemsPerMessage.GetReport",
+        "ItemsPerMessage.GetVariables",
+        "ItemsPerMessage.SetVariables",
+        "ConfigurationValueSize",
+        "ReportingValueSize",
     ),
     "transactions": (
-        *(f"TxCtrlr.{v}" for v in ("MaxEnergyOnInvalidId", "StopTxOnInvalidId", *_TX_POINTS)),
-        "TxCtrlr.TxBeforeAcceptedEnabled",
-        *(
-            f"SampledDataCtrlr.{v}"
-            for v in ("Available", "Enabled", "TxEndedInterval", "TxEndedMeasurands")
+        *_of(
+            "TxCtrlr",
+            "MaxEnergyOnInvalidId",
+            "StopTxOnInvalidId",
+            "TxBeforeAcceptedEnabled",
+            "TxStartPoint",
+            "TxStopPoint",
         ),
-        *(
-            f"SampledDataCtrlr.{v}"
-            for v in ("TxStartedMeasurands", "TxUpdatedInterval", "TxUpdatedMeasurands")
+        *_of(
+            "SampledDataCtrlr",
+            "Available",
+            "Enabled",
+            "TxEndedInterval",
+            "TxEndedMeasurands",
+            "TxStartedMeasurands",
+            "TxUpdatedInterval",
+            "TxUpdatedMeasurands",
         ),
-        *(f"AlignedDataCtrlr.{v}" for v in ("Available", "Enabled", "Interval", "Measurands")),
-        *(
-            f"AlignedDataCtrlr.{v}"
-            for v in ("SendDuringIdle", "TxEndedInterval", "TxEndedMeasurands")
+        *_of(
+            "AlignedDataCtrlr",
+            "Available",
+            "Enabled",
+            "Interval",
+            "Measurands",
+            "SendDuringIdle",
+            "TxEndedInterval",
+            "TxEndedMeasurands",
         ),
-        "OCPPCommCtrlr.MessageAttemptInterval.TransactionEvent",
-        "OCPPCommCtrlr.MessageAttempts.TransactionEvent",
+        *_of(
+            "OCPPCommCtrlr",
+            "MessageAttemptInterval.TransactionEvent",
+            "MessageAttempts.TransactionEvent",
+        ),
     ),
     "plugs": (
-        "TxCtrlr.EVConnectionTimeOut",
-        "TxCtrlr.StopTxOnEVSideDisconnect",
-        "OCPPCommCtrlr.UnlockOnEVSideDisconnect",
+        *_of("TxCtrlr", "EVConnectionTimeOut", "StopTxOnEVSideDisconnect"),
+        *_of("OCPPCommCtrlr", "UnlockOnEVSideDisconnect"),
     ),
     "authorization": (
-        *(f"AuthCtrlr.{v}" for v in ("AuthorizeRemoteStart", "Enabled", "LocalAuthorizeOffline")),
-        *(
-            f"AuthCtrlr.{v}"
-            for v in ("LocalPreAuthorize", "MasterPassGroupId", "OfflineTxForUnknownIdEnabled")
+        *_of(
+            "AuthCtrlr",
+            "AuthorizeRemoteStart",
+            "DisableRemoteAuthorization",
+            "Enabled",
+            "LocalAuthorizeOffline",
+            "LocalPreAuthorize",
+            "MasterPassGroupId",
+            "OfflineTxForUnknownIdEnabled",
         ),
-        "AuthCtrlr.DisableRemoteAuthorization",
-        *(f"AuthCacheCtrlr.{v}" for v in ("Available", "Enabled", "LifeTime", "Policy")),
-        "AuthCacheCtrlr.Storage",
-        "AuthCacheCtrlr.DisablePostAuthorize",
-        *(f"LocalAuthListCtrlr.{v}" for v in ("Available", "BytesPerMessage", "Enabled")),
-        *(f"LocalAuthListCtrlr.{v}" for v in ("Entries", "ItemsPerMessage", "Storage")),
-        "LocalAuthListCtrlr.DisablePostAuthorize",
+        *_of(
+            "AuthCacheCtrlr",
+            "Available",
+            "DisablePostAuthorize",
+            "Enabled",
+            "LifeTime",
+            "Policy",
+            "Storage",
+        ),
+        *_of(
+            "LocalAuthListCtrlr",
+            "Available",
+            "BytesPerMessage",
+            "DisablePostAuthorize",
+            "Enabled",
+            "Entries",
+            "ItemsPerMessage",
+            "Storage",
+        ),
     ),
     "connection": (
-        *(
-            f"OCPPCommCtrlr.{v}"
-            for v in ("HeartbeatInterval", "OfflineThreshold", "MessageTimeout.Default")
+        *_of(
+            "OCPPCommCtrlr",
+            "ActiveNetworkProfile",
+            "HeartbeatInterval",
+            "MessageTimeout.Default",
+            "NetworkConfigurationPriority",
+            "NetworkProfileConnectionAttempts",
+            "OfflineThreshold",
+            "RetryBackOffRandomRange",
+            "RetryBackOffRepeatTimes",
+            "RetryBackOffWaitMinimum",
+            "WebSocketPingInterval",
         ),
-        "OCPPCommCtrlr.NetworkConfigurationPriority",
-        "OCPPCommCtrlr.NetworkProfileConnectionAttempts",
-        "OCPPCommCtrlr.ActiveNetworkProfile",
-        *(f"OCPPCommCtrlr.RetryBackOff{v}" for v in ("RandomRange", "RepeatTimes", "WaitMinimum")),
-        "OCPPCommCtrlr.WebSocketPingInterval",
-        *(f"SecurityCtrlr.{v}" for v in ("BasicAuthPassword", "Identity", "SecurityProfile")),
+        *_of("SecurityCtrlr", "BasicAuthPassword", "Identity", "SecurityProfile"),
     ),
     "availability": (
-        *(f"{c}.AvailabilityState" for c in (CS, "EVSE", "Connector")),
-        "OCPPCommCtrlr.ResetRetries",
-        "EVSE.AllowReset",
+        *_of(CS, "AvailabilityState"),
+        *_of("EVSE", "AvailabilityState", "AllowReset"),
+        *_of("Connector", "AvailabilityState"),
+        *_of("OCPPCommCtrlr", "ResetRetries"),
     ),
     "state": (
-        "ClockCtrlr.DateTime",
-        *(f"{CS}.{v}" for v in ("Model", "VendorName", "SupplyPhases")),
-        *(f"EVSE.{v}" for v in ("Power", "SupplyPhases")),
-        *(f"Connector.{v}" for v in ("ConnectorType", "SupplyPhases")),
+        *_of("ClockCtrlr", "DateTime"),
+        *_of(CS, "Model", "SupplyPhases", "VendorName"),
+        *_of("EVSE", "Power", "SupplyPhases"),
+        *_of("Connector", "ConnectorType", "SupplyPhases"),
     ),
     "fixed": (
-        "ClockCtrlr.TimeSource",
-        *(f"{c}.Available" for c in (CS, "EVSE", "Connector")),
-        "AlignedDataCtrlr.SignReadings",
-        "SampledDataCtrlr.SignReadings",
-        "SecurityCtrlr.CertificateEntries",
+        *_of("ClockCtrlr", "TimeSource"),
+        *_of(CS, "Available"),
+        *_of("EVSE", "Available"),
+        *_of("Connector", "Available"),
+        *_of("AlignedDataCtrlr", "SignReadings"),
+        *_of("SampledDataCtrlr", "SignReadings"),
+        *_of("SecurityCtrlr", "CertificateEntries"),
     ),
 }
 
@@ -106,18 +154,22 @@ READ_BY: dict[str, tuple[str, ...]] = {
 _NO_RESERVATION = "reservations (H01, H02) are deferred: ReserveNow is NotSupported"
 _NO_SMART_CHARGING = "smart charging (K01-K10) is deferred: SetChargingProfile is NotSupported"
 MISSING: dict[str, str] = {
-    **{
-        f"ReservationCtrlr.{v}": _NO_RESERVATION
-        for v in ("Available", "Enabled", "NonEvseSpecific")
-    },
-    **{
-        f"SmartChargingCtrlr.{v}": _NO_SMART_CHARGING
-        for v in ("Available", "Enabled", "Entries.ChargingProfiles", "LimitChangeSignificance")
-    },
-    **{
-        f"SmartChargingCtrlr.{v}": _NO_SMART_CHARGING
-        for v in ("PeriodsPerSchedule", "ProfileStackLevel", "RateUnit")
-    },
+    **dict.fromkeys(
+        _of("ReservationCtrlr", "Available", "Enabled", "NonEvseSpecific"), _NO_RESERVATION
+    ),
+    **dict.fromkeys(
+        _of(
+            "SmartChargingCtrlr",
+            "Available",
+            "Enabled",
+            "Entries.ChargingProfiles",
+            "LimitChangeSignificance",
+            "PeriodsPerSchedule",
+            "ProfileStackLevel",
+            "RateUnit",
+        ),
+        _NO_SMART_CHARGING,
+    ),
     "SecurityCtrlr.OrganizationName": "certificate signing requests (A02) are deferred",
     "OCPPCommCtrlr.FileTransferProtocols": "firmware (L01) and log (N01) transfers are deferred",
 }
