@@ -6,7 +6,10 @@ instance, Required?, dataType and unit. What the CSV does not hold (mutability, 
 defaults) is evsim's choice below, each naming its Part 2 section ("Referenced Components and
 Variables", section 2.x) and, where the station must act on the value, the requirement ids that
 say how (`behaviour`). A CSV row of a chosen component that is neither chosen nor excluded (with
-its reason) stops the generator, so a new CSV cannot add a variable silently.
+its reason) stops the generator, so a new CSV cannot add a variable silently. Each variable also
+names the part of the station that gives it behaviour (`readBy`) or why none does yet
+(`missing`), from device_model_parts.py; a chosen variable in neither, or missing yet writable,
+stops it too.
 """
 
 from __future__ import annotations
