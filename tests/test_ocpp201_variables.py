@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from simulator.station.intents import change_configuration
 from simulator.station.keystore import ChangeStatus, KeyStore
+from simulator.station.ocpp201 import device_model_seed
 from simulator.station.ocpp201.device_model import load_catalogue
-from simulator.station.ocpp201.device_model_parts import READ_BY, READERS
+from simulator.station.ocpp201.device_model_parts import MISSING, READ_BY, READERS
 from simulator.station.ocpp201.variables import Variables, evse_rows
 from tests.device_model_support import item, schema
 
@@ -494,3 +496,32 @@ def test_a_variable_the_station_supplies_is_given_by_a_part_that_knows_the_stati
     parts = {v.read_by or "missing" for _, v in ENTRIES if v.source == "station"}
 
     assert parts <= {"state", "availability", "authorization", "connection", "fixed", "missing"}
+
+
+def without(part: str, key: str) -> dict[str, tuple[str, ...]]:
+    return {**READ_BY, part: tuple(k for k in READ_BY[part] if k != key)}
+
+
+def test_the_generator_stops_on_a_variable_no_part_gives_behaviour_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        device_model_seed, "READ_BY", without("transactions", "TxCtrlr.TxStartPoint")
+    )
+
+    with pytest.raises(ValueError, match=r"in none: \['TxCtrlr\.TxStartPoint'\]"):
+        device_model_seed.generate(device_model_seed.CSV_PATH.read_text(encoding="utf-8"))
+
+
+def test_the_generator_stops_on_a_missing_variable_that_is_writable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        device_model_seed, "READ_BY", without("transactions", "TxCtrlr.TxStartPoint")
+    )
+    monkeypatch.setattr(
+        device_model_seed, "MISSING", {**MISSING, "TxCtrlr.TxStartPoint": "not yet"}
+    )
+
+    with pytest.raises(ValueError, match=r"missing but writable: \['TxCtrlr\.TxStartPoint'\]"):
+        device_model_seed.generate(device_model_seed.CSV_PATH.read_text(encoding="utf-8"))
