@@ -18,7 +18,9 @@ ReadKey = tuple[str, str, str | None, int | None, int | None]
 class LiveValues(Protocol):
     """The value of a variable the station reports from its state (source "station" in the
     data: AvailabilityState, ClockCtrlr.DateTime, the cache's and list's sizes...), at the
-    moment it is asked; None for the catalogue's default."""
+    moment it is asked; None for the catalogue's default. `evse` and `connector` are the
+    2.0.1 numbers (a connector numbered from 1 within its EVSE), None for a station-wide
+    component."""
 
     def __call__(
         self,
