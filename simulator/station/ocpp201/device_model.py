@@ -45,6 +45,8 @@ class Variable:
     reboot_required: bool = False
     behaviour: str = ""  # the requirement ids the station implements for its value
     section: str = ""
+    read_by: str = ""  # the part of the station that gives it its behaviour (device_model_parts)
+    missing: str = ""  # else why no part does yet
 
     def attribute(self, attribute_type: str) -> Attribute | None:
         return next((a for a in self.attributes if a.type == attribute_type), None)
@@ -190,6 +192,8 @@ def _variable(data: Mapping[str, Any]) -> Variable:
         reboot_required=data.get("rebootRequired", False),
         behaviour=data.get("behaviour", ""),
         section=data.get("section", ""),
+        read_by=data.get("readBy", ""),
+        missing=data.get("missing", ""),
     )
 
 

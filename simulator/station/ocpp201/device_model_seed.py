@@ -6,7 +6,10 @@ instance, Required?, dataType and unit. What the CSV does not hold (mutability, 
 defaults) is evsim's choice below, each naming its Part 2 section ("Referenced Components and
 Variables", section 2.x) and, where the station must act on the value, the requirement ids that
 say how (`behaviour`). A CSV row of a chosen component that is neither chosen nor excluded (with
-its reason) stops the generator, so a new CSV cannot add a variable silently.
+its reason) stops the generator, so a new CSV cannot add a variable silently. Each variable also
+names the part of the station that gives it behaviour (`readBy`) or why none does yet
+(`missing`), from device_model_parts.py; a chosen variable in neither, or missing yet writable,
+stops it too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from simulator.station.ocpp201.device_model_parts import MISSING, READ_BY, READERS
 
 HERE = Path(__file__).resolve().parent
 CSV_PATH = HERE / "dm_components_vars.csv"
@@ -154,7 +159,7 @@ CHOICES: dict[str, Choice] = {
     # -- OCPPCommCtrlr (P4, B01-B04, B09-B12, E13, G02) --
     "OCPPCommCtrlr.ActiveNetworkProfile": live("2.1.1", "1", "B10 slot in use"),
     "OCPPCommCtrlr.FileTransferProtocols": ro(
-        "2.1.4", "FTP,HTTP,HTTPS", "L01, N01 transfers", values=("FTP", "HTTP", "HTTPS")
+        "2.1.4", "FTP,HTTP,HTTPS", values=("FTP", "HTTP", "HTTPS")
     ),
     "OCPPCommCtrlr.HeartbeatInterval": rw("2.1.5", "300", "G02.FR.01-03", min_limit=1),
     "OCPPCommCtrlr.MessageTimeout.Default": ro("2.1.3", "30", "P4 CALL timeout", min_limit=1),
@@ -175,10 +180,10 @@ CHOICES: dict[str, Choice] = {
     "OCPPCommCtrlr.RetryBackOffWaitMinimum": rw("P4 5.3", "3", "P4 5.3", unit="s", min_limit=0),
     "OCPPCommCtrlr.UnlockOnEVSideDisconnect": rw("2.1.12", "true", "F05, E10 unplug at EV"),
     "OCPPCommCtrlr.WebSocketPingInterval": rw("2.1.13", "60", "P4 5.2 pings", min_limit=0),
-    # -- ReservationCtrlr (H01, H02) --
-    "ReservationCtrlr.Available": ro("2.8.2", "true", "H01/H02 ReserveNow"),
-    "ReservationCtrlr.Enabled": rw("2.8.1", "true", "H01.FR.01: false rejects ReserveNow"),
-    "ReservationCtrlr.NonEvseSpecific": ro("2.8.3", "true", "H01.FR.04/23 no evseId"),
+    # -- ReservationCtrlr (H01, H02: deferred, so not available) --
+    "ReservationCtrlr.Available": ro("2.8.2", "false"),
+    "ReservationCtrlr.Enabled": ro("2.8.1", "false"),
+    "ReservationCtrlr.NonEvseSpecific": ro("2.8.3", "false"),
     # -- SampledDataCtrlr (E01-E06, J02) --
     "SampledDataCtrlr.Available": ro("2.7.2", "true", "J02 sampled data"),
     "SampledDataCtrlr.Enabled": rw("2.7.1", "true", "J02: false sends no sampled data"),
@@ -192,22 +197,18 @@ CHOICES: dict[str, Choice] = {
     "SecurityCtrlr.BasicAuthPassword": Choice(
         "2.2.1", "WriteOnly", "", "A01.FR.01-05 used from the next connect", max_limit=40
     ),
-    "SecurityCtrlr.CertificateEntries": live("2.2.4", "0", "M03-M05 (Tier 3)"),
+    "SecurityCtrlr.CertificateEntries": live("2.2.4", "0", "none installed (M03-M05: Tier 3)"),
     "SecurityCtrlr.Identity": live("2.2.2", "", "P4 3.1.1 the station identity", max_limit=48),
-    "SecurityCtrlr.OrganizationName": rw("2.2.3", "evsim", "A02 CSR subject O", max_limit=255),
+    "SecurityCtrlr.OrganizationName": ro("2.2.3", "evsim", max_limit=255),
     "SecurityCtrlr.SecurityProfile": live("2.2.5", "1", "A00: 1 basic auth, 2 TLS"),
-    # -- SmartChargingCtrlr (K01, K08) --
-    "SmartChargingCtrlr.Available": ro("2.9.2", "true", "K01-K10 charging profiles"),
-    "SmartChargingCtrlr.Enabled": rw("2.9.1", "true", "K01: false rejects SetChargingProfile"),
-    "SmartChargingCtrlr.Entries.ChargingProfiles": live(
-        "2.9.10", "0", "K01 installed profiles", max_limit=100
-    ),
-    "SmartChargingCtrlr.LimitChangeSignificance": rw(
-        "2.9.11", "10", "K12.FR.02 (external limits deferred)", unit="Percent", min_limit=0
-    ),
-    "SmartChargingCtrlr.PeriodsPerSchedule": ro("2.9.6", "24", "K01 periods per schedule"),
-    "SmartChargingCtrlr.ProfileStackLevel": ro("2.9.4", "10", "K01 stack levels"),
-    "SmartChargingCtrlr.RateUnit": ro("2.9.5", "A,W", "K01 chargingRateUnit", values=("A", "W")),
+    # -- SmartChargingCtrlr (K01-K10: deferred, so not available) --
+    "SmartChargingCtrlr.Available": ro("2.9.2", "false"),
+    "SmartChargingCtrlr.Enabled": ro("2.9.1", "false"),
+    "SmartChargingCtrlr.Entries.ChargingProfiles": live("2.9.10", "0", "", max_limit=100),
+    "SmartChargingCtrlr.LimitChangeSignificance": ro("2.9.11", "10", unit="Percent", min_limit=0),
+    "SmartChargingCtrlr.PeriodsPerSchedule": ro("2.9.6", "24"),
+    "SmartChargingCtrlr.ProfileStackLevel": ro("2.9.4", "10"),
+    "SmartChargingCtrlr.RateUnit": ro("2.9.5", "A,W", values=("A", "W")),
     # -- TxCtrlr (E01-E10) --
     "TxCtrlr.EVConnectionTimeOut": rw("2.6.1", "60", "E03.FR.05, E09 cancel tx", min_limit=0),
     "TxCtrlr.MaxEnergyOnInvalidId": rw("2.6.7", "0", "E05.FR.03", unit="Wh", min_limit=0),
@@ -253,12 +254,33 @@ ALIASES = {
 }
 
 
+def _parts(keys: list[str]) -> dict[str, str]:
+    """Each chosen variable's part (READ_BY), checked: exactly one of READ_BY and MISSING,
+    never writable when missing."""
+    read_by = {key: part for part, chosen in READ_BY.items() for key in chosen}
+    counted = [key for chosen in READ_BY.values() for key in chosen] + list(MISSING)
+    twice = sorted({key for key in counted if counted.count(key) > 1})
+    chosen = {key for key in keys if key in CHOICES}
+    without = sorted(chosen - read_by.keys() - MISSING.keys())
+    unknown = sorted((read_by.keys() | MISSING.keys()) - chosen)
+    writable = sorted(key for key in MISSING if CHOICES[key].mutability != "ReadOnly")
+    claimed = sorted(key for key in MISSING if CHOICES[key].behaviour)
+    parts = sorted(READ_BY.keys() - READERS.keys())
+    if twice or without or unknown or writable or claimed or parts:
+        raise ValueError(
+            f"variables in two parts: {twice}; in none: {without}; not chosen: {unknown}; "
+            f"missing but writable: {writable}; missing but claiming behaviour: {claimed}; "
+            f"parts without a description: {parts}"
+        )
+    return read_by
+
+
 def _key(row: Mapping[str, str]) -> str:
     parts = [row["Specific Component"], row["Variable"], row["Instance"]]
     return ".".join(part for part in parts if part)
 
 
-def _variable(row: Mapping[str, str], choice: Choice) -> dict[str, Any]:
+def _variable(row: Mapping[str, str], choice: Choice, part: str | None) -> dict[str, Any]:
     characteristics: dict[str, Any] = {
         "dataType": choice.data_type or DATA_TYPES.get(row["DataType"], row["DataType"])
     }
@@ -294,6 +316,10 @@ def _variable(row: Mapping[str, str], choice: Choice) -> dict[str, Any]:
         variable["rebootRequired"] = True
     if choice.behaviour:
         variable["behaviour"] = choice.behaviour
+    if part is not None:
+        variable["readBy"] = part
+    else:
+        variable["missing"] = MISSING[_key(row)]
     return variable
 
 
@@ -310,6 +336,7 @@ def generate(csv_text: str) -> dict[str, Any]:
     missing = sorted((CHOICES.keys() | EXCLUDED.keys()) - set(keys))
     if unknown or missing:
         raise ValueError(f"CSV rows without a choice: {unknown}; choices without a row: {missing}")
+    read_by = _parts(keys)
     out: dict[str, dict[str, Any]] = {}
     for key, row in zip(keys, rows, strict=True):
         if key in EXCLUDED:
@@ -318,12 +345,13 @@ def generate(csv_text: str) -> dict[str, Any]:
         component = out.setdefault(
             name, {"name": name, "scope": SCOPES.get(name, "station"), "variables": []}
         )
-        component["variables"].append(_variable(row, CHOICES[key]))
+        component["variables"].append(_variable(row, CHOICES[key], read_by.get(key)))
     return {
         "generatedBy": "python -m simulator.station.ocpp201.device_model_seed",
         "source": "dm_components_vars.csv (OCPP 2.0.1 Part 2 Appendices v1.4) and Part 2 sec. 2",
         "aliases": ALIASES,
         "excluded": EXCLUDED,
+        "readers": READERS,
         "components": list(out.values()),
     }
 
