@@ -94,8 +94,17 @@ def test_an_empty_master_pass_group_id_is_none_and_a_set_one_is_read() -> None:
     assert (empty, features.master_pass_group()) == (None, "POLICE")
 
 
+def test_reservations_are_not_supported_while_the_device_model_defers_them() -> None:
+    """H is deferred: ReservationCtrlr.Available is false, read-only, in the catalogue."""
+    features, _ = settings()
+
+    assert not features.reservations_supported()
+
+
 def test_reservations_need_reservation_ctrlr_available_and_enabled() -> None:
-    features, variables = settings()
+    features, variables = settings(
+        ReservationCtrlr__Available="true", ReservationCtrlr__Enabled="true"
+    )
     both = features.reservations_supported()
     variables.set("ReservationCtrlr.Enabled", "false")
 
@@ -104,7 +113,7 @@ def test_reservations_need_reservation_ctrlr_available_and_enabled() -> None:
 
 def test_a_non_evse_specific_reservation_is_the_cores_connector_zero() -> None:
     """H01.FR.04/23: ReservationCtrlr.NonEvseSpecific."""
-    features, variables = settings()
+    features, variables = settings(ReservationCtrlr__NonEvseSpecific="true")
     default = features.reserve_connector_zero()
     variables.set("ReservationCtrlr.NonEvseSpecific", "false")
 
@@ -130,8 +139,17 @@ def test_a_negative_ev_connection_timeout_is_no_timeout() -> None:
     assert features.connection_timeout() == 0
 
 
+def test_smart_charging_is_not_supported_while_the_device_model_defers_it() -> None:
+    """K is deferred: SmartChargingCtrlr.Available is false, read-only, in the catalogue."""
+    features, _ = settings()
+
+    assert not features.smart_charging_supported()
+
+
 def test_the_charging_settings_come_from_smart_charging_ctrlr() -> None:
     features, _ = settings(
+        SmartChargingCtrlr__Available="true",
+        SmartChargingCtrlr__Enabled="true",
         SmartChargingCtrlr__RateUnit="W",
         SmartChargingCtrlr__ProfileStackLevel="3",
         SmartChargingCtrlr__PeriodsPerSchedule="5",
