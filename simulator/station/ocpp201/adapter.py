@@ -124,7 +124,9 @@ class Adapter201:
     async def report_problem(self, error_code: str, info: str) -> None:
         """2.0.1 has no errorCode in StatusNotification: a problem is an event (NotifyEvent,
         N07), which evsim does not send yet; it is logged."""
-        self._station.log.info("Problem {} not reported (NotifyEvent deferred): {}", error_code, info)
+        self._station.log.info(
+            "Problem {} not reported (NotifyEvent deferred): {}", error_code, info
+        )
 
     async def boot_notification(self, overrides: dict[str, Any]) -> dict[str, Any]:
         return await self.dialogue.boot_notification(overrides)
