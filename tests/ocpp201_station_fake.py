@@ -66,6 +66,10 @@ from simulator.station.ocpp201.remote_starts import RemoteStart, RemoteStarts  #
 from simulator.station.ocpp201.status_reports import StatusReports201  # noqa: E402
 
 NOW = "2026-01-01T00:00:00Z"
+# A connector that can sample its voltage and power beside the energy register.
+METERED = ConnectorTemplate.model_validate(
+    {"MeterValues": [{"measurand": "Voltage", "unit": "V"}, {"measurand": "Power.Active.Import"}]}
+)
 ANSWERS: dict[str, dict[str, Any]] = {
     "BootNotification": {"currentTime": NOW, "interval": 60, "status": "Accepted"},
     "Heartbeat": {"currentTime": NOW},
@@ -260,11 +264,12 @@ class Station201Fake:
         self.clock = VirtualClock()
         self.log = logger.bind(station="fake-201")
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.failures: list[BaseException | None] = []  # what a spawned task raised
         self.persisted = 0
         self.template = StationTemplate.model_validate(
             {"power": 22000, "chargePointVendor": "evsim", "chargePointModel": "fake", **template}
         )
-        connectors = {cid: ConnectorTemplate() for cid in [0, *flat_ids]}
+        connectors = {0: ConnectorTemplate(), **{cid: METERED for cid in flat_ids}}
         self.spec = Spec201(core_spec(self.template, connectors), evses)
         self.connectors = {cid: ConnectorState(cid) for cid in connectors}
         self.variables = Variables()
@@ -296,8 +301,13 @@ class Station201Fake:
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coroutine)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
         return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.failures.append(task.exception())
 
     def persist(self, *, urgent: bool = False) -> None:
         self.persisted += 1

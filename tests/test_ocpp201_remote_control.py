@@ -36,6 +36,7 @@ async def station() -> AsyncIterator[Station201Fake]:
     fake = Station201Fake()
     yield fake
     await fake.close()
+    assert fake.failures == []
 
 
 def token(value: str = "TAG", kind: str = "ISO14443") -> dict[str, str]:
