@@ -18,17 +18,16 @@ from typing import Any, Final, Protocol
 from simulator.station.clock import iso_timestamp
 from simulator.station.core.metering import ENERGY
 from simulator.station.core.model import ConnectorState
+from simulator.station.ocpp201.dialogue import BOOT_NOTIFICATION, HEARTBEAT, registration_status
 from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ocpp201.ports import WithVariables
+from simulator.station.ocpp201.status_reports import STATUS_NOTIFICATION
 from simulator.station.ports import Caller, Metering, Services, WithConnectors, WithSpec
 from simulator.station.rpc import CallFailed, ConnectionLost
 
 ACCEPTED: Final = "Accepted"
 REJECTED: Final = "Rejected"
 NOT_IMPLEMENTED: Final = "NotImplemented"
-BOOT_NOTIFICATION: Final = "BootNotification"
-HEARTBEAT: Final = "Heartbeat"
-STATUS_NOTIFICATION: Final = "StatusNotification"
 METER_VALUES: Final = "MeterValues"
 TRANSACTION_EVENT: Final = "TransactionEvent"
 FIRMWARE_STATUS: Final = "FirmwareStatusNotification"
@@ -126,15 +125,15 @@ def trigger_answer(
 
 
 async def trigger_message(station: TriggerStation, payload: dict[str, Any]) -> dict[str, Any]:
+    """F06: the answer per `trigger_answer`; once Accepted, the messages after it."""
     requested = payload["requestedMessage"]
-    boot = station.boot_response
     answer = trigger_answer(
         requested,
         payload.get("evse"),
         evses=EvseMap(station.spec.evses),
         connectors=station.connectors,
         metered=frozenset(station.transactions.models),
-        boot_accepted=boot is not None and boot.get("status") == ACCEPTED,
+        boot_accepted=registration_status(station.boot_response) == ACCEPTED,
     )
     if answer.status == ACCEPTED:
         # The answer goes out first; the triggered messages follow (F06.FR.04).
