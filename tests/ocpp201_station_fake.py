@@ -62,7 +62,7 @@ except ModuleNotFoundError:
 # After the EvseMap: these modules import it.
 from simulator.station.ocpp201.availability import AvailabilityLevels  # noqa: E402
 from simulator.station.ocpp201.dialogue import Dialogue201  # noqa: E402
-from simulator.station.ocpp201.remote_starts import RemoteStart, RemoteStarts  # noqa: E402
+from simulator.station.core.remote_starts import RemoteStart, RemoteStarts  # noqa: E402
 from simulator.station.ocpp201.status_reports import StatusReports201  # noqa: E402
 
 NOW = "2026-01-01T00:00:00Z"

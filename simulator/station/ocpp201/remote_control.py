@@ -19,7 +19,7 @@ from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
 from simulator.station.core.tx_ports import StopReason
 from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ocpp201.ports import WithVariables
-from simulator.station.ocpp201.remote_starts import RemoteStart, RemoteStarts
+from simulator.station.core.remote_starts import RemoteStart, RemoteStarts
 from simulator.station.ocpp201.remote_trigger import send_triggered
 from simulator.station.ports import (
     PlugsView,
