@@ -11,7 +11,8 @@ import pytest
 
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16.schemas import SCHEMAS16
-from simulator.station.ocpp201.schemas import HOT_PATH, SCHEMAS201
+from simulator.station.ocpp201.schemas import SCHEMAS201
+from simulator.station.schemas import Schemas
 from tests.ocpp201_schemas import assert_valid_201
 
 FILES = sorted(
@@ -105,10 +106,11 @@ def test_a_value_outside_its_enum_is_a_property_constraint_violation() -> None:
     assert violation("Reset", {"type": "Hard"}) == ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
 
 
-def test_the_hot_path_names_are_shipped_schemas() -> None:
-    """The forkserver may precompile them (precompile_hot_path)."""
-    assert set(HOT_PATH) <= SCHEMAS201.schema_names()
-    assert {"TransactionEvent", "TransactionEventResponse", "MeterValues"} <= set(HOT_PATH)
+def test_chosen_validators_compile_ahead_by_their_session_names() -> None:
+    """A preload may compile a 2.0.1 station's daily messages ahead (precompile(names))."""
+    schemas = Schemas("ocpp.v201", request_suffix="Request")
+    schemas.precompile(["TransactionEvent", "TransactionEventResponse"])
+    assert set(schemas._compiled) == {"TransactionEvent", "TransactionEventResponse"}
 
 
 def test_the_test_helper_takes_the_request_file_name_too() -> None:
