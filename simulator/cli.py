@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,8 +28,9 @@ from simulator.csms import CentralSystem
 from simulator.csms.cli import main as csms_main
 from simulator.logs import configure_logging
 from simulator.performance import open_storage_for
-from simulator.plan import plan_stations
+from simulator.plan import StationSpec, plan_stations
 from simulator.shards import orchestrated_shard_index
+from simulator.station import adapters
 from simulator.supervisor import Supervisor
 from simulator.ui.access import exposure_refusal
 from simulator.ui.client import UiUnreachable, call_procedure
@@ -139,6 +140,15 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def refuse_unbuildable(plan: Iterable[StationSpec]) -> None:
+    """A ConfigError naming the first template whose ocppVersion has no station adapter."""
+    for version, path in {spec.template.ocpp_version: spec.template_path for spec in plan}.items():
+        try:
+            adapters.for_version(version)
+        except adapters.UnsupportedOcppVersion as exc:
+            raise ConfigError(path, "ocppVersion", str(exc)) from None
+
+
 def configure_main_logging(settings: Settings) -> None:
     """The supervisor process's log sinks, from logLevel, logConsole, logFile... (also after a
     live reload changed them)."""
@@ -183,7 +193,9 @@ def run(args: argparse.Namespace) -> int:
     exposed = exposure_refusal(settings.ui_server)
     if exposed is not None:
         raise ConfigError(settings.config_path, "uiServer.options.host", exposed)
-    plan_stations(settings)  # a bad template stops start-up here, before any process starts
+    # A bad template stops start-up here, before any process starts, and so does a station of
+    # an OCPP version no adapter speaks (simulator/station/adapters.py).
+    refuse_unbuildable(plan_stations(settings))
     open_storage_for(settings)  # and a bad performanceStorage.uri
     configure_main_logging(settings)
     progress = not args.no_progress and sys.stdout.isatty()

@@ -130,16 +130,20 @@ def _nested(annotation: Any) -> tuple[str, type[BaseModel]] | None:
 
 
 def model_fields(
-    model: type[BaseModel], prefix: str = ""
+    model: type[BaseModel], prefix: str = "", shown: set[type[BaseModel]] | None = None
 ) -> Iterator[tuple[str, type[BaseModel], str, FieldInfo]]:
-    """(dotted key, model, field name, field) of every field of `model` and its sections."""
+    """(dotted key, model, field name, field) of every field of `model` and its sections. A
+    section met again (a 2.0.1 template's Evses hold Connectors entries) is one row, its keys
+    shown where it came first."""
+    shown = set() if shown is None else shown
+    shown.add(model)
     for name, info in model.model_fields.items():
         key = prefix + display_key(model, name)
         yield key, model, name, info
         nested = _nested(info.annotation)
-        if nested is not None:
+        if nested is not None and nested[1] not in shown:
             suffix, section = nested
-            yield from model_fields(section, f"{key}{suffix}.")
+            yield from model_fields(section, f"{key}{suffix}.", shown)
 
 
 def type_name(annotation: Any) -> str:
@@ -243,7 +247,9 @@ def _renamed_keys() -> list[tuple[str, str, str]]:
         for (section, old), new in _NESTED_RENAMED_KEYS.items()
     ]
     renamed += [("template", old, new) for old, new in _RENAMED_TEMPLATE_KEYS.items()]
-    renamed.append(("template", "Evses.<evse>.Connectors", "Connectors (EVSE grouping dropped)"))
+    renamed.append(
+        ("template", "Evses.<evse>.Connectors", "Connectors (OCPP 1.6: EVSE grouping dropped)")
+    )
     return renamed
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from simulator.template_model import StationTemplate
+from simulator.template_model import OCPP_16, StationTemplate
 
 # BootNotification's chargePointSerialNumber and chargeBoxSerialNumber are CiString25.
 SERIAL_NUMBER_MAX_LENGTH = 25
+# OCPP-J 2.0.1 3.1.1: "The maximum length of the Charging Station identity is: 48".
+STATION_ID_MAX_LENGTH_201 = 48
 
 
 def make_station_id(template: StationTemplate, index: int, instance_index: int = 0) -> str:
@@ -23,6 +25,27 @@ def make_station_id(template: StationTemplate, index: int, instance_index: int =
     if template.fixed_name:
         return template.base_name
     return f"{template.base_name}-{instance_index}{index:04d}{template.name_suffix}"
+
+
+def identity_refusal(template: StationTemplate, station_id: str) -> tuple[str, str] | None:
+    """Why the template's station may not have `station_id`: (the template key that made it,
+    the reason), or None. OCPP-J 2.0.1 3.1.1: the identity is at most 48 characters and has no
+    ":", since it is also the basic-auth user name, which ":" ends. 1.6 sets no such bound."""
+    if template.ocpp_version == OCPP_16:
+        return None
+    if ":" in station_id:
+        in_suffix = ":" in template.name_suffix and ":" not in template.base_name
+        return (
+            "nameSuffix" if in_suffix else "baseName",
+            f"station id {station_id!r} has a ':', which OCPP 2.0.1 forbids (OCPP-J 3.1.1)",
+        )
+    if len(station_id) > STATION_ID_MAX_LENGTH_201:
+        return (
+            "baseName",
+            f"station id {station_id!r} is {len(station_id)} characters; OCPP 2.0.1 allows at "
+            f"most {STATION_ID_MAX_LENGTH_201} (OCPP-J 3.1.1)",
+        )
+    return None
 
 
 def identity_json(template: StationTemplate) -> str:
@@ -111,8 +134,10 @@ def make_serial_number(prefix: str, suffix: str) -> str | None:
 
 __all__ = [
     "SERIAL_NUMBER_MAX_LENGTH",
+    "STATION_ID_MAX_LENGTH_201",
     "hash_id_of",
     "identity_json",
+    "identity_refusal",
     "make_hash_id",
     "make_serial_number",
     "make_station_id",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -20,18 +20,71 @@ from simulator.config_error import ConfigError
 from simulator.identity import (
     hash_id_of,
     identity_json,
+    identity_refusal,
     make_serial_number,
     make_station_id,
     station_seed_and_suffix,
 )
 from simulator.shards import shard_block
-from simulator.template_model import ConnectorTemplate, StationTemplate, load_template
+from simulator.template_model import (
+    OCPP_16,
+    ConnectorTemplate,
+    EvseTemplate,
+    StationTemplate,
+    load_template,
+)
 
 _EMPTY_CONNECTOR = ConnectorTemplate()
 
+# EVSE id -> the station-wide (flat) ids of its connectors, in order.
+EvseLayout = dict[int, tuple[int, ...]]
+
+
+def resolve_layout(
+    template: StationTemplate, seed: int
+) -> tuple[dict[int, ConnectorTemplate], EvseLayout]:
+    """One station's connectors (connector id -> its template) and, for OCPP 2.0.1, its EVSEs
+    (empty for 1.6, which has none).
+
+    A 2.0.1 template's Evses give both (number_evse_connectors; numberOfConnectors and
+    randomConnectors do not apply to a layout written out); its Connectors, each connector an
+    EVSE of its own, of the same id."""
+    if template.evses:
+        return number_evse_connectors(template.evses, keep_station=template.use_connector_id0)
+    connectors = resolve_connectors(template, seed)
+    if template.ocpp_version == OCPP_16:
+        return connectors, {}
+    return connectors, {cid: (cid,) for cid in connectors if cid > 0}
+
+
+def number_evse_connectors(
+    evses: Mapping[int, EvseTemplate], *, keep_station: bool = True
+) -> tuple[dict[int, ConnectorTemplate], EvseLayout]:
+    """Station-wide connector ids for an Evses layout: 1..N in EVSE order (EVSE 1's connectors
+    by ascending key, then EVSE 2's, ...), EVSE 0's connector 0 as connector 0 when
+    `keep_station` (useConnectorId0).
+
+    The TypeScript simulator's templates number connectors station-wide already ("1" in EVSE 1,
+    "2" in EVSE 2): their keys are these ids. Keys numbered per EVSE, as 2.0.1 numbers them
+    (each EVSE's "1"), cannot be station-wide ids, so every layout is numbered the same way;
+    within its EVSE, a connector is its position from 1 (ocpp201/evses.py)."""
+    connectors: dict[int, ConnectorTemplate] = {}
+    station = evses.get(0)
+    if keep_station and station is not None and 0 in station.connectors:
+        connectors[0] = station.connectors[0]
+    layout: EvseLayout = {}
+    next_id = 1
+    for evse_id in sorted(evse for evse in evses if evse > 0):
+        own = evses[evse_id].connectors
+        ids = tuple(range(next_id, next_id + len(own)))
+        next_id += len(own)
+        connectors.update(zip(ids, (own[key] for key in sorted(own)), strict=True))
+        layout[evse_id] = ids
+    return connectors, layout
+
 
 def resolve_connectors(template: StationTemplate, seed: int) -> dict[int, ConnectorTemplate]:
-    """Connector id -> its template for one station.
+    """Connector id -> its template for one station of a template with Connectors.
 
     numberOfConnectors (a list: one value drawn with the station's random) gives ids 1..N;
     without it, the template's non-zero Connectors count. Each id takes the template's
@@ -130,6 +183,9 @@ class StationSpec:
     authorization_file: str | None  # the template's authorizationFile, resolved
     auto_start: bool = True  # False: added stopped (the UI's addChargingStations autoStart)
     config_dir: str = ""  # where relative paths of the template (wsOptions' certificates) start
+    # OCPP 2.0.1: EVSE id (1..) -> the ids in `connectors` of its connectors, in order; empty
+    # for 1.6. ocpp201/evses.py's EvseMap reads it.
+    evses: Mapping[int, tuple[int, ...]] = field(default_factory=dict, hash=False, repr=False)
 
     @property
     def ws_url(self) -> str:
@@ -190,15 +246,13 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                 f"no supervision URL for the stations of {path}: "
                 "set supervisionUrls in config.json or in the template",
             )
-        # Without a draw, every station of the template has the same connector layout.
-        fixed_connectors = (
-            None
-            if template.random_connectors or isinstance(template.number_of_connectors, list)
-            else resolve_connectors(template, 0)
-        )
+        fixed_layout = _fixed_layout(template)
         block = shard_block(count, settings.shard_index, settings.shard_count)
         for position, index in enumerate(range(state.last_index + 1, state.last_index + count + 1)):
             station_id = make_station_id(template, index, instance_index)
+            refusal = identity_refusal(template, station_id)
+            if refusal is not None:
+                raise ConfigError(path, *refusal)
             previous = made_by.setdefault(station_id, entry_index)
             if previous != entry_index:
                 raise ConfigError(
@@ -217,7 +271,7 @@ def plan_stations(settings: Settings, *, instance_index: int = 0) -> list[Statio
                     global_index=fleet_index + position,
                     station_id=station_id,
                     urls=urls,
-                    fixed_connectors=fixed_connectors,
+                    fixed_layout=fixed_layout,
                 )
             )
         state.last_index += count + entry.provisioned_number_of_stations
@@ -233,10 +287,11 @@ def _make_spec(
     global_index: int,
     station_id: str,
     urls: Sequence[str],
-    fixed_connectors: dict[int, ConnectorTemplate] | None,
+    fixed_layout: tuple[dict[int, ConnectorTemplate], EvseLayout] | None,
 ) -> StationSpec:
     template = state.template
     seed, suffix = station_seed_and_suffix(settings.seed, station_id)
+    connectors, evses = fixed_layout if fixed_layout is not None else resolve_layout(template, seed)
     return StationSpec(
         index=index,
         global_index=global_index,
@@ -261,11 +316,7 @@ def _make_spec(
             template.charge_box_serial_number_prefix, suffix
         ),
         meter_serial_number=make_serial_number(template.meter_serial_number_prefix, suffix),
-        connectors=(
-            dict(fixed_connectors)
-            if fixed_connectors is not None
-            else resolve_connectors(template, seed)
-        ),
+        connectors=dict(connectors),
         seed=seed,
         authorization_file=(
             str(settings.resolve(template.authorization_file))
@@ -273,7 +324,19 @@ def _make_spec(
             else None
         ),
         config_dir=str(settings.config_dir),
+        evses=evses,
     )
+
+
+def _fixed_layout(
+    template: StationTemplate,
+) -> tuple[dict[int, ConnectorTemplate], EvseLayout] | None:
+    """The layout every station of the template has, unless each draws its own."""
+    if not template.evses and (
+        template.random_connectors or isinstance(template.number_of_connectors, list)
+    ):
+        return None
+    return resolve_layout(template, 0)
 
 
 def plan_added_stations(
@@ -295,29 +358,45 @@ def plan_added_stations(
     if not urls:
         raise ValueError(f"no supervision URL for the stations of {path.stem}")
     state = _LoadedTemplate(template, path, identity_json(template))
-    fixed_connectors = (
-        None
-        if template.random_connectors or isinstance(template.number_of_connectors, list)
-        else resolve_connectors(template, 0)
-    )
-    return [
-        _make_spec(
-            settings,
-            state,
-            index=index,
-            global_index=first_global_index + offset,
-            station_id=make_station_id(template, index, instance_index),
-            urls=urls,
-            fixed_connectors=fixed_connectors,
+    fixed_layout = _fixed_layout(template)
+    specs = []
+    for offset, index in enumerate(range(first_index, first_index + count)):
+        station_id = make_station_id(template, index, instance_index)
+        refusal = identity_refusal(template, station_id)
+        if refusal is not None:
+            raise ValueError(f"{path.stem}: {refusal[1]}")
+        specs.append(
+            _make_spec(
+                settings,
+                state,
+                index=index,
+                global_index=first_global_index + offset,
+                station_id=station_id,
+                urls=urls,
+                fixed_layout=fixed_layout,
+            )
         )
-        for offset, index in enumerate(range(first_index, first_index + count))
-    ]
+    return specs
 
 
 def _check_template(settings: Settings, state: _LoadedTemplate) -> None:
     """Warnings the TS simulator gives too: the stations would run, but not as intended."""
     template = state.template
-    if not any(cid > 0 for cid in template.connectors):
+    if template.evses:
+        # The layout is written out; a count or shuffle that would change it is not applied.
+        defined = sum(len(evse.connectors) for evse_id, evse in template.evses.items() if evse_id)
+        count = template.number_of_connectors
+        if isinstance(count, list) or count not in (None, defined):
+            logger.warning(
+                "{}: numberOfConnectors ignored: the Evses define {} connectors",
+                state.path,
+                defined,
+            )
+        if template.random_connectors:
+            logger.warning(
+                "{}: randomConnectors ignored: the Evses place the connectors", state.path
+            )
+    elif not any(cid > 0 for cid in template.connectors):
         logger.warning("{}: no Connectors defined: connectors get no MeterValues", state.path)
     if template.automatic_transaction_generator.enable:
         if not template.authorization_file:
@@ -334,10 +413,13 @@ def _check_template(settings: Settings, state: _LoadedTemplate) -> None:
 
 
 __all__ = [
+    "EvseLayout",
     "StationSpec",
     "choose_supervision_url",
+    "number_evse_connectors",
     "plan_added_stations",
     "plan_stations",
     "resolve_connectors",
+    "resolve_layout",
     "station_ws_url",
 ]

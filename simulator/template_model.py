@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from loguru import logger
 from pydantic import (
     BaseModel,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -31,6 +32,7 @@ from simulator.template_sections import (
     CommandsSupport,
     ConfigurationKey,
     ConnectorTemplate,
+    EvseTemplate,
     FirmwareUpgrade,
     SampledValueTemplate,
     StationConfiguration,
@@ -38,8 +40,11 @@ from simulator.template_sections import (
     no_behaviour_reason,
 )
 
-# "2.0" means 2.0.1, as in the TS simulator; load_template refuses both until evsim speaks it.
-OcppVersion = Literal["1.6", "2.0", "2.0.1"]
+# A template may say "2.0": it means 2.0.1, as in the TS simulator, and is read so.
+OcppVersion = Literal["1.6", "2.0.1"]
+OCPP_16: Final = "1.6"
+OCPP_201: Final = "2.0.1"
+_VERSION_ALIASES: Final = {"2.0": OCPP_201}
 
 # (key, attribute) -> default, by currentOutType.
 _DEFAULTS_BY_CURRENT: dict[str, dict[tuple[str, str], int]] = {
@@ -63,7 +68,8 @@ class StationTemplate(StationNewerKeys, TemplateModel):
     supervision_url_ocpp_key: str = "ConnectionUrl"
     """that vendor key's name"""
     ocpp_version: OcppVersion = "1.6"
-    """OCPP version: `1.6`; `2.0` (read as 2.0.1) and `2.0.1` stop the start: not available yet"""
+    """OCPP version: `1.6` or `2.0.1` (`2.0` is read as 2.0.1); a 2.0.1 station id is at most 48
+    characters, without ":" (OCPP-J 2.0.1 3.1.1)"""
     ocpp_protocol: Literal["json"] = "json"
     """OCPP protocol: `json` (OCPP-J) only; `soap` stops the start"""
     ocpp_strict_compliance: bool = False
@@ -154,8 +160,8 @@ class StationTemplate(StationNewerKeys, TemplateModel):
     must_authorize_at_remote_start: bool = True
     """authorize a remote start first when AuthorizeRemoteTxRequests is on"""
     payload_schema_validation: bool = True
-    """validate outgoing CALLs, incoming answers and our replies against the OCPP 1.6 JSON schemas
-    (incoming CALLs always are)"""
+    """validate outgoing CALLs, incoming answers and our replies against the JSON schemas of the
+    station's OCPP version (incoming CALLs always are)"""
     begin_end_meter_values: bool = False
     """send Transaction.Begin and Transaction.End MeterValues"""
     # Read through out_of_order_end_meter_values, which ocppStrictCompliance overrules.
@@ -195,6 +201,11 @@ class StationTemplate(StationNewerKeys, TemplateModel):
     station's seeded generator"""
     connectors: dict[int, ConnectorTemplate] = Field(default_factory=dict, alias="Connectors")
     """connector id -> its definition (`0` is the station itself)"""
+    evses: dict[int, EvseTemplate] = Field(default_factory=dict, alias="Evses")
+    """OCPP 2.0.1, instead of Connectors: EVSE id (1, 2, ... without gap; `0` is the station,
+    holding connector `0`) -> its Connectors; the station numbers the connectors 1..N in EVSE
+    order (the TS simulator's numbering: its keys when they run so). A 1.6 template's Evses are
+    read as Connectors"""
 
     @property
     def out_of_order_end_meter_values(self) -> bool:
@@ -224,7 +235,20 @@ class StationTemplate(StationNewerKeys, TemplateModel):
     @field_validator("ocpp_version", mode="before")
     @classmethod
     def _version_as_string(cls, value: Any) -> Any:
-        return _version_string(value)
+        version = _version_string(value)
+        return _VERSION_ALIASES.get(version, version) if isinstance(version, str) else version
+
+    @field_validator("evses")
+    @classmethod
+    def _evse_layout(
+        cls, evses: dict[int, EvseTemplate], info: ValidationInfo
+    ) -> dict[int, EvseTemplate]:
+        if evses and info.data.get("connectors"):
+            raise ValueError("Connectors and Evses are both defined: a template has one of them")
+        problem = evse_layout_problem({evse: set(e.connectors) for evse, e in evses.items()})
+        if problem is not None:
+            raise ValueError(problem)
+        return evses
 
     @field_validator("supervision_urls")
     @classmethod
@@ -265,7 +289,8 @@ def _upgrade_keys(raw: dict[str, Any], file: Path) -> dict[str, Any]:
             data[new] = data.pop(old)
             logger.warning("{}: key {!r} read as {!r}", file, old, new)
     evses = data.get("Evses")
-    if "Connectors" not in data and isinstance(evses, Mapping):
+    version = _version_string(data.get("ocppVersion", data.get("ocpp_version", OCPP_16)))
+    if version == OCPP_16 and "Connectors" not in data and isinstance(evses, Mapping):
         # An EVSE-grouped template: its connector ids are station-wide, so the grouping can be
         # flattened into the Connectors section OCPP 1.6 stations use.
         connectors: dict[str, Any] = {}
@@ -311,7 +336,6 @@ def load_template(path: Path) -> StationTemplate:
     """The station template in `path`. Raises ConfigError(file, key, reason)."""
     path = Path(path)
     raw = read_json_file(path)
-    _refuse_unavailable_version(raw, path)
     data = _upgrade_keys(raw, path)
     try:
         template = StationTemplate.model_validate(data)
@@ -321,18 +345,28 @@ def load_template(path: Path) -> StationTemplate:
     return template
 
 
-# The OCPP versions a station can speak today. The model knows more, so that a 2.0.1 template is
-# told why it cannot run rather than that its ocppVersion is misspelt.
-AVAILABLE_OCPP_VERSIONS = frozenset({"1.6"})
-_KNOWN_OCPP_VERSIONS = frozenset(get_args(OcppVersion))
+# The OCPP versions a template may name (a station is built for it when simulator/station/
+# adapters.py has its row).
+OCPP_VERSIONS = frozenset(get_args(OcppVersion))
 
 
-def _refuse_unavailable_version(raw: Mapping[str, Any], file: Path) -> None:
-    # Before the key upgrades: a 2.0.1 template's Evses would otherwise warn first about a
-    # flattening that never happens.
-    version = _version_string(raw.get("ocppVersion", raw.get("ocpp_version", "1.6")))
-    if version in _KNOWN_OCPP_VERSIONS - AVAILABLE_OCPP_VERSIONS:
-        raise ConfigError(file, "ocppVersion", "OCPP 2.0.1 stations are not available yet")
+def evse_layout_problem(evses: Mapping[int, set[int]]) -> str | None:
+    """What is wrong with an Evses layout (EVSE id -> its connector keys), if anything: EVSE 0
+    is the station, holding connector 0 alone; the others are numbered 1, 2, ... without gap
+    (OCPP 2.0.1 designates an EVSE and a connector by index numbers) and hold at least one
+    connector, none of them 0."""
+    numbered = sorted(evse for evse in evses if evse != 0)
+    if any(evse < 0 for evse in numbered) or numbered != list(range(1, len(numbered) + 1)):
+        return f"EVSE ids are 0 (the station) and 1, 2, ... without gap, not {numbered}"
+    if evses.get(0, set()) - {0}:
+        return "EVSE 0 is the station: it holds connector 0 alone"
+    for evse in numbered:
+        keys = evses[evse]
+        if not keys:
+            return f"EVSE {evse} has no connector"
+        if any(key <= 0 for key in keys):
+            return f"EVSE {evse}: connector ids are 1 or more (0 is the station's, in EVSE 0)"
+    return None
 
 
 def _version_string(value: Any) -> Any:
@@ -341,17 +375,21 @@ def _version_string(value: Any) -> Any:
 
 
 __all__ = [
-    "AVAILABLE_OCPP_VERSIONS",
     "NO_BEHAVIOUR",
+    "OCPP_16",
+    "OCPP_201",
+    "OCPP_VERSIONS",
     "AutomaticTransactionGeneratorTemplate",
     "CommandsSupport",
     "ConfigurationKey",
     "ConnectorTemplate",
+    "EvseTemplate",
     "FirmwareUpgrade",
     "OcppVersion",
     "SampledValueTemplate",
     "StationConfiguration",
     "StationTemplate",
+    "evse_layout_problem",
     "load_template",
     "no_behaviour_reason",
 ]

@@ -1,5 +1,5 @@
-"""The sections of a station template (MeterValues entries, connectors, configuration keys,
-the ATG, commandsSupport, firmwareUpgrade) and the mark of keys accepted without a behaviour.
+"""The sections of a station template (MeterValues entries, connectors, EVSEs, configuration
+keys, the ATG, commandsSupport, firmwareUpgrade) and the mark of keys accepted without a behaviour.
 simulator/template_model.py holds the template itself and its loading.
 """
 
@@ -79,6 +79,14 @@ class ConnectorTemplate(ConnectorPowerKey, TemplateModel):
     """status reported at boot"""
     meter_values: list[SampledValueTemplate] = Field(default_factory=list, alias="MeterValues")
     """sampled values the connector can send"""
+
+
+class EvseTemplate(TemplateModel):
+    """One entry of an OCPP 2.0.1 template's Evses: the EVSE's connectors (EVSE 0, the station,
+    holds connector 0 alone)."""
+
+    connectors: dict[int, ConnectorTemplate] = Field(default_factory=dict, alias="Connectors")
+    """connector id -> its definition, with the keys of a `Connectors` entry"""
 
 
 class ConfigurationKey(TemplateModel):
@@ -187,6 +195,7 @@ __all__ = [
     "CommandsSupport",
     "ConfigurationKey",
     "ConnectorTemplate",
+    "EvseTemplate",
     "FirmwareUpgrade",
     "IdTagDistribution",
     "SampledValueTemplate",

@@ -342,7 +342,8 @@ def test_a_call_error_whose_description_is_not_a_string_reads_as_empty() -> None
 
 
 def test_error_codes_are_spelled_as_on_the_wire() -> None:
-    """OCPP-J 4.2.3 table 7, with the spellings OCPP-J errata 5.1 and 5.2 keep for 1.6."""
+    """OCPP-J 4.2.3 table 7, with the spellings OCPP-J errata 5.1 and 5.2 keep for 1.6, and the
+    two codes OCPP-J 2.0.1 adds (Part 4 4.3 table 8; its own spellings: test_rpc201.py)."""
     assert {code.value for code in ErrorCode} == {
         "NotImplemented",
         "NotSupported",
@@ -354,6 +355,8 @@ def test_error_codes_are_spelled_as_on_the_wire() -> None:
         "OccurenceConstraintViolation",
         "TypeConstraintViolation",
         "GenericError",
+        "MessageTypeNotSupported",
+        "RpcFrameworkError",
     }
 
 

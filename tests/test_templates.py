@@ -396,7 +396,7 @@ def test_template_errors_name_file_and_dotted_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "key"),
     [
-        ({"ocppVersion": "2.0.1"}, "ocppVersion"),
+        ({"ocppVersion": "1.5"}, "ocppVersion"),
         ({"currentOutType": "3-phase"}, "currentOutType"),
         ({"numberOfPhases": 2}, "numberOfPhases"),
         ({"power": -1}, "power"),
@@ -442,26 +442,34 @@ def test_the_ocpp_version_may_be_a_number() -> None:
 
 @pytest.mark.key("ocppVersion")
 @pytest.mark.parametrize("version", ["2.0", "2.0.1", 2.0], ids=["2.0", "2.0.1", "number 2.0"])
-def test_a_template_asking_for_ocpp_201_is_refused_at_load(
+def test_a_template_asking_for_ocpp_2_0_or_2_0_1_loads_as_2_0_1(
     tmp_path: Path, version: str | float
 ) -> None:
-    """ocppVersion "2.0" means 2.0.1, as in the TS simulator; until evsim speaks it, a 2.0.1
-    template stops the start with its file and key rather than running as 1.6."""
+    """ocppVersion "2.0" means 2.0.1, as in the TS simulator (issue 15: the 2.0.1 templates load
+    unchanged); whether a station can be built for it is the adapter table's to say
+    (simulator/station/adapters.py, test_cli.py)."""
     path = write_json(tmp_path / "v201.json", {"ocppVersion": version})
-    with pytest.raises(ConfigError) as caught:
-        load_template(path)
-    assert str(caught.value) == f"{path}: ocppVersion: OCPP 2.0.1 stations are not available yet"
+    assert load_template(path).ocpp_version == "2.0.1"
 
 
-def test_a_refused_201_template_warns_about_none_of_its_keys(
+@pytest.mark.key("Evses", "Configuration.configurationKey")
+def test_a_201_template_warns_about_none_of_its_evses_or_device_model_keys(
     tmp_path: Path, warnings: list[str]
 ) -> None:
-    """The refusal is the one line a user reads: no warning first about keys that are never used
-    (a 2.0.1 template groups its connectors under Evses)."""
-    data = {"ocppVersion": "2.0.1", "Evses": {"1": {"Connectors": {"1": {}}}}, "newerKey": 1}
+    """The TS simulator's 2.0.1 format: connectors grouped under Evses, device-model variables
+    as `Component.Variable[.Instance]` configuration keys; neither is an unknown key."""
+    data = {
+        "ocppVersion": "2.0.1",
+        "Evses": {"0": {"Connectors": {"0": {}}}, "1": {"Connectors": {"1": {}}}},
+        "Configuration": {
+            "configurationKey": [
+                {"key": "SampledDataCtrlr.TxUpdatedInterval", "readonly": False, "value": "30"},
+                {"key": "OCPPCommCtrlr.MessageAttempts.TransactionEvent", "value": "3"},
+            ]
+        },
+    }
     path = write_json(tmp_path / "v201.json", data)
-    with pytest.raises(ConfigError):
-        load_template(path)
+    load_template(path)
     assert warnings == []
 
 

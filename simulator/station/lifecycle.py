@@ -28,7 +28,13 @@ from simulator.station.frames import ErrorCode
 from simulator.station.keystore import KeyStore
 from simulator.station.light_random import LightRandom
 from simulator.station.ports import GeneratorView
-from simulator.station.rpc import CallFailed, CallHandler, ConnectionLost, RpcSession
+from simulator.station.rpc import (
+    CallFailed,
+    CallHandler,
+    ConnectionLost,
+    RpcSession,
+    first_message_id,
+)
 from simulator.station.schemas import Schemas
 from simulator.stats import Statistics
 from simulator.template_model import StationTemplate
@@ -173,7 +179,8 @@ class Lifecycle:
         self.connections = 0
         """WebSocket connections opened; all but the first are reconnections."""
         self.session: RpcSession | None = None
-        self._message_ids = itertools.count(1)
+        # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): see first_message_id.
+        self._message_ids = itertools.count(first_message_id(host.clock.now()))
         self._websocket: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()

@@ -3,11 +3,14 @@
 This is evsim's own thin layer instead of the `ocpp` library's ChargePoint, whose dataclass
 conversion and jsonschema validation cost about 1.1 ms per message (DESIGN.md, data flow 4).
 
-What the CSMS may not do, and what the station answers (OCPP-J 1.6 sections 4.1-4.2):
+What the CSMS may not do, and what the station answers (OCPP-J 1.6 sections 4.1-4.2; 2.0.1
+Part 4 sections 4.1-4.4, where its `Framing` differs):
 
 - A frame that cannot be read (bad JSON, not an array, bad shape) is answered with a CALLERROR
   FormationViolation when it is a CALL with a usable message id, else only logged: a CALLERROR
   answers a CALL, never an answer (4.2.3). An unknown message type is ignored (4.1.3).
+  2.0.1 answers what it cannot read with RpcFrameworkError and id "-1", and an unknown message
+  type with MessageTypeNotSupported (ocpp201/errors.py FRAMING_201).
 - A CALL whose id equals that of a CALL the station is still answering is refused with a
   CALLERROR GenericError carrying that id; the first CALL is answered as usual. Section 4.2.3
   names "an existing call with the same unique identifier is being handled already" as a case
@@ -32,12 +35,22 @@ import asyncio
 import itertools
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from loguru import logger
 
 from simulator.station import frames
-from simulator.station.frames import Call, CallError, CallResult, ErrorCode, FrameError, OcppError
+from simulator.station.frames import (
+    FRAMING_16,
+    Call,
+    CallError,
+    CallResult,
+    ErrorCode,
+    FrameError,
+    Framing,
+    OcppError,
+)
 from simulator.station.schemas import Schemas
 from simulator.stats import Statistics
 
@@ -45,10 +58,25 @@ CallHandler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 # An error code as the session's OCPP version spells it on the wire (ErrorCode's values are
 # OCPP-J 1.6's spelling, typos included; a later version corrects two of them).
 ErrorSpelling = Callable[[ErrorCode], str]
+# Seconds a CALL waits for its answer, read at each CALL (2.0.1: OCPPCommCtrlr.MessageTimeout,
+# which a SetVariables may change while the connection is open).
+TimeoutProvider = Callable[[], float]
 
 MAX_CALLS_ANSWERED = 4
 # An error description may quote the wire (an action name of a megabyte): sent back shortened.
 MAX_DESCRIPTION_LENGTH = 200
+
+
+def first_message_id(started: datetime) -> int:
+    """The first message id of a station started at `started`: its microseconds since the epoch
+    (16 digits, within OCPP-J's string[36]), counted up by one per CALL.
+
+    2.0.1 Part 4 4.1.4: an id is never used again for the station's identity, on any
+    connection, retries included. Ids count up from here for the life of the process, and a
+    later start begins above every id of an earlier one unless that one made more CALLs than
+    it lived microseconds, which one CALL in flight at a time rules out (a wall clock set back
+    aside). 1.6 asks the same within one connection (4.1.4), which counting alone gives."""
+    return int(started.timestamp() * 1_000_000)
 
 
 class Transport(Protocol):
@@ -84,20 +112,25 @@ class RpcSession:
         *,
         schemas: Schemas,
         message_ids: itertools.count[int],
-        response_timeout: float,
+        response_timeout: float | TimeoutProvider,
         validate_payloads: bool,
         statistics: Statistics | None,
         log: Any = logger,
         spell_error: ErrorSpelling = str,
+        framing: Framing = FRAMING_16,
     ) -> None:
         """`schemas`: the payload validators of the version spoken; `spell_error` its spelling
-        of the CALLERROR codes."""
+        of the CALLERROR codes; `framing` what it answers to a frame it cannot use.
+        `response_timeout`: seconds, or a function giving them at each CALL."""
         self._transport = transport
         self._handle_call = handle_call
         self._schemas = schemas
         self._spell = spell_error
+        self._framing = framing
         self._ids = message_ids
-        self._response_timeout = response_timeout
+        self._response_timeout: TimeoutProvider = (
+            response_timeout if callable(response_timeout) else _constant(response_timeout)
+        )
         self._validate = validate_payloads
         self._statistics = statistics
         self._log = log
@@ -124,6 +157,8 @@ class RpcSession:
             if self._closed:
                 raise ConnectionLost(action)
             message_id = str(next(self._ids))
+            if len(message_id) > frames.MAX_MESSAGE_ID_LENGTH:  # OCPP-J 4.1.4: string[36]
+                raise ValueError(f"message id {message_id[:40]} longer than 36 characters")
             loop = asyncio.get_running_loop()
             future: asyncio.Future[CallResult | CallError] = loop.create_future()
             self._pending = (message_id, future)
@@ -136,7 +171,7 @@ class RpcSession:
                 if statistics is not None:
                     statistics.command(action).requests += 1
                 # A timer on the future, not asyncio.wait_for: no extra task per CALL.
-                timer = loop.call_later(self._response_timeout, _expire, future)
+                timer = loop.call_later(self._response_timeout(), _expire, future)
                 try:
                     answer = await future
                 finally:
@@ -191,7 +226,7 @@ class RpcSession:
     def _receive(self, data: str | bytes) -> str | None:
         """Route one frame; the CALLERROR to send at once, if the frame is refused."""
         try:
-            frame = frames.parse(data)
+            frame = frames.parse(data, self._framing)
         except FrameError as exc:
             self._log.warning("Bad frame from CSMS: {}", exc.description)
             if exc.message_id is None:
@@ -269,6 +304,10 @@ class RpcSession:
             await self._transport.send(message)
         except Exception as exc:  # the connection is gone: the reader loop will notice
             self._log.debug("Send failed: {}", exc)
+
+
+def _constant(seconds: float) -> TimeoutProvider:
+    return lambda: seconds
 
 
 def _shortened(description: str) -> str:
