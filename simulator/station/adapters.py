@@ -9,20 +9,21 @@ Templates asking for a version evsim has no adapter for are refused when they lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from simulator.plan import StationSpec
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Version
-from simulator.station.keystore import KeyStore, TemplateKey
+from simulator.station.keystore import KeyStore
 from simulator.station.lifecycle import Session
-from simulator.station.ocpp16 import keys as keys16
+from simulator.station.ocpp16 import keys as keys16_module
 from simulator.station.ocpp16 import parts as parts16
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.parts import PartsHost16
 from simulator.station.ocpp16.ports import AdapterStation
-from simulator.station.parts import Features
+from simulator.station.parts import Features, NoVariables, Variables
 
 
 class StationAdapter(Session, Version, Protocol):
@@ -67,13 +68,23 @@ class AdapterHost(AdapterStation, Protocol):
 
 class KeysFactory(Protocol):
     def __call__(
-        self,
-        template_keys: Iterable[TemplateKey],
-        number_of_connectors: int,
-        *,
-        supervision_url: tuple[str, str] | None = None,
-    ) -> KeyStore:
-        """The station's keys at first: the template's over the version's defaults."""
+        self, spec: StationSpec, *, supervision_url: tuple[str, str] | None = None
+    ) -> tuple[KeyStore, Variables]:
+        """The station's keys at first (the template's over the version's defaults), and its
+        device model as the session reads it (the same object in 2.0.1; none in 1.6)."""
+
+
+def keys16(
+    spec: StationSpec, *, supervision_url: tuple[str, str] | None = None
+) -> tuple[KeyStore, Variables]:
+    template = spec.template
+    physical = sum(1 for connector_id in spec.connectors if connector_id > 0)
+    keys = keys16_module.from_template(
+        template.configuration.configuration_key if template.configuration else (),
+        physical,
+        supervision_url=supervision_url,
+    )
+    return keys, NoVariables()
 
 
 class AdapterFactory(Protocol):
@@ -92,7 +103,7 @@ class VersionParts:
 
 
 VERSIONS: Mapping[str, VersionParts] = {
-    "1.6": VersionParts(keys=keys16.from_template, adapter=Adapter16, features=parts16.features),
+    "1.6": VersionParts(keys=keys16, adapter=Adapter16, features=parts16.features),
 }
 
 

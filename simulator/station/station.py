@@ -68,11 +68,9 @@ class ChargingStation:
             )
             for connector_id, connector in spec.connectors.items()
         }
-        physical = sum(1 for connector_id in self.connectors if connector_id > 0)
         version = adapters.for_version(self.template.ocpp_version)
-        self.configuration = version.keys(
-            self.template.configuration.configuration_key if self.template.configuration else (),
-            physical,
+        self.configuration, self.variables = version.keys(
+            spec,
             supervision_url=(
                 (self.template.supervision_url_ocpp_key, spec.supervision_url)
                 if self.template.supervision_url_ocpp_configuration
