@@ -11,7 +11,7 @@ station-wide ones everywhere, as in the TypeScript templates and every UI proced
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -128,19 +128,6 @@ def connector_delta(
     if evses:
         return {"evses": evse_entries(connectors, reservations, evses, status=status)}
     return {"connectors": connector_entries(connectors, reservations)}
-
-
-def physical_connectors(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every connector entry (id > 0) of a station's data, under `connectors` (1.6) or its
-    EVSEs (2.0.1): what the metrics and the CLI count and show."""
-    for entry in data.get("connectors") or ():
-        if entry.get("connectorId") != 0:
-            yield entry
-    for evse in data.get("evses") or ():
-        if evse.get("evseId") == 0:
-            continue
-        for entry in (evse.get("evseStatus") or {}).get("connectors") or ():
-            yield entry
 
 
 def epoch_ms(moment: datetime) -> int:
