@@ -89,4 +89,3 @@ class NotifyCustomerInformation(OnStations):
     seqNo: SeqNo = 0
     tbc: bool | None = None
     generatedAt: DateTime | None = None  # now, when left out
-
