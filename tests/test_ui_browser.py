@@ -191,8 +191,8 @@ async def test_a_2_0_1_station_shows_its_ocpp_version_and_its_evses_connectors(
     await expect(row.locator("[data-evse]")).to_have_count(2)  # EVSE 0 is the station
     second = row.locator('[data-evse="2"]')
     await expect(second.locator(".evse-id")).to_have_text("EVSE 2")
-    await expect(second.locator("[data-connector]")).to_have_count(2)
-    third = second.locator('[data-connector="3"]')
+    await expect(second.locator("div.connector")).to_have_count(2)
+    third = second.locator('div.connector[data-connector="3"]')
     await expect(third.locator("span").first).to_have_text("#2")  # connector 2 of EVSE 2
     await expect(third.locator(".status")).to_have_text("Available")
 
@@ -204,7 +204,7 @@ async def test_an_evses_delta_updates_the_2_0_1_station_s_connector_on_the_page(
     report(fleet, station_201(connectors))
     page = await browser.new_page(viewport={"width": 1400, "height": 900})
     await page.goto(fleet.http_url)
-    connector = page.locator('tr[data-station-id="CS-201"] [data-connector="3"]')
+    connector = page.locator('tr[data-station-id="CS-201"] div.connector[data-connector="3"]')
     await expect(connector.locator(".status")).to_have_text("Available", timeout=WAIT_MS)
     connectors[3].status, connectors[3].transaction_started = "Charging", True
     connectors[3].transaction_id_tag = "TAG-201"
