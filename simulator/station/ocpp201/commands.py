@@ -22,6 +22,7 @@ from simulator.station.ports import Caller, WithConnectors, WithTemplate
 
 ACCEPTED: Final = "Accepted"
 AUTHORIZE: Final = "Authorize"
+BOOT_NOTIFICATION: Final = "BootNotification"
 DATA_TRANSFER: Final = "DataTransfer"
 FIRMWARE_STATUS_NOTIFICATION: Final = "FirmwareStatusNotification"
 LOG_STATUS_NOTIFICATION: Final = "LogStatusNotification"
@@ -118,7 +119,7 @@ async def authorize(station: CommandStation201, payload: dict[str, Any]) -> None
 async def boot_notification(station: CommandStation201, payload: dict[str, Any]) -> None:
     """BootNotificationRequest (reason Triggered), the payload's fields over the station's."""
     response = await station.boot_notification(payload.get("overrides") or {})
-    _require_accepted("BootNotification", response["status"])
+    _require_accepted(BOOT_NOTIFICATION, response["status"])
 
 
 async def data_transfer(station: CommandStation201, payload: dict[str, Any]) -> None:
