@@ -18,6 +18,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from simulator.connector_entries import physical_connectors
 from simulator.ui.client import UiUnreachable, call_procedure
 
 USAGE_ERROR = 2
@@ -273,9 +274,8 @@ def stations_table(stations: list[dict[str, Any]]) -> Table:
     for data in sorted(stations, key=lambda s: s["stationInfo"]["chargingStationId"]):
         info = data["stationInfo"]
         boot = data.get("bootNotificationResponse") or {}
-        connectors = " ".join(
-            connector_cell(c) for c in data.get("connectors", []) if c["connectorId"] > 0
-        )
+        # A 1.6 station's connectors, a 2.0.1 station's those of its EVSEs.
+        connectors = " ".join(connector_cell(dict(c)) for c in physical_connectors(data))
         table.add_row(
             info["hashId"][:12],
             info["chargingStationId"],

@@ -8,15 +8,58 @@ when absent); what it forwards to their workers is `arguments()`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from simulator.config import check_ws_urls
 from simulator.meter_vocabulary import ChargePointStatus
 
 ConnectorId = Annotated[int, Field(ge=0)]
+EvseId = Annotated[int, Field(ge=0)]
 IdToken = Annotated[str, Field(min_length=1, max_length=20)]
+# OCPP 2.0.1 ConnectorStatusEnumType: a connector's status as a 2.0.1 CSMS sees it.
+ConnectorStatus201 = Literal["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]
+IdTokenKind = Literal[
+    "Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"
+]
+# OCPP 2.0.1 FirmwareStatusEnumType; 1.6's FirmwareStatus values are the first seven of them.
+FirmwareStatus = Literal[
+    "Downloaded",
+    "DownloadFailed",
+    "Downloading",
+    "Idle",
+    "InstallationFailed",
+    "Installing",
+    "Installed",
+    "DownloadScheduled",
+    "DownloadPaused",
+    "InstallRebooting",
+    "InstallScheduled",
+    "InstallVerificationFailed",
+    "InvalidSignature",
+    "SignatureVerified",
+]
+
+
+def _date_time(text: str) -> str:
+    # Sent as given, once known to be a date-time with its offset (both versions' dateTime).
+    if datetime.fromisoformat(text).tzinfo is None:
+        raise ValueError("a date-time with its UTC offset (e.g. 2024-05-01T12:00:00Z)")
+    return text
+
+
+DateTime = Annotated[str, AfterValidator(_date_time)]
 
 
 class InvalidPayload(ValueError):
@@ -56,13 +99,30 @@ class ConnectorRequest(OnStations):
 
 
 class StatusNotification(OnStations):
+    # A 1.6 ChargePointStatus, or (2.0.1 stations) a ConnectorStatusEnumType: Occupied.
     connectorId: ConnectorId
-    status: ChargePointStatus | None = None
-    errorCode: str | None = None
+    status: ChargePointStatus | ConnectorStatus201 | None = None
+    errorCode: str | None = None  # 1.6 only
+
+
+class IdTokenType(_Payload):
+    """OCPP 2.0.1 IdTokenType (additionalInfo aside)."""
+
+    idToken: Annotated[str, Field(min_length=1, max_length=36)]
+    type: IdTokenKind
 
 
 class Authorize(OnStations):
-    idTag: IdToken
+    # idTag for either version (a 2.0.1 station sends it as an ISO14443 idToken); idToken,
+    # the TypeScript simulator's 2.0.1 payload, for 2.0.1 stations.
+    idTag: IdToken | None = None
+    idToken: IdTokenType | None = None
+
+    @model_validator(mode="after")
+    def _one_token(self) -> Self:
+        if (self.idTag is None) == (self.idToken is None):
+            raise ValueError("give idTag or idToken")
+        return self
 
 
 class BootNotification(OnStations):
@@ -77,7 +137,7 @@ class BootNotification(OnStations):
 class DataTransfer(OnStations):
     vendorId: Annotated[str, Field(max_length=255)] | None = None
     messageId: Annotated[str, Field(max_length=50)] | None = None
-    data: str | None = None
+    data: JsonValue = None  # 1.6: a string; 2.0.1: any JSON
 
 
 class DiagnosticsStatusNotification(OnStations):
@@ -85,21 +145,22 @@ class DiagnosticsStatusNotification(OnStations):
 
 
 class FirmwareStatusNotification(OnStations):
-    status: Literal[
-        "Downloaded",
-        "DownloadFailed",
-        "Downloading",
-        "Idle",
-        "InstallationFailed",
-        "Installing",
-        "Installed",
-    ]
+    status: FirmwareStatus  # a station's version refuses the values it has not
+    requestId: int | None = None  # 2.0.1 only
 
 
 class MeterValues(OnStations):
-    connectorId: ConnectorId
-    transactionId: int | None = None
+    # The connector (1.6), or the EVSE (2.0.1; its connector's EVSE when only connectorId).
+    connectorId: ConnectorId | None = None
+    evseId: EvseId | None = None
+    transactionId: int | None = None  # 1.6 only
     meterValue: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _where(self) -> Self:
+        if self.connectorId is None and self.evseId is None:
+            raise ValueError("give connectorId or evseId")
+        return self
 
 
 class ChangeConfiguration(OnStations):

@@ -5,8 +5,9 @@ A target is one of three:
 - `Intent`: every named station does it, the same for any OCPP version
   (simulator/station/intents.py);
 - `Message`: every named station sends one message through its OCPP version's commands
-  (simulator/station/ocpp16/commands.py); a station of a version the row has no command for
-  fails alone, so a mixed fleet answers with one failure per such station.
+  (simulator/station/ocpp16/commands.py, simulator/station/ocpp201/commands.py); a row of a
+  message both versions have names both commands, and a station of a version the row has no
+  command for fails alone, so a mixed fleet answers with one failure per such station.
 
 The UI server (simulator/ui/procedures.py) validates each payload with the row's model and runs
 or forwards it; the worker host (simulator/station/host.py) runs station rows by name. Adding a
@@ -15,7 +16,7 @@ procedure is a row here plus its function.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -43,14 +44,28 @@ from simulator.procedure_payloads import (
     StatusNotification,
     StopTransaction,
 )
+from simulator.procedure_payloads201 import (
+    LogStatusNotification,
+    NotifyCustomerInformation,
+    NotifyReport,
+    SecurityEventNotification,
+    TransactionEvent,
+)
 from simulator.station import intents
 from simulator.station.intents import Intent as IntentRun
 from simulator.station.ocpp16 import commands as v16
-from simulator.station.ocpp16.commands import Command
+from simulator.station.ocpp201 import commands as v201
 
 M = TypeVar("M", bound=BaseModel)
 
 OCPP16 = "1.6"
+OCPP201 = "2.0.1"
+# A template's ocppVersion -> the version whose commands its stations run ("2.0" is 2.0.1).
+_COMMAND_VERSION: Mapping[str, str] = {"1.6": OCPP16, "2.0": OCPP201, "2.0.1": OCPP201}
+
+Command = Callable[[Any, dict[str, Any]], Coroutine[Any, Any, None]]
+"""A version's command, on a station of that version (v16.Command, v201.Command): the row's
+version key, checked against the station's at run time, is what pairs them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +89,11 @@ class Message:
     commands: Mapping[str, Command]
 
     def command(self, ocpp_version: str) -> Command:
-        command = self.commands.get(ocpp_version)
+        version = _COMMAND_VERSION.get(ocpp_version, ocpp_version)
+        command = self.commands.get(version)
         if command is None:
-            raise ValueError(f"not a message of OCPP {ocpp_version}")
+            versions = " and ".join(f"OCPP {v}" for v in sorted(self.commands))
+            raise ValueError(f"not a message of OCPP {version}: a message of {versions} only")
         return command
 
 
@@ -128,10 +145,18 @@ TABLE: tuple[Procedure[Any], ...] = (
     # evsim extensions: an EV plugged into / unplugged (at the EV side) from a connector.
     Procedure("plugConnector", ConnectorRequest, Intent(intents.plug_connector)),
     Procedure("unplugConnector", ConnectorRequest, Intent(intents.unplug_connector)),
-    # Stations: send one message now.
-    Procedure("authorize", Authorize, Message({OCPP16: v16.authorize})),
-    Procedure("bootNotification", BootNotification, Message({OCPP16: v16.boot_notification})),
-    Procedure("dataTransfer", DataTransfer, Message({OCPP16: v16.data_transfer})),
+    # Stations: send one message now, in the station's OCPP version.
+    Procedure("authorize", Authorize, Message({OCPP16: v16.authorize, OCPP201: v201.authorize})),
+    Procedure(
+        "bootNotification",
+        BootNotification,
+        Message({OCPP16: v16.boot_notification, OCPP201: v201.boot_notification}),
+    ),
+    Procedure(
+        "dataTransfer",
+        DataTransfer,
+        Message({OCPP16: v16.data_transfer, OCPP201: v201.data_transfer}),
+    ),
     Procedure(
         "diagnosticsStatusNotification",
         DiagnosticsStatusNotification,
@@ -140,11 +165,42 @@ TABLE: tuple[Procedure[Any], ...] = (
     Procedure(
         "firmwareStatusNotification",
         FirmwareStatusNotification,
-        Message({OCPP16: v16.firmware_status_notification}),
+        Message(
+            {
+                OCPP16: v16.firmware_status_notification,
+                OCPP201: v201.firmware_status_notification,
+            }
+        ),
     ),
-    Procedure("heartbeat", OnStations, Message({OCPP16: v16.heartbeat})),
-    Procedure("meterValues", MeterValues, Message({OCPP16: v16.meter_values})),
-    Procedure("statusNotification", StatusNotification, Message({OCPP16: v16.status_notification})),
+    Procedure("heartbeat", OnStations, Message({OCPP16: v16.heartbeat, OCPP201: v201.heartbeat})),
+    Procedure(
+        "meterValues",
+        MeterValues,
+        Message({OCPP16: v16.meter_values, OCPP201: v201.meter_values}),
+    ),
+    Procedure(
+        "statusNotification",
+        StatusNotification,
+        Message({OCPP16: v16.status_notification, OCPP201: v201.status_notification}),
+    ),
+    # OCPP 2.0.1 only.
+    Procedure(
+        "logStatusNotification",
+        LogStatusNotification,
+        Message({OCPP201: v201.log_status_notification}),
+    ),
+    Procedure(
+        "notifyCustomerInformation",
+        NotifyCustomerInformation,
+        Message({OCPP201: v201.notify_customer_information}),
+    ),
+    Procedure("notifyReport", NotifyReport, Message({OCPP201: v201.notify_report})),
+    Procedure(
+        "securityEventNotification",
+        SecurityEventNotification,
+        Message({OCPP201: v201.security_event_notification}),
+    ),
+    Procedure("transactionEvent", TransactionEvent, Message({OCPP201: v201.transaction_event})),
 )
 
 # The seed README's spellings: other names of the same procedures.

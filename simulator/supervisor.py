@@ -267,10 +267,22 @@ class Supervisor:
     # -- what the stations report -----------------------------------------------------------
 
     def counts(self) -> FleetCounts:
-        started = connected = booted = 0
+        return self._count(self.stations.items())
+
+    def counts_by_version(self) -> dict[str, FleetCounts]:
+        """`counts` of the stations of each OCPP version (stationInfo.ocppVersion)."""
+        by_version: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for hash_id, data in self.stations.items():
+            version = str((data.get("stationInfo") or {}).get("ocppVersion", "?"))
+            by_version.setdefault(version, []).append((hash_id, data))
+        return {version: self._count(items) for version, items in sorted(by_version.items())}
+
+    def _count(self, stations: Iterable[tuple[str, dict[str, Any]]]) -> FleetCounts:
+        known = started = connected = booted = 0
         # As ChargingStation.booted: an autoRegister station is booted once the CSMS answered.
         auto_register = {spec.hash_id for spec in self.plan if spec.template.auto_register}
-        for hash_id, data in self.stations.items():
+        for hash_id, data in stations:
+            known += 1
             started += bool(data.get("started"))
             online = data.get("wsState") == 1
             connected += online
@@ -280,7 +292,7 @@ class Supervisor:
                 and isinstance(boot, dict)
                 and (boot.get("status") == "Accepted" or hash_id in auto_register)
             )
-        return FleetCounts(len(self.stations), started, connected, booted)
+        return FleetCounts(known, started, connected, booted)
 
     async def _consume(self, pool: WorkerPool) -> None:
         async for event in pool.events():

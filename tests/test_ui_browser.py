@@ -7,11 +7,14 @@ import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright, expect
 
+from simulator.station import station_data
+from simulator.station.core.model import ConnectorState
 from tests.ui_fleet import UiFleet, running_fleet
 
 # Generous: on a fresh machine the first test also installs Debian chromium (apt-get).
@@ -145,3 +148,72 @@ async def test_with_websocket_off_the_page_works_over_http(
         await expect(rows).to_have_count(2, timeout=WAIT_MS)
         await rows.first.locator('button[data-action="closeConnection"]').click()
         await expect(rows.first.locator("td").nth(3)).to_have_text("closed", timeout=WAIT_MS)
+
+
+# -- a 2.0.1 station (fake data until 2.0.1 stations run: its entry as station_data builds it) --
+
+# EVSE 1 with connector 1, EVSE 2 with connectors 2 and 3 (station-wide ids).
+LAYOUT_201 = {1: (1,), 2: (2, 3)}
+HASH_201 = "hash-of-cs-201"
+
+
+def station_201(connectors: dict[int, ConnectorState]) -> dict[str, Any]:
+    info = {
+        "hashId": HASH_201,
+        "chargingStationId": "CS-201",
+        "templateName": "v201",
+        "ocppVersion": "2.0.1",
+    }
+    return {
+        "stationInfo": info,
+        "started": True,
+        "wsState": 1,
+        "bootNotificationResponse": {"status": "Accepted"},
+        "connectors": [],
+        "evses": station_data.evse_entries(connectors, {}, LAYOUT_201),
+    }
+
+
+def report(fleet: UiFleet, data: dict[str, Any]) -> None:
+    """As a worker's station delta reaches the supervisor."""
+    fleet.supervisor._apply({"kind": "stations", "data": {HASH_201: data}})
+    fleet.supervisor._notify()
+
+
+async def test_a_2_0_1_station_shows_its_ocpp_version_and_its_evses_connectors(
+    browser: Browser, fleet: UiFleet
+) -> None:
+    report(fleet, station_201({i: ConnectorState(i) for i in range(4)}))
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    await page.goto(fleet.http_url)
+    row = page.locator('tr[data-station-id="CS-201"]')
+    await expect(row.locator("small.ocpp")).to_have_text("OCPP 2.0.1", timeout=WAIT_MS)
+    await expect(row.locator("[data-evse]")).to_have_count(2)  # EVSE 0 is the station
+    second = row.locator('[data-evse="2"]')
+    await expect(second.locator(".evse-id")).to_have_text("EVSE 2")
+    await expect(second.locator("div.connector")).to_have_count(2)
+    third = second.locator('div.connector[data-connector="3"]')
+    await expect(third.locator("span").first).to_have_text("#2")  # connector 2 of EVSE 2
+    await expect(third.locator(".status")).to_have_text("Available")
+
+
+async def test_an_evses_delta_updates_the_2_0_1_station_s_connector_on_the_page(
+    browser: Browser, fleet: UiFleet
+) -> None:
+    connectors = {i: ConnectorState(i) for i in range(4)}
+    report(fleet, station_201(connectors))
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    await page.goto(fleet.http_url)
+    connector = page.locator('tr[data-station-id="CS-201"] div.connector[data-connector="3"]')
+    await expect(connector.locator(".status")).to_have_text("Available", timeout=WAIT_MS)
+    connectors[3].status, connectors[3].transaction_started = "Charging", True
+    connectors[3].transaction_id_tag = "TAG-201"
+    report(fleet, {"evses": station_data.evse_entries(connectors, {}, LAYOUT_201, status=occupied)})
+    await expect(connector.locator(".status")).to_have_text("Occupied", timeout=WAIT_MS)
+    await expect(connector.locator(".tx")).to_contain_text("TAG-201")
+    await expect(connector.locator('button[data-action="stopTransaction"]')).to_have_count(1)
+
+
+def occupied(core_status: str) -> str:
+    """2.0.1's spelling of the core's Charging (ocpp201/status_reports.py maps them all)."""
+    return "Occupied" if core_status == "Charging" else core_status

@@ -16,6 +16,7 @@ from prometheus_client.core import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from simulator.connector_entries import physical_connectors
 from simulator.stats import Histogram, bucket_bounds
 from simulator.supervisor import Supervisor
 
@@ -70,6 +71,21 @@ class FleetCollector(Collector):
         stations.add_metric(["connected"], counts.connected)
         stations.add_metric(["booted"], counts.booted)
         yield stations
+        # The same by OCPP version, for a mixed fleet (evsim_stations stays the fleet's).
+        by_version = GaugeMetricFamily(
+            "evsim_stations_by_ocpp_version",
+            "Stations by OCPP version (stationInfo.ocppVersion) and state",
+            labels=["ocpp_version", "state"],
+        )
+        for version, of_version in supervisor.counts_by_version().items():
+            for state, number in (
+                ("known", of_version.stations),
+                ("started", of_version.started),
+                ("connected", of_version.connected),
+                ("booted", of_version.booted),
+            ):
+                by_version.add_metric([version, state], number)
+        yield by_version
 
         statuses: Counter[str] = Counter()
         transactions = reconnects = queued = dropped = skipped = 0
@@ -79,14 +95,15 @@ class FleetCollector(Collector):
             queued += int(queue.get("length") or 0)
             dropped += int(queue.get("dropped") or 0)
             skipped += int(queue.get("skipped") or 0)
-            for connector in data.get("connectors") or ():
-                if connector.get("connectorId") == 0:
-                    continue
+            # A 1.6 station's connectors, a 2.0.1 station's those of its EVSEs.
+            for connector in physical_connectors(data):
                 status = connector.get("connectorStatus") or {}
                 statuses[str(status.get("status"))] += 1
                 transactions += bool(status.get("transactionStarted"))
         connectors = GaugeMetricFamily(
-            "evsim_connectors", "Connectors (id > 0) by OCPP status", labels=["status"]
+            "evsim_connectors",
+            "Connectors (id > 0) by status, as their station's OCPP version spells it",
+            labels=["status"],
         )
         for status, number in sorted(statuses.items()):
             connectors.add_metric([status], number)

@@ -10,8 +10,9 @@ reports as that station's failure; the UI layer has validated the payload alread
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
+from simulator.meter_vocabulary import ChargePointStatus
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.ports import Caller, WithConnectors, WithTemplate
 
@@ -36,6 +37,20 @@ class CommandStation(Caller, WithConnectors, WithTemplate, Protocol):
 Command = Callable[[CommandStation, dict[str, Any]], Coroutine[Any, Any, None]]
 
 ACCEPTED = "Accepted"
+# The UI's payload models take either version's fields and values; these are 1.6's (sections
+# 7.7 ChargePointStatus, 7.25 FirmwareStatus).
+FIRMWARE_STATUSES = frozenset(
+    {
+        "Downloaded",
+        "DownloadFailed",
+        "Downloading",
+        "Idle",
+        "InstallationFailed",
+        "Installing",
+        "Installed",
+    }
+)
+CHARGE_POINT_STATUSES = frozenset(get_args(ChargePointStatus))
 
 
 class Refused(Exception):
@@ -47,7 +62,13 @@ def _require_accepted(action: str, status: Any) -> None:
         raise Refused(f"{action}: {status}")
 
 
+def _not_in_16(what: str) -> ValueError:
+    return ValueError(f"{what}: not in OCPP 1.6")
+
+
 async def authorize(station: CommandStation, payload: dict[str, Any]) -> None:
+    if payload.get("idTag") is None:
+        raise _not_in_16("idToken (an idTag authorizes a 1.6 station)")
     response = await station.call("Authorize", {"idTag": payload["idTag"]})
     _require_accepted("Authorize", response["idTagInfo"]["status"])
 
@@ -58,6 +79,8 @@ async def boot_notification(station: CommandStation, payload: dict[str, Any]) ->
 
 
 async def data_transfer(station: CommandStation, payload: dict[str, Any]) -> None:
+    if payload.get("data") is not None and not isinstance(payload["data"], str):
+        raise _not_in_16("DataTransfer data other than a string")
     request: dict[str, Any] = {
         "vendorId": payload.get("vendorId") or station.template.charge_point_vendor
     }
@@ -73,6 +96,10 @@ async def diagnostics_status_notification(station: CommandStation, payload: dict
 
 
 async def firmware_status_notification(station: CommandStation, payload: dict[str, Any]) -> None:
+    if payload["status"] not in FIRMWARE_STATUSES:
+        raise _not_in_16(f"firmware status {payload['status']}")
+    if payload.get("requestId") is not None:
+        raise _not_in_16("FirmwareStatusNotification requestId")
     await station.call("FirmwareStatusNotification", {"status": payload["status"]})
 
 
@@ -83,6 +110,8 @@ async def heartbeat(station: CommandStation, payload: dict[str, Any]) -> None:
 async def meter_values(station: CommandStation, payload: dict[str, Any]) -> None:
     """MeterValues for a connector: the given meterValue, else one Energy.Active.Import.Register
     sample of the connector's register (and its transaction's id when one runs)."""
+    if payload.get("connectorId") is None:
+        raise _not_in_16("evseId (a 1.6 station meters connectors: give connectorId)")
     connector_id = int(payload["connectorId"])
     connector = station.connectors.get(connector_id)
     if connector is None:
@@ -111,6 +140,8 @@ async def meter_values(station: CommandStation, payload: dict[str, Any]) -> None
 
 async def status_notification(station: CommandStation, payload: dict[str, Any]) -> None:
     """The connector's status (changed first when the payload gives status or errorCode)."""
+    if payload.get("status") is not None and payload["status"] not in CHARGE_POINT_STATUSES:
+        raise _not_in_16(f"connector status {payload['status']}")
     connector_id = int(payload["connectorId"])
     station.set_connector_status(connector_id, payload.get("status"), payload.get("errorCode"))
     await station.send_status(connector_id)

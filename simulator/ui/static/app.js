@@ -174,10 +174,25 @@ async function loadTemplates() {
 
 const WS_STATES = ["connecting", "open", "closing", "closed"];
 
+// A 1.6 station lists its connectors under `connectors`; a 2.0.1 station under its EVSEs
+// (`evses`, as the TypeScript simulator's: {evseId, evseStatus: {availability, connectors}}),
+// EVSE 0 being the station itself. Connector ids are station-wide in both.
+function evsesOf(station) {
+  return (station.evses || []).filter((e) => e.evseId > 0);
+}
+
+function physicalConnectors(station) {
+  const own = (station.connectors || []).filter((c) => c.connectorId > 0);
+  return own.concat(...evsesOf(station).map((e) => e.evseStatus.connectors));
+}
+
 function searchText(station) {
   const info = station.stationInfo;
-  const statuses = (station.connectors || []).map((c) => c.connectorStatus.status).join(" ");
-  return `${info.chargingStationId} ${info.hashId} ${info.templateName} ${statuses}`.toLowerCase();
+  const statuses = physicalConnectors(station).map((c) => c.connectorStatus.status).join(" ");
+  return (
+    `${info.chargingStationId} ${info.hashId} ${info.templateName} ` +
+    `ocpp${info.ocppVersion} ${statuses}`
+  ).toLowerCase();
 }
 
 function filtered() {
@@ -221,7 +236,7 @@ function button(label, action, hashId, extra = {}) {
 
 // A connector entry is the TypeScript simulator's {connectorId, connectorStatus}: the status,
 // the lock and the running transaction are all in connectorStatus.
-function connectorLine(hashId, connector) {
+function connectorLine(hashId, connector, label = `#${connector.connectorId}`) {
   const cs = connector.connectorStatus;
   const id = connector.connectorId;
   const transaction = cs.transactionStarted
@@ -235,7 +250,7 @@ function connectorLine(hashId, connector) {
   return el(
     "div",
     { className: "connector", "data-connector": String(id) },
-    el("span", {}, `#${id}`),
+    el("span", {}, label),
     el("span", { className: `status ${cs.status}` }, cs.status),
     cs.locked ? el("span", { className: "tx" }, "locked") : null,
     transaction,
@@ -249,6 +264,27 @@ function connectorLine(hashId, connector) {
   );
 }
 
+// An EVSE of a 2.0.1 station: its id, its availability when Inoperative, its connectors
+// numbered from 1 within it as the station's messages number them (the buttons act on the
+// station-wide id).
+function evseBlock(hashId, evse) {
+  const status = evse.evseStatus;
+  return el(
+    "div",
+    { className: "evse", "data-evse": String(evse.evseId) },
+    el("span", { className: "evse-id" }, `EVSE ${evse.evseId}`),
+    status.availability === "Inoperative" ? el("span", { className: "tx" }, "inoperative") : null,
+    ...status.connectors.map((c, index) => connectorLine(hashId, c, `#${index + 1}`)),
+  );
+}
+
+function connectorsCell(hashId, station) {
+  const evses = evsesOf(station);
+  if (evses.length) return el("td", {}, ...evses.map((e) => evseBlock(hashId, e)));
+  const connectors = (station.connectors || []).filter((c) => c.connectorId > 0);
+  return el("td", {}, ...connectors.map((c) => connectorLine(hashId, c)));
+}
+
 function stationRow(station) {
   const info = station.stationInfo;
   const hashId = info.hashId;
@@ -256,16 +292,20 @@ function stationRow(station) {
   const atg = station.automaticTransactionGenerator;
   const atgRunning =
     atg && (atg.automaticTransactionGeneratorStatuses || []).some((s) => s.start);
-  const connectors = (station.connectors || []).filter((c) => c.connectorId > 0);
   return el(
     "tr",
     { "data-hash-id": hashId, "data-station-id": info.chargingStationId },
     el("td", { className: "station" }, info.chargingStationId, el("small", {}, hashId.slice(0, 16))),
-    el("td", {}, info.templateName),
+    el(
+      "td",
+      {},
+      info.templateName,
+      el("small", { className: "ocpp" }, `OCPP ${info.ocppVersion || "?"}`),
+    ),
     el("td", {}, station.started ? "yes" : "no"),
     el("td", {}, WS_STATES[station.wsState] ?? "?"),
     el("td", {}, boot),
-    el("td", {}, ...connectors.map((c) => connectorLine(hashId, c))),
+    connectorsCell(hashId, station),
     el(
       "td",
       { className: "actions" },
@@ -294,8 +334,11 @@ function actionPayload(target) {
   switch (action) {
     case "startTransaction":
       return { ...payload, connectorId, idTag: $("id-tag").value };
-    case "stopTransaction":
-      return { ...payload, transactionId: Number(target.dataset.transactionId) };
+    case "stopTransaction": {
+      // 1.6 transaction ids are integers; a 2.0.1 station's are strings (UUIDs).
+      const id = target.dataset.transactionId;
+      return { ...payload, transactionId: /^\d+$/.test(id) ? Number(id) : id };
+    }
     case "lockConnector":
     case "unlockConnector":
       return { ...payload, connectorId };
