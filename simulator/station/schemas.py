@@ -96,7 +96,11 @@ class Schemas:
             # Some schemas carry "format": "date-time" on free strings; draft-04 validators do
             # not assert formats in general (draft-06 leaves it optional), and the CSMS side's
             # stamps vary.
-            compiled = fastjsonschema.compile(json.loads(text), formats={"date-time": r".*"})
+            # use_default False: a validated payload is sent as built, optional fields left out
+            # (P4 4.1.5), not filled with the schema's defaults.
+            compiled = fastjsonschema.compile(
+                json.loads(text), formats={"date-time": r".*"}, use_default=False
+            )
             self._compiled[name] = compiled
         return compiled
 
