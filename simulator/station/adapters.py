@@ -24,6 +24,7 @@ from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.parts import PartsHost16
 from simulator.station.ocpp16.ports import AdapterStation
 from simulator.station.parts import Features, NoVariables, Variables
+from simulator.station.station_data import StatusSpelling
 
 
 class StationAdapter(Session, Version, Protocol):
@@ -32,6 +33,10 @@ class StationAdapter(Session, Version, Protocol):
 
     @property
     def version(self) -> str: ...
+
+    @property
+    def status_spelling(self) -> StatusSpelling | None:
+        """How the UI spells a core connector status for this version (None: as it is)."""
 
     def accepted(self, boot_response: dict[str, Any] | None) -> bool: ...
 

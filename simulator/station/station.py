@@ -155,14 +155,28 @@ class ChargingStation:
                 "skipped": self.transactions.queue.skipped,
             },
             "connectors": self.connectors_data(),
-            "evses": [],
+            "evses": self.evses_data(),
             "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
             "automaticTransactionGenerator": self.atg.data(),
             "timestamp": station_data.epoch_ms(self.clock.now()),
         }
 
     def connectors_data(self) -> list[dict[str, Any]]:
-        return station_data.connector_entries(self.connectors, self.reservations.by_connector())
+        """The connectors of a station without EVSEs (1.6); [] for one with EVSEs (2.0.1)."""
+        return station_data.connector_entries(
+            self.connectors, self.reservations.by_connector(), self.spec.evses
+        )
+
+    def evses_data(self) -> list[dict[str, Any]]:
+        """A 2.0.1 station's EVSEs and their connectors, the TS simulator's `evses`."""
+        if not self.spec.evses:
+            return []
+        return station_data.evse_entries(
+            self.connectors,
+            self.reservations.by_connector(),
+            self.spec.evses,
+            status=self.adapter.status_spelling,
+        )
 
     def changed(self, **delta: Any) -> None:
         """What the UI sees changed (`delta`: its new values); persisted when they are."""
@@ -226,7 +240,14 @@ class ChargingStation:
             self.changed(supervisionUrl=url)
 
     def connectors_changed(self) -> None:
-        self.changed(connectors=self.connectors_data())
+        self.changed(
+            **station_data.connector_delta(
+                self.connectors,
+                self.reservations.by_connector(),
+                self.spec.evses,
+                status=self.adapter.status_spelling,
+            )
+        )
 
     def atg_changed(self) -> None:
         self.changed(automaticTransactionGenerator=self.atg.data())
@@ -271,7 +292,7 @@ class ChargingStation:
         if connector is None or connector_id == 0:
             raise ValueError(f"no connector {connector_id}")
         connector.locked = locked
-        self.changed(connectors=self.connectors_data())
+        self.connectors_changed()
         self.persist()
 
     def set_connector_status(
@@ -284,7 +305,7 @@ class ChargingStation:
             connector.status = status
         if error_code is not None:
             connector.error_code = error_code
-        self.changed(connectors=self.connectors_data())
+        self.connectors_changed()
 
     # -- the lifecycle (lifecycle.py) -------------------------------------------------------
 

@@ -34,6 +34,7 @@ class Adapter16:
 
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
+    status_spelling: Final = None  # the core's statuses are 1.6's
 
     __slots__ = ("_dialogue", "_station", "_status")
 

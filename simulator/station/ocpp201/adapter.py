@@ -25,7 +25,7 @@ from simulator.station.ocpp201.errors import spell_error_201
 from simulator.station.ocpp201.ports import Station201
 from simulator.station.ocpp201.routing import HANDLERS
 from simulator.station.ocpp201.schemas import SCHEMAS201
-from simulator.station.ocpp201.status_reports import StatusReports201
+from simulator.station.ocpp201.status_reports import StatusReports201, connector_status
 from simulator.station.schemas import Schemas
 
 SUBPROTOCOL: Final = "ocpp2.0.1"
@@ -39,6 +39,7 @@ class Adapter201:
 
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
+    status_spelling: Final = staticmethod(connector_status)
 
     __slots__ = ("_station", "dialogue", "status")
 
