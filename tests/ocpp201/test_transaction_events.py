@@ -144,7 +144,12 @@ async def test_the_ended_keeps_a_sample_every_tx_ended_interval_E06_FR_11() -> N
     await tx.transactions.stop(1)
     ended = tx.station.events()[-1]
     contexts = [value["sampledValue"][0]["context"] for value in ended["meterValue"]]
-    assert contexts == ["Transaction.Begin", "Sample.Periodic", "Sample.Periodic", "Transaction.End"]
+    assert contexts == [
+        "Transaction.Begin",
+        "Sample.Periodic",
+        "Sample.Periodic",
+        "Transaction.End",
+    ]
     await tx.close()
 
 

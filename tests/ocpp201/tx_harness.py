@@ -278,9 +278,7 @@ class Tx201:
         await asyncio.gather(*self.station.tasks, return_exceptions=True)
 
 
-def make_tx201(
-    *, connectors: int = 1, ids: list[str] | None = None, **template: Any
-) -> Tx201:
+def make_tx201(*, connectors: int = 1, ids: list[str] | None = None, **template: Any) -> Tx201:
     clock = VirtualClock()
     station = Station(clock, connectors, template)
     made = iter(ids or [f"tx-{n}" for n in range(1, 1000)])
