@@ -185,6 +185,16 @@ class TransactionQueue:
         None: the CSMS's answer to the start brings it (1.6)."""
         return None
 
+    def queued_for(self, transaction_id: int | str | None) -> bool:
+        """Messages of the transaction the CSMS knows by that id (None: of any) wait to be
+        delivered (2.0.1 E14)."""
+        if transaction_id is None:
+            return bool(self.entries)
+        return any(
+            entry.ref is not None and self.transaction_id(entry.ref) == transaction_id
+            for entry in self.entries
+        )
+
     @property
     def busy(self) -> bool:
         """A sender is at work: a new message queues behind what it sends."""

@@ -84,9 +84,6 @@ class QueueCodec201:
         record = self._open.get(ref)
         return str(record[0]) if record is not None else None
 
-    def ongoing(self, transaction_id: str) -> bool:
-        return any(record[0] == transaction_id for record in self._open.values())
-
     def forget(self, ref: int) -> None:
         """A transaction that never was (its start given up while the caller waited)."""
         self._open.pop(ref, None)
@@ -213,12 +210,9 @@ class TransactionQueue201(CoreQueue):
     def transaction_id(self, ref: int) -> str | None:
         return self.codec.transaction_id(ref)
 
-    def ongoing(self, transaction_id: str) -> bool:
-        """The transaction has not ended (E14.FR.02/03)."""
-        return self.codec.ongoing(transaction_id)
-
-    def queued_for(self, transaction_id: str | None) -> bool:
-        """Messages of that transaction (None: of any) wait to be delivered (E14.FR.04-08)."""
+    def queued_for(self, transaction_id: int | str | None) -> bool:
+        """Messages of that transaction (None: of any) wait to be delivered (E14.FR.04-08),
+        its Ended included: read from the envelopes, which keep the id after the end."""
         if transaction_id is None:
             return bool(self.entries)
         return any(

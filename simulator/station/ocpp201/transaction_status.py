@@ -7,21 +7,21 @@ from typing import Any, Protocol
 
 
 class TransactionMessages(Protocol):
-    """The station's queue as E14 reads it (ocpp201/queue_codec.py TransactionQueue201)."""
+    """The station's queue as E14 reads it (core/queue.py; 2.0.1: queue_codec.py)."""
 
-    def queued_for(self, transaction_id: str | None) -> bool: ...
-
-    def ongoing(self, transaction_id: str) -> bool: ...
+    def queued_for(self, transaction_id: int | str | None) -> bool: ...
 
 
-class WithQueue(Protocol):
+class TransactionsView(Protocol):
     @property
     def queue(self) -> TransactionMessages: ...
+
+    def transaction_connector(self, transaction_id: int | str) -> int | None: ...
 
 
 class TransactionStatusStation(Protocol):
     @property
-    def transactions(self) -> WithQueue: ...
+    def transactions(self) -> TransactionsView: ...
 
 
 async def get_transaction_status(
@@ -30,15 +30,20 @@ async def get_transaction_status(
     """With a transactionId: ongoingIndicator (E14.FR.01-03: false for one the station never
     had or has ended) and messagesInQueue of that transaction (E14.FR.04/05); without: no
     ongoingIndicator (E14.FR.06), messagesInQueue of any transaction (E14.FR.07/08)."""
-    queue = station.transactions.queue
+    transactions = station.transactions
     transaction_id = payload.get("transactionId")
     if transaction_id is None:
-        return {"messagesInQueue": queue.queued_for(None)}
+        return {"messagesInQueue": transactions.queue.queued_for(None)}
     transaction_id = str(transaction_id)
     return {
-        "ongoingIndicator": queue.ongoing(transaction_id),
-        "messagesInQueue": queue.queued_for(transaction_id),
+        "ongoingIndicator": transactions.transaction_connector(transaction_id) is not None,
+        "messagesInQueue": transactions.queue.queued_for(transaction_id),
     }
 
 
-__all__ = ["TransactionMessages", "TransactionStatusStation", "get_transaction_status"]
+__all__ = [
+    "TransactionMessages",
+    "TransactionStatusStation",
+    "TransactionsView",
+    "get_transaction_status",
+]
