@@ -120,16 +120,34 @@ def _meter_value(seq: int) -> QueuedMessage:
     return QueuedMessage("TransactionEvent", {"seqNo": seq}, 1, boundary=False)
 
 
-def test_a_full_queue_thins_out_the_meter_value_updates_1st_3rd_5th_E04_FR_08() -> None:
+def test_a_full_offline_queue_drops_every_other_intermediate_update_E04_FR_08() -> None:
+    """The 1st, 3rd, 5th... of the intermediate ones: between the first and the last queued."""
     entries: deque[QueuedMessage] = deque([QueuedMessage("TransactionEvent", {}, 1, True)])
-    admit = Thinning()
+    admit = Thinning(lambda: True)
     dropped = 0
     for seq in range(1, 12):
         dropped += admit(entries, _meter_value(seq), 7)
     left = [e.payload.get("seqNo") for e in entries]
-    # Full at 1..6; then every other one goes: 1, 3, 5, 7, 9 (the head is never dropped).
-    assert left == [None, 2, 4, 6, 8, 10, 11]
+    # Full at 1..6; then every other intermediate one goes: 2, 4, 6, 8, 10.
+    assert left == [None, 1, 3, 5, 7, 9, 11]
     assert dropped == 5
+
+
+def test_online_a_full_queue_drops_nothing_E04_FR_07() -> None:
+    """Dropping is allowed offline only: online the queue drains (or waits out a retry)."""
+    entries: deque[QueuedMessage] = deque([QueuedMessage("TransactionEvent", {}, 1, True)])
+    admit = Thinning(lambda: False)
+    assert sum(admit(entries, _meter_value(seq), 3) for seq in range(1, 6)) == 0
+    assert len(entries) == 6
+
+
+def test_the_first_and_last_queued_update_of_a_transaction_are_kept_E04_FR_08() -> None:
+    """Each gap lies between two events the CSMS gets: none at a transaction's edge."""
+    entries: deque[QueuedMessage] = deque([QueuedMessage("TransactionEvent", {}, 9, True)])
+    admit = Thinning(lambda: True)
+    for seq in (1, 2, 3):
+        admit(entries, _meter_value(seq), 2)
+    assert [e.payload.get("seqNo") for e in entries] == [None, 1, 3]
 
 
 async def test_a_full_queue_never_drops_a_start_an_end_nor_a_state_change_E04_FR_07() -> None:

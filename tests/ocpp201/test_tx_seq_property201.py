@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.csms.report201 import TransactionEvents
 from tests.ocpp201.tx_harness import Tx201, make_tx201
 
 pytestmark = pytest.mark.timeout(120)
@@ -31,6 +32,8 @@ async def play(steps: list[tuple[str, int]], start_point: str, stop_point: str) 
     tx = make_tx201(connectors=CONNECTORS)
     tx.queue.max_length = 6
     tx.variables.values["SampledDataCtrlr.TxUpdatedInterval"] = "15"
+    # Refusals are retried, never given up here (E13.FR.04 discards are no drop).
+    tx.variables.values["OCPPCommCtrlr.MessageAttempts.TransactionEvent"] = "100"
     tx.variables.values["TxCtrlr.TxStartPoint"] = start_point
     tx.variables.values["TxCtrlr.TxStopPoint"] = stop_point
     transactions, plugs = tx.transactions, tx.plugs
@@ -63,7 +66,7 @@ async def play(steps: list[tuple[str, int]], start_point: str, stop_point: str) 
     tx.station.script.clear()
     if not tx.station.online:
         tx.go_online()
-    await tx.settle(3600)  # every retry done
+    await tx.settle(100 * 60 * 100)  # every retry done
     await tx.close()
     return tx
 
@@ -74,8 +77,9 @@ def check(tx: Tx201) -> None:
         seen = firsts.setdefault(event["transactionInfo"]["transactionId"], [])
         if all(e["seqNo"] != event["seqNo"] for e in seen):
             seen.append(event)
-        else:  # a retry: the same event again
-            assert event == next(e for e in seen if e["seqNo"] == event["seqNo"])
+        else:  # a retry: the same event again, offline once the link went down (E11.FR.07)
+            first = next(e for e in seen if e["seqNo"] == event["seqNo"])
+            assert _but_offline(event) == _but_offline(first)
     gaps = 0
     for events in firsts.values():
         numbers = [event["seqNo"] for event in events]
@@ -86,6 +90,26 @@ def check(tx: Tx201) -> None:
         gaps += numbers[-1] + 1 - len(numbers)
     assert gaps == tx.queue.dropped
     assert (tx.queue.skipped, len(tx.queue)) == (0, 0)
+    assert bundled_csms_anomalies(tx) == []
+
+
+def _but_offline(event: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in event.items() if key != "offline"}
+
+
+def bundled_csms_anomalies(tx: Tx201) -> list[str]:
+    """What the bundled CSMS's conformance report (csms/report201.py) finds wrong: a gap it
+    cannot explain as an offline drop, an event after the Ended, energy going back..."""
+    anomalies: list[str] = []
+    report = TransactionEvents(
+        recognise_retransmissions=True,
+        anomaly=lambda _station, what: anomalies.append(what),
+        retransmission=lambda _station, _action: None,
+    )
+    for event in tx.station.events():
+        report.record("CORE-1", event)
+    assert all(t.ended for t in report.transactions.values())
+    return anomalies
 
 
 @settings(max_examples=60)

@@ -12,12 +12,14 @@ Offline (E04.FR.03, E11.FR.02/07, E12.FR.02): an event made while the link was d
 offline: true from the start; one made online that is still queued when the link went down
 (sent on a later connection, or after a restart) says so too.
 
-Bounded (E04.FR.07/08): when the queue is full, Updated events that carry nothing but meter
-values are dropped, intermediate ones first (the 1st, the 3rd, the 5th... of those queued),
-never a Started, an Ended nor an Updated that reports an authorization, a token or a change of
-charging state; each drop is counted (`dropped`). Their seqNo stays a gap the CSMS sees: it
-learns from the numbers which events it will never get (1.3.2), and GetTransactionStatus
-(E14) tells it whether more are still queued.
+Bounded (E04.FR.07/08): when the queue is full while offline, Updated events that carry
+nothing but meter values are dropped, intermediate ones first (the 1st, the 3rd, the 5th...
+of those between a transaction's first and last queued events), never a Started, an Ended
+nor an Updated that reports an authorization, a token or a change of charging state; each
+drop is counted (`dropped`). Online nothing is dropped (the queue drains, or waits out a
+retry). A drop's seqNo stays a gap the CSMS sees between two offline events: it learns from
+the numbers which events it will never get (1.3.2), and GetTransactionStatus (E14) tells it
+whether more are still queued.
 
 Retries (E13): a CALLERROR and a missing answer within the message timeout are both a failure
 to process the message (E13 remark); the core's queue waits MessageAttemptInterval x the
@@ -146,27 +148,44 @@ class QueueCodec201:
         }
 
 
-def droppable(entry: QueuedMessage) -> bool:
-    return not entry.boundary
+def _intermediate(entries: deque[QueuedMessage], new: QueuedMessage) -> list[int]:
+    """Indexes of the entries a full queue may drop: meter-value updates (no boundary), not
+    the one being added, with an older and a newer event of their transaction queued behind
+    the head (which may have been sent already), so the gap each drop leaves lies between two
+    events the CSMS will first get offline-flagged, as its check of drops wants."""
+    first: dict[int | None, int] = {}
+    last: dict[int | None, int] = {}
+    for i, entry in enumerate(entries):
+        if i > 0:
+            first.setdefault(entry.ref, i)
+            last[entry.ref] = i
+    return [
+        i
+        for i, entry in enumerate(entries)
+        if i > 0
+        and entry is not new
+        and not entry.boundary
+        and first[entry.ref] < i < last[entry.ref]
+    ]
 
 
 class Thinning:
-    """How a full 2.0.1 queue makes room (E04.FR.08): the droppable entries (meter-value
-    Updated events, never the head, which may be in flight) are thinned out evenly, the 1st,
-    the 3rd, the 5th... then again from the first, so what is left still spans the outage."""
+    """How a full 2.0.1 queue makes room (E04.FR.07/08): only while the station is offline,
+    the intermediate meter-value updates are thinned out evenly, the 1st, the 3rd, the 5th of
+    them... then again from the first, so what is left still spans the outage. Online, nothing is
+    dropped: the queue drains, or waits for a retry a bounded time, growing past the bound."""
 
-    __slots__ = ("_cursor",)
+    __slots__ = ("_cursor", "_offline")
 
-    def __init__(self) -> None:
+    def __init__(self, offline: Callable[[], bool]) -> None:
+        self._offline = offline
         self._cursor = 0
 
     def __call__(self, entries: deque[QueuedMessage], entry: QueuedMessage, limit: int) -> int:
         entries.append(entry)
         dropped = 0
-        while len(entries) > limit:
-            candidates = [
-                i for i, e in enumerate(entries) if i > 0 and e is not entry and droppable(e)
-            ]
+        while len(entries) > limit and self._offline():
+            candidates = _intermediate(entries, entry)
             if not candidates:
                 break
             pick = self._cursor if self._cursor < len(candidates) else 0
@@ -199,7 +218,7 @@ class TransactionQueue201(CoreQueue):
             refused=_REFUSED,
             lost=_LOST,
             max_length=max_length,
-            admission=Thinning(),
+            admission=Thinning(lambda: not host.link_up()),
         )
 
     def new_ref(self) -> int:
