@@ -112,17 +112,15 @@ def bundled_csms_anomalies(tx: Tx201) -> list[str]:
     return anomalies
 
 
-@settings(max_examples=60)
-@given(actions, st.sampled_from(["PowerPathClosed", "EVConnected"]))
+START_POINTS = st.sampled_from(["PowerPathClosed", "EVConnected", "Authorized"])
+STOP_POINTS = st.sampled_from(
+    ["EVConnected,Authorized", "EVConnected", "Authorized", "PowerPathClosed", "EnergyTransfer"]
+)
+
+
+@settings(max_examples=200)
+@given(actions, START_POINTS, STOP_POINTS)
 def test_every_transaction_is_one_started_one_ended_and_gapless_but_for_drops(
-    steps: list[tuple[str, int]], start_point: str
+    steps: list[tuple[str, int]], start_point: str, stop_point: str
 ) -> None:
-    check(asyncio.run(play(steps, start_point, "EVConnected,Authorized")))
-
-
-@settings(max_examples=30)
-@given(actions)
-def test_the_same_holds_when_a_stop_only_ends_the_authorization(
-    steps: list[tuple[str, int]],
-) -> None:
-    check(asyncio.run(play(steps, "EVConnected", "EVConnected")))
+    check(asyncio.run(play(steps, start_point, stop_point)))
