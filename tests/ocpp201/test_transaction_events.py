@@ -289,3 +289,40 @@ async def test_the_transaction_id_is_known_from_the_start_even_offline_E01_FR_08
     assert tx.station.connectors[1].transaction_id == "tx-1"
     assert tx.transactions.transaction_connector("tx-1") == 1
     await tx.close()
+
+
+class OneReservation:
+    """Reservation 5 on connector 1 for TAG-R."""
+
+    def __init__(self) -> None:
+        self.used_ids: list[int] = []
+        self.active = {5: self}
+        self.id, self.connector_id = 5, 1
+
+    def for_start(self, connector_id: int, id_tag: str) -> OneReservation | None:
+        return self if (connector_id, id_tag) == (1, "TAG-R") else None
+
+    def used(self, reservation: OneReservation) -> None:
+        self.used_ids.append(reservation.id)
+
+
+async def test_the_authorization_that_ends_a_reservation_carries_its_id_H01_FR_15() -> None:
+    tx = make_tx201()
+    tx.station.reservations = OneReservation()  # type: ignore[assignment]
+    await tx.transactions.begin(1, "TAG-R")
+    await tx.settle(65)
+    assert ["reservationId" in event for event in tx.station.events()] == [True, False]
+    assert tx.station.events()[0]["reservationId"] == 5
+    await tx.close()
+
+
+async def test_an_authorization_after_the_plug_carries_the_reservation_id_E03_FR_03() -> None:
+    tx = make_tx201()
+    tx.variables.values["TxCtrlr.TxStartPoint"] = "EVConnected"
+    tx.station.reservations = OneReservation()  # type: ignore[assignment]
+    await tx.plugs.plug(1)
+    await tx.transactions.begin(1, "TAG-R")
+    await tx.settle()
+    started, authorized = tx.station.events()[:2]
+    assert ("reservationId" in started, authorized.get("reservationId")) == (False, 5)
+    await tx.close()
