@@ -147,7 +147,14 @@ class TransactionControl(Protocol):
 
     async def authorize(self, id_tag: str) -> bool: ...
 
-    async def begin(self, connector_id: int, id_tag: str) -> Verdict: ...
+    async def begin(
+        self,
+        connector_id: int,
+        id_tag: str,
+        *,
+        remote_start_id: int | None = None,
+        token_type: str | None = None,
+    ) -> Verdict: ...
 
     async def start(self, connector_id: int, id_tag: str) -> Payload | None: ...
 
@@ -159,7 +166,7 @@ class TransactionControl(Protocol):
 
     def resume(self, connector_id: int) -> None: ...
 
-    def transaction_connector(self, transaction_id: int) -> int | None: ...
+    def transaction_connector(self, transaction_id: int | str) -> int | None: ...
 
 
 class Metering(Protocol):

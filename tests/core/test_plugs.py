@@ -45,6 +45,9 @@ class FakeTransactions:
     def resume(self, connector_id: int) -> None:
         self.suspended.remove(connector_id)
 
+    async def ev_changed(self, connector_id: int, plugged: bool) -> None:
+        pass  # what a version with transaction points says of it (2.0.1)
+
 
 @dataclass
 class NoReservations:

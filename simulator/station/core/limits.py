@@ -77,7 +77,7 @@ class Profile:
     recurrency: str | None = None  # "Daily" | "Weekly"
     valid_from: datetime | None = None
     valid_to: datetime | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
 
 
 # --- units -----------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class Context:
 
     electrical: Electrical
     # connector -> (transaction id, start) of the running transaction
-    transactions: dict[int, tuple[int, datetime]]
+    transactions: dict[int, tuple[int | str, datetime]]
 
 
 def _prevailing_w(
@@ -324,7 +324,7 @@ class Rules:
     max_periods: int
     max_installed: int
     # connector -> id of its running transaction (None: starting, the CSMS has not given it yet)
-    transactions: dict[int, int | None]
+    transactions: dict[int, int | str | None]
     # Whether the station switches from 3 to 1 phase (section 9.4.4): False, a period may not
     # ask for fewer phases than the station charges on.
     phase_switching: bool = True

@@ -22,12 +22,13 @@ class ConnectorState:
     # An EV cable plugged in (evsim's plug model, simulator/station/core/plugs.py); a transaction
     # started without plugConnector counts as plugged (`EvPlugs.ev_plugged`).
     plugged: bool = False
-    # The running transaction; transaction_id is None until the CSMS gave one.
+    # The running transaction; transaction_id is None until the CSMS gave one (1.6), the
+    # station's own string from the start (2.0.1).
     transaction_started: bool = False
     # The station's own reference of the transaction (core/queue.py): known from the
     # start, when the CSMS's transactionId may still be waiting in the offline queue.
     transaction_ref: int | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
     transaction_id_tag: str | None = None
     transaction_start: str | None = None  # the start's timestamp
     meter_start: int = 0

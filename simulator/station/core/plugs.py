@@ -37,6 +37,10 @@ class PlugTransactions(Protocol):
 
     def resume(self, connector_id: int) -> None: ...
 
+    async def ev_changed(self, connector_id: int, plugged: bool) -> None:
+        """The EV connected or left: the transactions' own events of it (2.0.1's)."""
+        ...
+
 
 class HeldConnector(Protocol):
     @property
@@ -99,7 +103,7 @@ class EvPlugs:
         self.settings = settings
         # Connectors whose EV left a transaction kept open: its id, and whether the EVSE had
         # suspended it already (SuspendedEVSE, an invalid idTag), which the EV's return keeps.
-        self._left: dict[int, tuple[int | None, bool]] = {}
+        self._left: dict[int, tuple[int | str | None, bool]] = {}
         self._timers: dict[int, asyncio.Task[Any]] = {}
 
     def _connector(self, connector_id: int) -> ConnectorState:
@@ -133,13 +137,15 @@ class EvPlugs:
             raise PlugError(f"an EV is plugged into connector {connector_id} already")
         connector.plugged = True
         self.station.connectors_changed()
+        transactions = self.station.transactions
         if self._ev_left(connector):
             _, evse_suspended = self._left.pop(connector_id)
             if evse_suspended:
                 await self.station.change_status(connector_id, "SuspendedEVSE")
-                return
-            self.station.transactions.resume(connector_id)
-            await self.station.change_status(connector_id, "Charging")
+            else:
+                transactions.resume(connector_id)
+                await self.station.change_status(connector_id, "Charging")
+            await transactions.ev_changed(connector_id, True)
             return
         self._left.pop(connector_id, None)
         idle = not connector.transaction_started and connector.availability == "Operative"
@@ -149,6 +155,7 @@ class EvPlugs:
             and await self.station.change_status(connector_id, "Preparing")
         ):
             self.arm_preparing_timeout(connector_id)
+        await transactions.ev_changed(connector_id, True)
 
     async def unplug(self, connector_id: int) -> None:
         """The cable leaves the EV: a Preparing connector without transaction is Available
@@ -182,6 +189,7 @@ class EvPlugs:
         if not evse_suspended:
             self.station.transactions.suspend(connector_id)
         await self.station.change_status(connector_id, "SuspendedEV")
+        await self.station.transactions.ev_changed(connector_id, False)
 
     # -- Preparing ----------------------------------------------------------------------------
 

@@ -25,8 +25,9 @@ is, so a process killed at any point neither forgets a message nor sends again o
 answered (but for the instant between reading the answer and writing it).
 
 The queue is bounded: when full, the oldest meter value that is not a transaction boundary
-(Transaction.Begin / Transaction.End values) is dropped and counted. Starts and stops are never
-dropped, so a queue of only starts and stops may grow past the bound.
+(Transaction.Begin / Transaction.End values) is dropped and counted (the version may choose
+another victim among those, `Admission`). Starts and stops are never dropped, so a queue of
+only starts and stops may grow past the bound.
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def admit(entries: deque[QueuedMessage], entry: QueuedMessage, max_length: int) 
         _resolve(victim, None)
         dropped += 1
     return dropped
+
+
+# How a full queue makes room: append the entry, drop what must go, return the count dropped.
+Admission = Callable[[deque[QueuedMessage], QueuedMessage, int], int]
 
 
 class QueueHost(Protocol):
@@ -148,13 +153,16 @@ class TransactionQueue:
         refused: Errors,
         lost: Errors,
         max_length: int = DEFAULT_MAX_LENGTH,
+        admission: Admission = admit,
     ) -> None:
         """`refused`: what `host.call` raises when the peer failed to process a message (a
-        CALLERROR: counted, retried, skipped); `lost`: when the connection went away."""
+        CALLERROR: counted, retried, skipped); `lost`: when the connection went away;
+        `admission`: how a full queue makes room."""
         self._host = host
         self._codec = codec
         self._refused = refused
         self._lost = lost
+        self._admit = admission
         self.max_length = max_length
         self.entries: deque[QueuedMessage] = deque()
         self.next_ref = 1
@@ -171,6 +179,21 @@ class TransactionQueue:
     def new_ref(self) -> int:
         ref, self.next_ref = self.next_ref, self.next_ref + 1
         return ref
+
+    def transaction_id(self, ref: int) -> int | str | None:
+        """The id the CSMS knows the transaction `ref` by, when the station makes it (2.0.1);
+        None: the CSMS's answer to the start brings it (1.6)."""
+        return None
+
+    def queued_for(self, transaction_id: int | str | None) -> bool:
+        """Messages of the transaction the CSMS knows by that id (None: of any) wait to be
+        delivered (2.0.1 E14)."""
+        if transaction_id is None:
+            return bool(self.entries)
+        return any(
+            entry.ref is not None and self.transaction_id(entry.ref) == transaction_id
+            for entry in self.entries
+        )
 
     @property
     def busy(self) -> bool:
@@ -209,7 +232,7 @@ class TransactionQueue:
         if not self._host.outgoing_supported(action):
             _resolve(entry, None)
             return entry
-        self.dropped += admit(self.entries, entry, self.max_length)
+        self.dropped += self._admit(self.entries, entry, self.max_length)
         self._host.queue_changed(grew=True)
         return entry
 
@@ -366,6 +389,7 @@ __all__ = [
     "DEFAULT_ATTEMPTS",
     "DEFAULT_MAX_LENGTH",
     "DEFAULT_RETRY_INTERVAL",
+    "Admission",
     "LateAnswer",
     "QueueCodec",
     "QueueHost",

@@ -51,7 +51,7 @@ class SmartCharging:
 
     def _rules(self, starting: int | None = None) -> cp.Rules:
         settings = self.settings
-        transactions: dict[int, int | None] = {
+        transactions: dict[int, int | str | None] = {
             cid: connector.transaction_id
             for cid, connector in self.station.connectors.items()
             if connector.transaction_id is not None
@@ -69,7 +69,7 @@ class SmartCharging:
         )
 
     def context(self) -> cp.Context:
-        transactions: dict[int, tuple[int, datetime]] = {}
+        transactions: dict[int, tuple[int | str, datetime]] = {}
         for cid, connector in self.station.connectors.items():
             if connector.transaction_id is not None:
                 started = self._transaction_starts.get(cid) or self.station.clock.now()

@@ -1,38 +1,37 @@
-"""Transactions of the station's connectors and their metering, in core terms: each start,
-meter value and end is a `TxEvent` to the adapter's `Outbox`, whose `Verdict` comes back.
+"""Transactions of the station's connectors, in core terms: each start, meter value, change and
+end is a `TxEvent` to the adapter's `Outbox`, whose `Verdict` comes back.
 
 Start (OCPP 1.6 section 4.8), connector to Charging; a token the CSMS refuses stops the
 transaction at once (DeAuthorized) when `Settings.stop_on_invalid_id`, else it stays open,
 SuspendedEVSE, drawing at most `max_energy_on_invalid_id` Wh more (section 9.1, C5 of 4.9).
 End (4.10), connector back to Available (after postTransactionDelay, post_transaction.py). In
-between, meter values (4.7) periodic, clock-aligned and the template's beginEndMeterValues /
-transactionDataMeterValues extras. `metering.MeterModel` is the physics; this module decides
-when to sample and what."""
+between, meter values (tx_sampling.py); the meter itself is tx_meters.py.
+
+Given `TxRules` (2.0.1), the transaction starts and ends at its configured points
+(tx_points.py, Part 2 E01/E06): an EVConnected start opens it at the plug, the authorization
+following as an update; a stop that only ends the authorization (a stop point not reached)
+stops the energy, and the transaction waits for the EV to leave. Each change of charging state
+is an event of its own (E02.FR.13): a refused token's suspension, the EV leaving and coming back.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
 from simulator.station.core.errors import TransactionError
-from simulator.station.core.metering import (
-    ENERGY,
-    MeterModel,
-    Reading,
-    SampleFormat,
-    amperage_limit_a,
-    connector_power_limit_w,
-    meter_model,
-    station_power_w,
-)
+from simulator.station.core.metering import ENERGY, MeterModel, SampleFormat, meter_model
+from simulator.station.core.metering import station_power_w as max_power_w
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.post_transaction import release_later, stopped_status
 from simulator.station.core.queue import TransactionQueue
 from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
+from simulator.station.core.tx_meters import TransactionMeters, connector_rng
+from simulator.station.core.tx_points import TransactionPoints, stop_ends_transaction
 from simulator.station.core.tx_ports import (
+    ChargeState,
     Outbox,
     Samples,
     Settings,
@@ -40,23 +39,17 @@ from simulator.station.core.tx_ports import (
     TxCause,
     TxEvent,
     TxKind,
+    TxPoint,
+    TxRules,
 )
-from simulator.station.light_random import LightRandom, Rng
+from simulator.station.core.tx_sampling import TransactionSampling
+from simulator.station.light_random import Rng
 from simulator.station.ports import TransactionsHost
 
-# The end's kept samples per transaction: a long session sampled every few seconds must not
-# grow a station's memory (or its end message) without bound.
-MAX_TRANSACTION_DATA = 100
 _NOT_REFUSED = (None, TokenStatus.ACCEPTED)
 
 
-def connector_rng(seed: int, purpose: str, connector_id: int) -> Rng:
-    """An independent, reproducible stream per connector and purpose: the meter's draws do not
-    shift the ATG's, and neither depends on how other connectors interleave."""
-    return LightRandom(f"{seed}:{purpose}:{connector_id}")
-
-
-class Transactions:
+class Transactions(TransactionMeters, TransactionPoints, TransactionSampling):
     """The transactions and meters of one station's connectors."""
 
     def __init__(
@@ -66,11 +59,16 @@ class Transactions:
         outbox: Outbox,
         settings: Settings,
         sample_format: SampleFormat,
+        *,
+        rules: TxRules | None = None,
     ) -> None:
-        """`queue`: the one `outbox` fills, kept for what the station shows and persists."""
+        """`queue`: the one `outbox` fills, kept for what the station shows and persists;
+        `rules`: the transaction points and Started / Ended meter data of a version that has
+        them (2.0.1), None for 1.6's transactions."""
         self.station = station
         self.outbox = outbox
         self.settings = settings
+        self.rules = rules
         self.sample_format = sample_format
         template = station.template
         self.models: dict[int, MeterModel] = {
@@ -79,103 +77,19 @@ class Transactions:
             if cid > 0
         }
         self._rngs: dict[int, Rng] = {}  # made on first use: most stations idle
-        self.station_power_w = station_power_w(template, station.spec.seed)
+        self.station_power_w = max_power_w(template, station.spec.seed)
         self._samplers: dict[int, asyncio.Task[None]] = {}
+        self._keepers: dict[int, tuple[asyncio.Task[None], ...]] = {}  # 2.0.1 kept samples
         self._stopping: set[int] = set()
-        # Transactions kept open for a refused token (Settings.stop_on_invalid_id false).
+        # Transactions kept open for a refused token (Settings.stop_on_invalid_id false), or
+        # whose EV left them (suspend).
         self._suspended: set[int] = set()
-        # connector -> (transaction ref, its session Wh when its token was refused)
+        self._unauthorized: set[int] = set()
         self._invalidated_at_wh: dict[int, tuple[int | None, float]] = {}
+        self._thinned: dict[int, int] = {}
+        self._token_types: dict[int, str] = {}  # connector -> its token's type, when given
         self.queue = queue
         queue.on_late = self._late_start
-
-    # -- the meter ------------------------------------------------------------------------
-
-    def _rng(self, connector_id: int) -> Rng:
-        rng = self._rngs.get(connector_id)
-        if rng is None:
-            rng = self._rngs[connector_id] = connector_rng(
-                self.station.spec.seed, "meter", connector_id
-            )
-        return rng
-
-    def active_count(self) -> int:
-        return sum(1 for cid in self.models if self.station.connectors[cid].transaction_started)
-
-    def limit_w(self, connector_id: int, *, profile: bool = True) -> float:
-        """The power the connector may draw now; `profile` False: before charging profiles."""
-        template = self.station.template
-        amperage = amperage_limit_a(
-            self.settings.amperage_limit(), template.amperage_limitation_unit
-        )
-        return connector_power_limit_w(
-            self.models[connector_id].electrical,
-            station_power_w=self.station_power_w,
-            connectors=len(self.models),
-            active=self.active_count(),
-            shared=template.power_shared_by_connectors,
-            amperage_a=amperage,
-            profile_limit_w=self.station.smart_charging.limit_w(connector_id) if profile else None,
-            connector_max_w=self.station.spec.connectors[connector_id].maximum_power,
-        )
-
-    def advance(self, connector_id: int) -> Reading:
-        """Bring the connector's meter to now and read it."""
-        connector = self.station.connectors[connector_id]
-        model = self.models[connector_id]
-        now = self.station.clock.monotonic()
-        limit = self.limit_w(connector_id)
-        seconds = now - connector.last_metered
-        # A connector being stopped has drawn its last Wh at meterStop.
-        charging = connector.transaction_started and connector_id not in self._stopping
-        if charging and connector_id in self._suspended:
-            reading = self._advance_suspended(connector, seconds, limit)
-        elif charging:
-            connector.meter, reading = model.advance(
-                connector.meter, seconds, limit, self._rng(connector_id)
-            )
-        else:
-            reading = model.idle_reading(connector.meter, limit)
-        connector.last_metered = now
-        return reading
-
-    def _advance_suspended(
-        self, connector: ConnectorState, seconds: float, limit: float
-    ) -> Reading:
-        """A suspended transaction: one kept open for a refused token (SuspendedEVSE) draws
-        up to MaxEnergyOnInvalidId Wh from its invalidation (sections 3.5.4, 9.1.14), then
-        nothing; one whose EV left draws nothing."""
-        cid = connector.connector_id
-        model = self.models[cid]
-        if connector.status != "SuspendedEVSE" or seconds <= 0:
-            return model.idle_reading(connector.meter, limit)
-        ref = connector.transaction_ref
-        invalidated = self._invalidated_at_wh.get(cid)
-        if invalidated is None or invalidated[0] != ref:
-            invalidated = self._invalidated_at_wh[cid] = (ref, connector.meter.session_wh)  # anew
-        allowance_wh = self.settings.max_energy_on_invalid_id()
-        left_wh = allowance_wh - (connector.meter.session_wh - invalidated[1])
-        if left_wh <= 0:
-            return model.idle_reading(connector.meter, limit)
-        rng = self._rng(cid)
-        draws = rng.getstate()
-        meter, reading = model.advance(connector.meter, seconds, limit, rng)
-        drawn_wh = meter.session_wh - connector.meter.session_wh
-        if drawn_wh > left_wh:
-            # The EV charged until the allowance ran out: the same draws over less time.
-            rng.setstate(draws)
-            meter, reading = model.advance(
-                connector.meter, seconds * left_wh / drawn_wh, limit, rng
-            )
-        connector.meter = meter
-        return reading
-
-    def _advance_charging(self) -> None:
-        # The power divider is about to change: what was drawn so far was drawn under the old one.
-        if self.station.template.power_shared_by_connectors:
-            for cid in self.models:
-                if self.station.connectors[cid].transaction_started:
-                    self.advance(cid)
 
     # -- start and stop -------------------------------------------------------------------
 
@@ -187,14 +101,25 @@ class Transactions:
         """`begin`, answered with the CSMS's reply as the wire gave it (None: none now)."""
         return _reply(await self.begin(connector_id, id_tag))
 
-    async def begin(self, connector_id: int, id_tag: str) -> Verdict:
+    async def begin(
+        self,
+        connector_id: int,
+        id_tag: str,
+        *,
+        remote_start_id: int | None = None,
+        token_type: str | None = None,
+    ) -> Verdict:
         """Start a transaction; the CSMS's verdict, its status None when the station is offline
         or the CSMS did not answer in time: the transaction then runs offline (section 3.5.4)
         and its start waits in the queue (section 3.7). Raises TransactionError when the
         connector is not free, and what the session raises when the CSMS kept refusing the
-        start (the connector is then free again)."""
+        start (the connector is then free again). `remote_start_id`: the CSMS's remote start
+        this authorization answers (2.0.1 F02.FR.01); `token_type`: the token's (2.0.1
+        IdTokenEnumType). A transaction open without authorization (2.0.1) is authorized."""
         connector = self._connector(connector_id)
         if connector.transaction_started:
+            if connector_id in self._unauthorized and connector_id not in self._stopping:
+                return await self._authorize_open(connector_id, id_tag, remote_start_id, token_type)
             raise TransactionError(f"connector {connector_id} already has a transaction")
         if connector.availability != "Operative":
             raise TransactionError(f"connector {connector_id} is {connector.availability}")
@@ -203,29 +128,11 @@ class Transactions:
         if not outbox.can_start():
             raise TransactionError("starting a transaction is disabled by commandsSupport")
         reservation = station.reservations.for_start(connector_id, id_tag)
-        model = self.models[connector_id]
-        self._advance_charging()
-        ref = self.queue.new_ref()
-        connector.transaction_started = True
-        connector.transaction_ref = ref
-        connector.transaction_id_tag = id_tag
-        connector.meter = model.begin_session(connector.meter, self._rng(connector_id))
-        connector.last_metered = station.clock.monotonic()
-        meter_start = model.energy_wh(connector.meter)
-        connector.meter_start = meter_start
-        timestamp = connector.transaction_start = iso_timestamp(station.clock.now())
-        begin = self.sample_format.meter_value(
-            timestamp,
-            model.sampled_values(
-                ENERGY, model.idle_reading(connector.meter, 0.0), "Transaction.Begin"
-            ),
-        )
-        connector.transaction_data = (
-            [begin] if station.template.transaction_data_meter_values else []
-        )
+        ref, timestamp, begin = self._open(connector, id_tag, token_type)
         if reservation is not None:
             station.reservations.used(reservation)
         station.smart_charging.transaction_started(connector_id)
+        rules = self.rules
         try:
             verdict = await outbox.transaction(
                 TxEvent(
@@ -233,39 +140,109 @@ class Transactions:
                     ref,
                     connector_id,
                     timestamp,
-                    TxCause.AUTHORIZED,
+                    TxCause.AUTHORIZED if remote_start_id is None else TxCause.REMOTE_START,
                     not outbox.online(),
-                    IdToken(id_tag),
-                    meter_start,
+                    self._token(connector),
+                    connector.meter_start,
+                    self._started_samples(connector, timestamp),
                     # Section 5.13: the reservation this transaction ends.
                     reservation_id=reservation.id if reservation is not None else None,
+                    state=ChargeState.CHARGING if rules is not None else None,
+                    remote_start_id=remote_start_id,
                 )
             )
         except BaseException:
-            if connector.transaction_ref == ref:
-                connector.end_transaction()
-                station.smart_charging.transaction_ended(connector_id)
-                station.connectors_changed()
+            self._undo_start(connector, ref)
             raise
         if verdict.status is not None:
             self._answered(connector, verdict)
             if verdict.status is not TokenStatus.ACCEPTED:
                 await self._not_accepted(connector_id)
+                if rules is not None and connector.transaction_ref == ref:
+                    self._start_sampling(connector_id, ref)  # 2.0.1: suspended, still metered
                 return verdict
         connector.status = "Charging"
         station.connectors_changed()
         await outbox.connector_changed(connector_id)
-        if station.template.begin_end_meter_values:
+        if station.template.begin_end_meter_values and rules is None:
             await self._send_meter_values(
                 connector_id, ref, [begin], timestamp, TxCause.METER_BEGIN
             )
-        self._samplers[connector_id] = station.spawn(self._sample_periodically(connector_id, ref))
+        self._start_sampling(connector_id, ref)
         return verdict
 
-    def _answered(self, connector: ConnectorState, verdict: Verdict) -> None:
+    def _open(
+        self, connector: ConnectorState, id_tag: str | None, token_type: str | None
+    ) -> tuple[int, str, dict[str, Any]]:
+        """The connector's new transaction, its meter begun: its ref, its start's timestamp
+        and its Transaction.Begin energy value (1.6's beginEndMeterValues)."""
+        station = self.station
+        cid = connector.connector_id
+        model = self.models[cid]
+        self._advance_charging()
+        ref = self.queue.new_ref()
+        connector.transaction_started = True
+        connector.transaction_ref = ref
+        connector.transaction_id = self.queue.transaction_id(ref)
+        connector.transaction_id_tag = id_tag
+        self._token_types.pop(cid, None)
+        if token_type is not None:
+            self._token_types[cid] = token_type
+        connector.meter = model.begin_session(connector.meter, self._rng(cid))
+        connector.last_metered = station.clock.monotonic()
+        connector.meter_start = model.energy_wh(connector.meter)
+        timestamp = connector.transaction_start = iso_timestamp(station.clock.now())
+        idle = model.idle_reading(connector.meter, 0.0)
+        meter_value = self.sample_format.meter_value
+        begin = meter_value(timestamp, model.sampled_values(ENERGY, idle, "Transaction.Begin"))
+        if self.rules is None:
+            kept = [begin] if station.template.transaction_data_meter_values else []
+        else:
+            sampled = model.sampled_values(self._keeps_for_end(), idle, "Transaction.Begin")
+            kept = [meter_value(timestamp, sampled)] if sampled else []
+        connector.transaction_data = kept
+        return ref, timestamp, begin
+
+    def _started_samples(self, connector: ConnectorState, timestamp: str) -> Samples | None:
+        """2.0.1: the Started event's meter values (TxStartedMeasurands, E01.FR.09)."""
+        if self.rules is None:
+            return None
+        model = self.models[connector.connector_id]
+        sampled = model.sampled_values(
+            self.rules.started_measurands(),
+            model.idle_reading(connector.meter, 0.0),
+            "Transaction.Begin",
+        )
+        return [self.sample_format.meter_value(timestamp, sampled)] if sampled else None
+
+    def _undo_start(self, connector: ConnectorState, ref: int) -> None:
+        """A start the outbox failed: the connector is free again, as if never started."""
+        if connector.transaction_ref == ref:
+            connector.end_transaction()
+            self._unauthorized.discard(connector.connector_id)
+            self.station.smart_charging.transaction_ended(connector.connector_id)
+            self.station.connectors_changed()
+
+    def _start_sampling(self, connector_id: int, ref: int) -> None:
+        spawn = self.station.spawn
+        self._samplers[connector_id] = spawn(self._sample_periodically(connector_id, ref))
+        if self.rules is not None:
+            self._keepers[connector_id] = (
+                spawn(self._keep_periodically(connector_id, ref)),
+                spawn(self._keep_aligned(connector_id, ref)),
+            )
+
+    def _token(self, connector: ConnectorState) -> IdToken | None:
         tag = connector.transaction_id_tag
-        token = IdToken(tag) if tag is not None else None
-        connector.transaction_id = self.outbox.start_answered(token, verdict)
+        if tag is None:
+            return None
+        token_type = self._token_types.get(connector.connector_id)
+        return IdToken(tag) if token_type is None else IdToken(tag, token_type)
+
+    def _answered(self, connector: ConnectorState, verdict: Verdict) -> None:
+        transaction_id = self.outbox.start_answered(self._token(connector), verdict)
+        if transaction_id is not None:
+            connector.transaction_id = transaction_id
         self.station.connectors_changed()
 
     async def _not_accepted(self, connector_id: int) -> None:
@@ -278,18 +255,30 @@ class Transactions:
             connector.transaction_id_tag,
         )
         if self.settings.stop_on_invalid_id():
+            # 2.0.1: ends the transaction, or only its authorization (E05.FR.09/10).
+            await self.stop(connector_id, StopReason.DE_AUTHORIZED)
+            return
+        rules = self.rules
+        if (
+            rules is not None
+            and TxPoint.ENERGY_TRANSFER in rules.stop_points()
+            and self.settings.max_energy_on_invalid_id() <= 0
+        ):
+            # No energy left to transfer: the EnergyTransfer stop point (E05.FR.02 note).
             await self.stop(connector_id, StopReason.DE_AUTHORIZED)
             return
         self.advance(connector_id)
         self._suspended.add(connector_id)
         connector.status = "SuspendedEVSE"
         station.connectors_changed()
+        if rules is not None:  # E05.FR.02
+            await self._state_event(connector, TxCause.CHARGING_STATE, ChargeState.SUSPENDED_EVSE)
         await self.outbox.connector_changed(connector_id)
 
     async def _late_start(self, ref: int, verdict: Verdict) -> None:
         """A start's answer that came after the station carried on without it (offline, no
         answer in time), or none (reply None): the CSMS kept refusing the start and it was
-        skipped."""
+        skipped. 2.0.1: the late answer to any authorization of the transaction."""
         connector_id = self._connector_of(ref)
         if connector_id is None:
             return  # already stopped: its stop follows in the queue
@@ -303,7 +292,7 @@ class Transactions:
             await self.stop(connector_id, StopReason.OTHER)
             return
         self._answered(connector, verdict)
-        if verdict.status not in _NOT_REFUSED:
+        if verdict.status not in _NOT_REFUSED and connector_id not in self._unauthorized:
             await self._not_accepted(connector_id)
 
     def _connector_of(self, ref: int) -> int | None:
@@ -318,39 +307,61 @@ class Transactions:
     ) -> dict[str, Any] | None:
         """End the connector's transaction; the CSMS's reply (None when the station is offline
         or the CSMS did not answer: the end waits in the queue, and the connector is free
-        either way)."""
+        either way). 2.0.1: a stop that ends only the authorization where the stop points
+        say so (E06, F03.FR.02) stops the energy; the EV's leaving ends the transaction."""
         connector = self._connector(connector_id)
         ref = connector.transaction_ref
         if not connector.transaction_started or ref is None or connector_id in self._stopping:
             raise TransactionError(f"no transaction to stop on connector {connector_id}")
+        why = StopReason(reason)
+        rules = self.rules
+        if (
+            rules is not None
+            and connector_id not in self._unauthorized
+            and not stop_ends_transaction(why, rules.stop_points())
+        ):
+            return await self._end_authorization(connector, why)
+        return await self._end(connector, why, TxCause.STOPPED)
+
+    async def _end(
+        self, connector: ConnectorState, reason: StopReason, cause: TxCause
+    ) -> dict[str, Any] | None:
+        connector_id = connector.connector_id
+        ref = connector.transaction_ref
+        assert ref is not None
         station = self.station
         template = station.template
+        rules = self.rules
         model = self.models[connector_id]
         sampler = self._samplers.pop(connector_id, None)
         if sampler is not None and sampler is not asyncio.current_task():
             sampler.cancel()
+        for keeper in self._keepers.pop(connector_id, ()):
+            keeper.cancel()
         reading = self.advance(connector_id)
         self._stopping.add(connector_id)  # no energy after this reading
         self._advance_charging()
         timestamp = iso_timestamp(station.clock.now())
+        end_measurands = ENERGY if rules is None else self._keeps_for_end()
         end = self.sample_format.meter_value(
-            timestamp, model.sampled_values(ENERGY, reading, "Transaction.End")
+            timestamp, model.sampled_values(end_measurands, reading, "Transaction.End")
         )
-        id_tag = connector.transaction_id_tag
         outbox = self.outbox
-        kept = template.transaction_data_meter_values
+        kept = template.transaction_data_meter_values if rules is None else bool(end_measurands)
+        gone = reason is StopReason.EV_DISCONNECTED or cause is TxCause.EV_UNPLUGGED
         event = TxEvent(
             TxKind.ENDED,
             ref,
             connector_id,
             timestamp,
-            TxCause.STOPPED,
+            cause,
             not outbox.online(),
-            IdToken(id_tag) if id_tag is not None else None,
+            self._token(connector),
             model.energy_wh(reading),
             [*connector.transaction_data, end] if kept else None,
-            [end] if template.begin_end_meter_values else (),
-            StopReason(reason),
+            [end] if template.begin_end_meter_values and rules is None else (),
+            reason,
+            state=None if rules is None else _ended_state(connector, gone=gone),
         )
         connector.end_transaction()
         station.smart_charging.transaction_ended(connector_id)
@@ -360,6 +371,9 @@ class Transactions:
         connector.status = stopped_status(connector, template.post_transaction_delay)
         self._stopping.discard(connector_id)
         self._suspended.discard(connector_id)
+        self._unauthorized.discard(connector_id)
+        self._token_types.pop(connector_id, None)
+        self._thinned.pop(ref, None)
         station.connectors_changed()
         # The outbox queues the end's messages together, in their order, before it awaits.
         verdict = await outbox.transaction(event)
@@ -374,7 +388,7 @@ class Transactions:
                 with contextlib.suppress(TransactionError):
                     await self.stop(cid, reason)
 
-    def transaction_connector(self, transaction_id: int) -> int | None:
+    def transaction_connector(self, transaction_id: int | str) -> int | None:
         for cid in self.models:
             if self.station.connectors[cid].transaction_id == transaction_id:
                 return cid
@@ -385,111 +399,16 @@ class Transactions:
             raise TransactionError(f"no connector {connector_id}")
         return self.station.connectors[connector_id]
 
-    def suspend(self, connector_id: int) -> None:
-        """The EV left, its transaction kept open (section 9.1.23): metered so far, no more."""
+    def _bring_meter_to_now(self, connector_id: int) -> None:
         self.advance(connector_id)
-        self._suspended.add(connector_id)
 
-    def resume(self, connector_id: int) -> None:
-        """The EV is back (section 4.10): energy flows from now, none for its time away."""
-        self.advance(connector_id)
-        self._suspended.discard(connector_id)
 
-    # -- sampling -------------------------------------------------------------------------
-
-    async def _sample_periodically(self, connector_id: int, ref: int) -> None:
-        """Meter values every sample interval from the start of the transaction."""
-        station = self.station
-        settings = self.settings
-        meter_value = self.sample_format.meter_value
-        model = self.models[connector_id]
-        connector = station.connectors[connector_id]
-        while True:
-            interval = settings.sample_interval()
-            if interval <= 0:
-                return
-            await station.clock.sleep(interval)
-            if connector.transaction_ref != ref or connector_id in self._stopping:
-                return
-            reading = self.advance(connector_id)
-            timestamp = iso_timestamp(station.clock.now())
-            stop_measurands = settings.ended_measurands()
-            if station.template.transaction_data_meter_values and stop_measurands:
-                self._keep_transaction_data(
-                    connector,
-                    timestamp,
-                    model.sampled_values(stop_measurands, reading, "Sample.Periodic"),
-                )
-            station.connectors_changed()
-            sampled = model.sampled_values(
-                settings.sampled_measurands(), reading, "Sample.Periodic"
-            )
-            if sampled:
-                await self._send_meter_values(
-                    connector_id,
-                    ref,
-                    [meter_value(timestamp, sampled)],
-                    timestamp,
-                    TxCause.METER_PERIODIC,
-                )
-
-    async def sample_clock_aligned(self) -> None:
-        """Meter values of every connector at each clock-aligned interval boundary counted
-        from midnight (section 9.1.5), while the station is online. Read at each boundary, so a
-        change applies from the next one; 0 turns it off until the next boot."""
-        station = self.station
-        settings = self.settings
-        meter_value = self.sample_format.meter_value
-        while True:
-            interval = settings.aligned_interval()
-            if interval <= 0:
-                return
-            now = station.clock.now()
-            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            elapsed = (now - midnight) / timedelta(seconds=1)
-            await station.clock.sleep(interval - elapsed % interval)
-            measurands = settings.aligned_measurands()
-            stop_measurands = settings.ended_aligned_measurands()
-            timestamp = iso_timestamp(station.clock.now())
-            for cid, model in self.models.items():
-                connector = station.connectors[cid]
-                reading = self.advance(cid)
-                ref = connector.transaction_ref if connector.transaction_started else None
-                if (
-                    ref is not None
-                    and stop_measurands
-                    and station.template.transaction_data_meter_values
-                ):
-                    self._keep_transaction_data(
-                        connector,
-                        timestamp,
-                        model.sampled_values(stop_measurands, reading, "Sample.Clock"),
-                    )
-                sampled = model.sampled_values(measurands, reading, "Sample.Clock")
-                if sampled:
-                    await self._send_meter_values(
-                        cid, ref, [meter_value(timestamp, sampled)], timestamp, TxCause.METER_CLOCK
-                    )
-
-    def _keep_transaction_data(
-        self, connector: ConnectorState, timestamp: str, sampled: list[dict[str, Any]]
-    ) -> None:
-        if sampled and len(connector.transaction_data) < MAX_TRANSACTION_DATA:
-            connector.transaction_data.append(self.sample_format.meter_value(timestamp, sampled))
-
-    async def _send_meter_values(
-        self, connector_id: int, ref: int | None, values: Samples, at: str, cause: TxCause
-    ) -> None:
-        """Meter values of a transaction (`ref`) through the queue, never lost; without one,
-        sent now or not at all (not transaction-related, section 3.7)."""
-        outbox = self.outbox
-        if ref is None:
-            await outbox.meter_report(connector_id, values)
-            return
-        offline = not outbox.online()
-        await outbox.transaction(
-            TxEvent(TxKind.UPDATED, ref, connector_id, at, cause, offline, samples=values)
-        )
+def _ended_state(connector: ConnectorState, *, gone: bool) -> ChargeState:
+    """The charging state an Ended event leaves: no EV when it left (or had left the
+    transaction, SuspendedEV), else connected with no energy."""
+    if gone or connector.status == "SuspendedEV":
+        return ChargeState.IDLE
+    return ChargeState.EV_CONNECTED
 
 
 def _reply(verdict: Verdict) -> dict[str, Any] | None:

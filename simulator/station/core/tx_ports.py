@@ -20,13 +20,44 @@ class TxKind(Enum):
 
 
 class TxCause(Enum):
-    """What made the event (2.0.1's triggerReason; 1.6 sends no such field)."""
+    """What made the event (2.0.1's triggerReason; 1.6 sends no such field). The causes
+    after STOPPED come only from a core given `TxRules` (2.0.1's transaction points)."""
 
     AUTHORIZED = "authorized"
     METER_BEGIN = "meter_begin"  # the Transaction.Begin values, a boundary of the transaction
     METER_PERIODIC = "meter_periodic"
     METER_CLOCK = "meter_clock"
-    STOPPED = "stopped"
+    STOPPED = "stopped"  # ENDED: why is the event's `reason`
+    REMOTE_START = "remote_start"  # the authorization a CSMS's remote start gave
+    EV_PLUGGED = "ev_plugged"  # the cable was plugged in (at the station or the EV)
+    EV_UNPLUGGED = "ev_unplugged"  # the EV is no longer connected
+    CHARGING_STATE = "charging_state"  # only the charging state changed
+    # The authorization ended (why: the event's `reason`), the transaction goes on: its stop
+    # points do not end it there.
+    AUTHORIZATION_ENDED = "authorization_ended"
+
+
+class ChargeState(Enum):
+    """Where the EV's charging stands after the event (2.0.1 ChargingStateEnumType)."""
+
+    CHARGING = "charging"
+    EV_CONNECTED = "ev_connected"  # connected, no energy offered (not authorized)
+    SUSPENDED_EV = "suspended_ev"
+    SUSPENDED_EVSE = "suspended_evse"
+    IDLE = "idle"  # no EV connected
+
+
+class TxPoint(StrEnum):
+    """A moment that starts or ends a transaction (2.0.1 TxStartPoint / TxStopPoint values,
+    their spelling). 1.6's transactions are PowerPathClosed ones ending at EVConnected or
+    Authorized (Part 2 section E 1.1.2)."""
+
+    PARKING_BAY_OCCUPANCY = "ParkingBayOccupancy"
+    EV_CONNECTED = "EVConnected"
+    AUTHORIZED = "Authorized"
+    DATA_SIGNED = "DataSigned"
+    POWER_PATH_CLOSED = "PowerPathClosed"
+    ENERGY_TRANSFER = "EnergyTransfer"
 
 
 class StopReason(StrEnum):
@@ -45,6 +76,18 @@ class StopReason(StrEnum):
     REMOTE = "Remote"
     SOFT_RESET = "SoftReset"
     UNLOCK_COMMAND = "UnlockCommand"
+    # 2.0.1 only (ReasonEnumType); 1.6 never gives them.
+    ENERGY_LIMIT_REACHED = "EnergyLimitReached"
+    GROUND_FAULT = "GroundFault"
+    IMMEDIATE_RESET = "ImmediateReset"
+    LOCAL_OUT_OF_CREDIT = "LocalOutOfCredit"
+    MASTER_PASS = "MasterPass"
+    OVERCURRENT_FAULT = "OvercurrentFault"
+    POWER_QUALITY = "PowerQuality"
+    SOC_LIMIT_REACHED = "SOCLimitReached"
+    STOPPED_BY_EV = "StoppedByEV"
+    TIME_LIMIT_REACHED = "TimeLimitReached"
+    TIMEOUT = "Timeout"
 
 
 Samples = Sequence[dict[str, Any]]  # meter values as the adapter's SampleFormat made them
@@ -70,6 +113,10 @@ class TxEvent:
     end_samples: Samples = ()
     reason: StopReason | None = None
     reservation_id: int | None = None
+    # Given by a core with TxRules (2.0.1): the charging state after the event, and the
+    # remote start (its id) whose authorization this event carries.
+    state: ChargeState | None = None
+    remote_start_id: int | None = None
 
 
 class Outbox(Protocol):
@@ -86,12 +133,14 @@ class Outbox(Protocol):
         """Queue the event's message(s) and deliver what waits. STARTED awaits the answer
         (Verdict.status None: none now, the transaction runs offline) and raises what the
         session raises when the CSMS kept refusing the start; ENDED awaits its answer too and
-        raises nothing; UPDATED returns at once with no answer."""
+        raises nothing; UPDATED returns at once with no answer, but for one carrying a token
+        (an authorization during the transaction), which is answered like a start."""
         ...
 
-    def start_answered(self, token: IdToken | None, verdict: Verdict) -> int | None:
+    def start_answered(self, token: IdToken | None, verdict: Verdict) -> int | str | None:
         """A start's answer arrived: what the adapter keeps of it (the token's status in the
-        authorization cache) and the id the CSMS knows the transaction by."""
+        authorization cache) and the id the CSMS knows the transaction by (None: the one the
+        queue gave at the start stays, `TransactionQueue.transaction_id`)."""
         ...
 
     async def meter_report(self, connector: int, samples: Samples) -> None:
@@ -140,7 +189,30 @@ class Settings(Protocol):
         ...
 
 
+class TxRules(Protocol):
+    """What a version whose transactions start and end at configured points reads (2.0.1
+    TxCtrlr and the Started / Ended meter data), at each use. A core given none runs 1.6's
+    transactions: one per authorization, no event for a change of charging state."""
+
+    def start_points(self) -> frozenset[TxPoint]: ...
+
+    def stop_points(self) -> frozenset[TxPoint]: ...
+
+    def started_measurands(self) -> str:
+        """Of the Started event's meter values ("": none)."""
+        ...
+
+    def ended_interval(self) -> int:
+        """Seconds between two samples kept for the end (0: its begin and end only)."""
+        ...
+
+    def ended_aligned_interval(self) -> int:
+        """Seconds between two clock-aligned samples kept for the end (0: none)."""
+        ...
+
+
 __all__ = [
+    "ChargeState",
     "Outbox",
     "Samples",
     "Settings",
@@ -148,4 +220,6 @@ __all__ = [
     "TxCause",
     "TxEvent",
     "TxKind",
+    "TxPoint",
+    "TxRules",
 ]
