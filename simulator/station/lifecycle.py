@@ -170,8 +170,9 @@ class Lifecycle:
         self.connections = 0
         """WebSocket connections opened; all but the first are reconnections."""
         self.session: RpcSession | None = None
-        # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): see first_message_id.
-        self._message_ids = itertools.count(first_message_id(host.clock.now()))
+        # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): counted from the first
+        # connection's time (first_message_id) for the life of the station.
+        self._message_ids: itertools.count[int] | None = None
         self._websocket: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()
@@ -400,6 +401,8 @@ class Lifecycle:
         """Serve one connection until it closes; False when the station must stop for good."""
         host, version = self._host, self._version
         self._websocket = websocket
+        if self._message_ids is None:
+            self._message_ids = itertools.count(first_message_id(host.clock.now()))
         session = RpcSession(
             websocket,
             self._handle_call,
