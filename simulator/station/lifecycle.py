@@ -24,7 +24,7 @@ from simulator.station.connection import (
     open_connection,
 )
 from simulator.station.core.model import ConnectorState
-from simulator.station.frames import ErrorCode
+from simulator.station.frames import ErrorCode, Framing
 from simulator.station.keystore import KeyStore
 from simulator.station.light_random import LightRandom
 from simulator.station.ports import GeneratorView
@@ -64,6 +64,13 @@ class Session(Protocol):
     def schemas(self) -> Schemas: ...
 
     def spell_error(self, code: ErrorCode) -> str: ...
+
+    @property
+    def framing(self) -> Framing:
+        """What the version answers to a frame it cannot use (frames.Framing)."""
+
+    def response_timeout(self) -> float:
+        """Seconds a CALL waits for its answer, asked at each CALL."""
 
     async def register(self) -> None:
         """Until the CSMS accepts the station; RegistrationRefused when it never does."""
@@ -408,7 +415,7 @@ class Lifecycle:
             self._handle_call,
             schemas=version.schemas,
             message_ids=self._message_ids,
-            response_timeout=DEFAULT_RESPONSE_TIMEOUT,
+            response_timeout=version.response_timeout,
             # ocppStrictCompliance validates whatever payloadSchemaValidation says.
             validate_payloads=(
                 host.template.payload_schema_validation or host.template.ocpp_strict_compliance
@@ -416,6 +423,7 @@ class Lifecycle:
             statistics=host.statistics,
             log=host.log,
             spell_error=version.spell_error,
+            framing=version.framing,
         )
         self.session = session
         self._set_ws_state(OPEN)

@@ -11,7 +11,8 @@ from typing import Any, Final
 
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
-from simulator.station.frames import ErrorCode
+from simulator.station.frames import FRAMING_16, ErrorCode, Framing
+from simulator.station.lifecycle import DEFAULT_RESPONSE_TIMEOUT
 from simulator.station.ocpp16 import ROUTER, core
 from simulator.station.ocpp16.dialogue import ACCEPTED, Dialogue, boot_payload, registration_status
 from simulator.station.ocpp16.ports import AdapterStation
@@ -32,6 +33,7 @@ class Adapter16:
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
     not_while_pending: Final = NOT_WHILE_PENDING
+    framing: Final[Framing] = FRAMING_16
 
     __slots__ = ("_dialogue", "_station", "_status")
 
@@ -47,6 +49,10 @@ class Adapter16:
     def spell_error(self, code: ErrorCode) -> str:
         """OCPP-J 1.6 section 4.2.3's spelling, which ErrorCode's values are."""
         return code.value
+
+    def response_timeout(self) -> float:
+        """OCPP-J 1.6 4.1.1 leaves the CALL timeout to the implementation: evsim's default."""
+        return DEFAULT_RESPONSE_TIMEOUT
 
     # -- incoming CALLs (dispatch.Version) --------------------------------------------------
 
