@@ -15,8 +15,11 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from simulator.station import adapters
 from simulator.station.clock import SystemClock
-from simulator.station.frames import ErrorCode
+from simulator.station.frames import ErrorCode, Framing
+from simulator.station.ocpp16 import keys as keys16
+from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.schemas import SCHEMAS16
 from simulator.station.ocpp201.errors import FRAMING_201, spell_error_201
 from simulator.station.ocpp201.schemas import SCHEMAS201
@@ -315,3 +318,49 @@ async def test_a_restarted_station_does_not_use_a_message_id_again(tmp_path: Pat
     first, second = ids
     assert not set(first) & set(second)
     assert all(len(message_id) <= 36 for message_id in first + second)
+
+
+class RulesOf201(Adapter16):
+    """A 1.6 adapter with a 2.0.1 session's framing and a CALL timeout of its own: what the
+    station's lifecycle hands its RPC session is the version's (lifecycle.Session)."""
+
+    framing: Framing = FRAMING_201  # type: ignore[misc]
+
+    def response_timeout(self) -> float:
+        return 0.2
+
+
+@pytest.mark.integration
+async def test_the_station_s_session_takes_its_version_s_framing_and_call_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        adapters.VERSIONS,  # type: ignore[arg-type]
+        "1.6",
+        adapters.VersionParts(keys=keys16.from_template, adapter=RulesOf201),
+    )
+    answers: list[Any] = []
+
+    async def leave_the_boot_unanswered(connection: ServerConnection) -> None:
+        await connection.recv()  # the BootNotification, never answered
+        await connection.send(orjson.dumps([5, "csms-1", "Reset", {}]).decode())
+        answers.append(orjson.loads(await connection.recv()))
+        await connection.wait_closed()
+
+    async with serve(
+        leave_the_boot_unanswered, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]
+    ) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        [spec] = specs_for(tmp_path, url, 1)
+        statistics = Statistics()
+        station = ChargingStation(
+            spec, clock=SystemClock(), on_change=lambda s, d: None, statistics=statistics
+        )
+        await station.start()
+        try:
+            await eventually(lambda: len(answers) == 1, WAIT * 5, "the CALLERROR")
+            assert answers[0][:3] == [4, "csms-1", "MessageTypeNotSupported"]
+            boots = statistics.command("BootNotification")
+            await eventually(lambda: boots.timeouts == 1, WAIT * 5, "the boot's timeout")
+        finally:
+            await station.stop()

@@ -24,7 +24,7 @@ from simulator.station.connection import (
     open_connection,
 )
 from simulator.station.core.model import ConnectorState
-from simulator.station.frames import ErrorCode
+from simulator.station.frames import ErrorCode, Framing
 from simulator.station.keystore import KeyStore
 from simulator.station.light_random import LightRandom
 from simulator.station.ports import GeneratorView
@@ -65,6 +65,10 @@ class Session(Protocol):
 
     def spell_error(self, code: ErrorCode) -> str: ...
 
+    @property
+    def framing(self) -> Framing:
+        """What the version answers to a frame it cannot use (frames.Framing)."""
+
     def ping_interval(self) -> int:
         """Seconds between WebSocket pings (0: none), read at each connection."""
 
@@ -72,7 +76,7 @@ class Session(Protocol):
         """The reconnect back-off's base, read at each reconnection."""
 
     def response_timeout(self) -> float:
-        """How long a CALL of the station waits for its answer, read at each connection."""
+        """Seconds a CALL waits for its answer, asked at each CALL."""
 
     async def register(self) -> None:
         """Until the CSMS accepts the station; RegistrationRefused when it never does."""
@@ -179,8 +183,9 @@ class Lifecycle:
         self.connections = 0
         """WebSocket connections opened; all but the first are reconnections."""
         self.session: RpcSession | None = None
-        # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): see first_message_id.
-        self._message_ids = itertools.count(first_message_id(host.clock.now()))
+        # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): counted from the first
+        # connection's time (first_message_id) for the life of the station.
+        self._message_ids: itertools.count[int] | None = None
         self._websocket: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()
@@ -409,12 +414,14 @@ class Lifecycle:
         """Serve one connection until it closes; False when the station must stop for good."""
         host, version = self._host, self._version
         self._websocket = websocket
+        if self._message_ids is None:
+            self._message_ids = itertools.count(first_message_id(host.clock.now()))
         session = RpcSession(
             websocket,
             self._handle_call,
             schemas=version.schemas,
             message_ids=self._message_ids,
-            response_timeout=version.response_timeout(),
+            response_timeout=version.response_timeout,
             # ocppStrictCompliance validates whatever payloadSchemaValidation says.
             validate_payloads=(
                 host.template.payload_schema_validation or host.template.ocpp_strict_compliance
@@ -422,6 +429,7 @@ class Lifecycle:
             statistics=host.statistics,
             log=host.log,
             spell_error=version.spell_error,
+            framing=version.framing,
         )
         self.session = session
         self._set_ws_state(OPEN)

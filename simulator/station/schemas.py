@@ -127,7 +127,8 @@ class Schemas:
 
         Called where the worker stack is imported once and forked (the forkserver preload), so
         every worker starts with compiled validators instead of compiling on its first messages.
-        Measured: all of 1.6 about 0.2 s; all of 2.0.1 about 0.9 s and 12 MiB.
+        Measured: all of 1.6 about 0.2 s; all of 2.0.1 0.7 to 1 s and 11 MiB
+        (bench/schema_compile_cost.py).
         """
         for name in self.schema_names() if names is None else names:
             self.compiled(name)

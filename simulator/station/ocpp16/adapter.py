@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
-from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.frames import FRAMING_16, ErrorCode, Framing, OcppError
 from simulator.station.lifecycle import DEFAULT_RESPONSE_TIMEOUT
 from simulator.station.ocpp16 import ROUTER, core
 from simulator.station.ocpp16.dialogue import ACCEPTED, Dialogue, boot_payload, registration_status
@@ -35,6 +35,7 @@ class Adapter16:
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
     status_spelling: Final = None  # the core's statuses are 1.6's
+    framing: Final[Framing] = FRAMING_16
 
     __slots__ = ("_dialogue", "_station", "_status")
 
@@ -61,7 +62,7 @@ class Adapter16:
         return self._station.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
 
     def response_timeout(self) -> float:
-        """1.6 has no key for it."""
+        """OCPP-J 1.6 4.1.1 leaves the CALL timeout to the implementation: evsim's default."""
         return DEFAULT_RESPONSE_TIMEOUT
 
     # -- incoming CALLs (dispatch.Version) --------------------------------------------------

@@ -41,10 +41,12 @@ class Adapter201:
     subprotocol: Final = SUBPROTOCOL
     status_spelling: Final = staticmethod(connector_status)
 
-    __slots__ = ("_station", "dialogue", "status")
+    __slots__ = ("_handled", "_station", "dialogue", "status")
 
     def __init__(self, station: Station201) -> None:
         self._station = station
+        # What the handlers get: they take it as their modules' narrow ports (routing.py).
+        self._handled: Any = station
         self.status = StatusReports201(station)
         self.dialogue = Dialogue201(station)
 
@@ -80,7 +82,7 @@ class Adapter201:
 
     def handler(self, action: str) -> Answer | None:
         handler = HANDLERS.get(action)
-        return None if handler is None else functools.partial(handler, self._station)
+        return None if handler is None else functools.partial(handler, self._handled)
 
     def refusal(self, action: str) -> OcppError | None:
         """B03.FR.08: while the CSMS has Rejected the station, every CALL of the CSMS gets
@@ -141,10 +143,11 @@ class Adapter201:
         return await self.dialogue.data_transfer(vendor_id, message_id, data)
 
     async def send_triggered(self, action: str, connector_id: int | None) -> None:
-        await remote_control.send_triggered(self._station, action, connector_id)
+        await remote_control.send_triggered(self._handled, action, connector_id)
 
     async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
-        return await remote_control.start_local(self._station, connector_id, token)
+        verdict: Verdict = await remote_control.start_local(self._handled, connector_id, token)
+        return verdict
 
 
 __all__ = ["SUBPROTOCOL", "VERSION", "Adapter201"]

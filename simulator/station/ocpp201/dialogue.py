@@ -47,7 +47,9 @@ def charging_station(station: SessionStation201) -> dict[str, Any]:
         "serialNumber": spec.charge_box_serial_number or spec.charge_point_serial_number,
         "firmwareVersion": station.firmware_version,
     }
-    out = {key: str(value)[: _LIMITS[key]] for key, value in fields.items() if value}
+    out: dict[str, Any] = {
+        key: str(value)[: _LIMITS[key]] for key, value in fields.items() if value
+    }
     modem = {
         key: str(value)[:_MODEM_LIMIT]
         for key, value in (("iccid", template.iccid), ("imsi", template.imsi))

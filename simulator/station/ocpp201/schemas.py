@@ -3,11 +3,12 @@ a request "<Action>Request.json" (OCPP-J 2.0.1 4.1.6: the action is the message 
 "Request"), asked for by the session's names like 1.6's ("TransactionEvent",
 "TransactionEventResponse").
 
-Not compiled in the forkserver preload as 1.6's are: all 128 take about 0.9 s and 12 MiB, the
+Not compiled in the forkserver preload as 1.6's are: all 128 take 0.7 to 1 s and 11 MiB, the
 dozen of a station's day (boot, heartbeat, statuses, authorize, transaction events, meter values
-and their answers) about 0.12 s and 7 MiB, which a 1.6-only fleet would pay in every worker for
-nothing. A worker with 2.0.1 stations compiles each validator on its first use, once
-(`SCHEMAS201.precompile(names)` compiles chosen ones ahead)."""
+and their answers) 0.1 to 0.15 s and 7 to 8 MiB (bench/schema_compile_cost.py), which a
+1.6-only fleet would pay in every worker for nothing. A worker with 2.0.1 stations compiles
+each validator on its first use, once (`SCHEMAS201.precompile(names)` compiles chosen ones
+ahead)."""
 
 from __future__ import annotations
 
