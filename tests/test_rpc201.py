@@ -4,6 +4,7 @@ its answers to frames it cannot use, its message ids and a CALL timeout read at 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,6 @@ from websockets.typing import Subprotocol
 from simulator.station import adapters
 from simulator.station.clock import SystemClock
 from simulator.station.frames import ErrorCode, Framing
-from simulator.station.ocpp16 import keys as keys16
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.schemas import SCHEMAS16
 from simulator.station.ocpp201.errors import FRAMING_201, spell_error_201
@@ -337,7 +337,7 @@ async def test_the_station_s_session_takes_its_version_s_framing_and_call_timeou
     monkeypatch.setitem(
         adapters.VERSIONS,  # type: ignore[arg-type]
         "1.6",
-        adapters.VersionParts(keys=keys16.from_template, adapter=RulesOf201),
+        dataclasses.replace(adapters.VERSIONS["1.6"], adapter=RulesOf201),
     )
     answers: list[Any] = []
 
