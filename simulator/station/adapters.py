@@ -22,6 +22,9 @@ from simulator.station.ocpp16 import keys as keys16_module
 from simulator.station.ocpp16 import parts as parts16
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.parts import PartsHost16
+from simulator.station.ocpp201 import parts as parts201
+from simulator.station.ocpp201.adapter import Adapter201
+from simulator.station.ocpp201.ports import Station201
 from simulator.station.ocpp16.ports import AdapterStation
 from simulator.station.parts import Features, NoVariables, Variables
 from simulator.station.station_data import StatusSpelling
@@ -67,7 +70,7 @@ class StationAdapter(Session, Version, Protocol):
         start, and what a failed start raises."""
 
 
-class AdapterHost(AdapterStation, Protocol):
+class AdapterHost(AdapterStation, Station201, Protocol):
     """What any version's adapter may use of its station (today: the 1.6 adapter's)."""
 
 
@@ -109,6 +112,7 @@ class VersionParts:
 
 VERSIONS: Mapping[str, VersionParts] = {
     "1.6": VersionParts(keys=keys16, adapter=Adapter16, features=parts16.features),
+    "2.0.1": VersionParts(keys=parts201.keys, adapter=Adapter201, features=parts201.features),
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
-from simulator.station.frames import ErrorCode, OcppError
+from simulator.station.frames import ErrorCode, Framing, OcppError
 from simulator.station.ocpp201 import remote_control
 from simulator.station.ocpp201.dialogue import (
     ACCEPTED,
@@ -21,7 +21,7 @@ from simulator.station.ocpp201.dialogue import (
     boot_payload,
     registration_status,
 )
-from simulator.station.ocpp201.errors import spell_error_201
+from simulator.station.ocpp201.errors import FRAMING_201, spell_error_201
 from simulator.station.ocpp201.ports import Station201
 from simulator.station.ocpp201.routing import HANDLERS
 from simulator.station.ocpp201.schemas import SCHEMAS201
@@ -40,6 +40,7 @@ class Adapter201:
     version: Final = VERSION
     subprotocol: Final = SUBPROTOCOL
     status_spelling: Final = staticmethod(connector_status)
+    framing: Final[Framing] = FRAMING_201  # P4 4.2.3/4.3: RpcFrameworkError, id "-1"
 
     __slots__ = ("_handled", "_station", "dialogue", "status")
 
