@@ -93,7 +93,9 @@ def render() -> str:
         "|---|---|",
     ]
     for action in sorted(INCOMING):
-        lines.append(f"| {action} | {'handled' if action in handled else 'deferred: NotSupported'} |")
+        lines.append(
+            f"| {action} | {'handled' if action in handled else 'deferred: NotSupported'} |"
+        )
     lines += ["", "## Actions the station sends", "", "| action | station |", "|---|---|"]
     for action in sorted(OUTGOING):
         lines.append(f"| {action} | {'sent' if action in sent else 'deferred: never sent'} |")

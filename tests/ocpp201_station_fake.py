@@ -60,9 +60,9 @@ except ModuleNotFoundError:
     sys.modules["simulator.station.ocpp201.evses"] = _module
 
 # After the EvseMap: these modules import it.
+from simulator.station.core.remote_starts import RemoteStart, RemoteStarts  # noqa: E402
 from simulator.station.ocpp201.availability import AvailabilityLevels  # noqa: E402
 from simulator.station.ocpp201.dialogue import Dialogue201  # noqa: E402
-from simulator.station.core.remote_starts import RemoteStart, RemoteStarts  # noqa: E402
 from simulator.station.ocpp201.status_reports import StatusReports201  # noqa: E402
 
 NOW = "2026-01-01T00:00:00Z"
@@ -146,8 +146,9 @@ SAMPLE_FORMAT_201 = SampleFormat201()
 
 @dataclass
 class Outbox201:
-    """Records the core's events; a Started event is answered `start_status`. Each event
-    takes the connector's remote start (remote_starts.py), as the 2.0.1 outbox must."""
+    """Records the core's events; a Started event is answered `start_status`. `answering`:
+    per event, the remote start it carries (its remoteStartId and token, as the 2.0.1 outbox
+    writes them), or None."""
 
     remote_starts: RemoteStarts
     start_status: TokenStatus | None = TokenStatus.ACCEPTED
@@ -162,7 +163,11 @@ class Outbox201:
 
     async def transaction(self, event: TxEvent) -> Verdict:
         self.events.append(event)
-        self.answering.append(self.remote_starts.take(event.connector))
+        self.answering.append(
+            RemoteStart(event.remote_start_id, event.token)
+            if event.remote_start_id is not None and event.token is not None
+            else None
+        )
         if event.kind is TxKind.STARTED:
             return Verdict(self.start_status, {"idTokenInfo": {"status": str(self.start_status)}})
         return Verdict(None)

@@ -40,9 +40,7 @@ async def test_a_call_answered_with_a_callerror_is_in_the_journal_with_its_code(
         with pytest.raises(CallErrorFrame):
             await cs.request("BootNotification", {"chargePointVendor": "no model"})
 
-    assert [(e.action, e.refused) for e in read(journal)] == [
-        ("BootNotification", "ProtocolError")
-    ]
+    assert [(e.action, e.refused) for e in read(journal)] == [("BootNotification", "ProtocolError")]
 
 
 async def test_a_restarted_csms_appends_to_its_journal(tmp_path: Path) -> None:

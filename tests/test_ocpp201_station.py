@@ -69,3 +69,147 @@ async def test_after_an_accepted_boot_each_connector_reports_its_status_b01_fr_0
             for m in csms.received(station_id, "StatusNotification")
         }
     assert reported == {(1, 1, "Available"), (2, 1, "Available")}
+
+
+async def test_get_variables_answers_the_heartbeat_interval_b06_fr_01(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(
+            station_id,
+            call.GetVariables(
+                get_variable_data=[
+                    {
+                        "component": {"name": "OCPPCommCtrlr"},
+                        "variable": {"name": "HeartbeatInterval"},
+                    }
+                ]
+            ),
+        )
+    [answer] = result.get_variable_result
+    assert (answer["attribute_status"], answer["attribute_value"]) == ("Accepted", "60")
+
+
+async def test_set_variables_changes_the_heartbeat_interval_at_once_b05_fr_01(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(
+            station_id,
+            call.SetVariables(
+                set_variable_data=[
+                    {
+                        "component": {"name": "OCPPCommCtrlr"},
+                        "variable": {"name": "HeartbeatInterval"},
+                        "attribute_value": "120",
+                    }
+                ]
+            ),
+        )
+        read = station.variables.integer("OCPPCommCtrlr", "HeartbeatInterval", 0)
+    assert result.set_variable_result[0]["attribute_status"] == "Accepted"
+    assert read == 120
+
+
+async def test_get_base_report_is_accepted_then_notify_reports_follow_b07_fr_01(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(
+            station_id, call.GetBaseReport(request_id=7, report_base="FullInventory")
+        )
+        await eventually(
+            lambda: any(
+                not m.payload.get("tbc", False) for m in csms.received(station_id, "NotifyReport")
+            ),
+            WAIT,
+            "the last NotifyReport",
+        )
+        parts = csms.received(station_id, "NotifyReport")
+    assert result.status == "Accepted"
+    assert [p.payload["seqNo"] for p in parts] == list(range(len(parts)))
+    assert {p.payload["requestId"] for p in parts} == {7}
+
+
+async def test_a_triggered_heartbeat_is_sent_f06_fr_05(tmp_path: Path, csms: CentralSystem) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(station_id, call.TriggerMessage(requested_message="Heartbeat"))
+        await eventually(lambda: bool(csms.received(station_id, "Heartbeat")), WAIT, "heartbeat")
+    assert result.status == "Accepted"
+
+
+async def test_a_remote_start_then_a_remote_stop_run_one_transaction_f01_f03(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        started = await csms.call(
+            station_id,
+            call.RequestStartTransaction(
+                id_token={"id_token": "TAG-1", "type": "ISO14443"}, remote_start_id=42, evse_id=1
+            ),
+        )
+
+        def events() -> list[dict[str, Any]]:
+            return [m.payload for m in csms.received(station_id, "TransactionEvent")]
+
+        await eventually(
+            lambda: any(e["eventType"] == "Started" for e in events()), WAIT, "Started"
+        )
+        [first] = [e for e in events() if e["eventType"] == "Started"]
+        transaction_id = first["transactionInfo"]["transactionId"]
+        stopped = await csms.call(
+            station_id, call.RequestStopTransaction(transaction_id=transaction_id)
+        )
+        await eventually(lambda: any(e["eventType"] == "Ended" for e in events()), WAIT, "Ended")
+        [ended] = [e for e in events() if e["eventType"] == "Ended"]
+    assert (started.status, stopped.status) == ("Accepted", "Accepted")
+    assert first["transactionInfo"]["remoteStartId"] == 42 and first["seqNo"] == 0
+    assert first["evse"] == {"id": 1, "connectorId": 1}
+    assert ended["transactionInfo"]["transactionId"] == transaction_id
+    assert ended["transactionInfo"]["stoppedReason"] == "Remote"
+    assert ended["triggerReason"] == "RemoteStop"
+
+
+async def test_change_availability_of_an_evse_makes_its_connector_unavailable_g03_fr_01(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(
+            station_id,
+            call.ChangeAvailability(operational_status="Inoperative", evse={"id": 2}),
+        )
+        await eventually(
+            lambda: any(
+                m.payload["connectorStatus"] == "Unavailable"
+                for m in csms.received(station_id, "StatusNotification")
+            ),
+            WAIT,
+            "Unavailable",
+        )
+        unavailable = [
+            m.payload["evseId"]
+            for m in csms.received(station_id, "StatusNotification")
+            if m.payload["connectorStatus"] == "Unavailable"
+        ]
+    assert result.status == "Accepted"
+    assert unavailable == [2]
+
+
+async def test_a_reset_on_idle_of_an_idle_station_reboots_it_with_reason_remote_reset_b11(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url, resetTime=0)
+    async with booted(station, csms) as station_id:
+        result = await csms.call(station_id, call.Reset(type="OnIdle"))
+        await eventually(
+            lambda: len(csms.received(station_id, "BootNotification")) >= 2, WAIT * 2, "reboot"
+        )
+        again = csms.received(station_id, "BootNotification")[-1]
+    assert result.status == "Accepted"
+    assert again.payload["reason"] == "RemoteReset"

@@ -22,10 +22,10 @@ from simulator.station.ocpp16 import keys as keys16_module
 from simulator.station.ocpp16 import parts as parts16
 from simulator.station.ocpp16.adapter import Adapter16
 from simulator.station.ocpp16.parts import PartsHost16
+from simulator.station.ocpp16.ports import AdapterStation
 from simulator.station.ocpp201 import parts as parts201
 from simulator.station.ocpp201.adapter import Adapter201
 from simulator.station.ocpp201.ports import Station201
-from simulator.station.ocpp16.ports import AdapterStation
 from simulator.station.parts import Features, NoVariables, Variables
 from simulator.station.station_data import StatusSpelling
 

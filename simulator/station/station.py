@@ -15,7 +15,9 @@ from simulator.station import adapters, connector_status, dispatch, station_data
 from simulator.station.clock import Clock
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.core.atg import AutomaticTransactionGenerator
+from simulator.station.core.availability_levels import AvailabilityLevels
 from simulator.station.core.model import ConnectorState
+from simulator.station.core.remote_starts import RemoteStarts
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Dispatcher
 from simulator.station.id_tags import IdTagDistribution, load_id_tags
@@ -88,6 +90,10 @@ class ChargingStation:
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
         self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
+        # The CSMS's ChangeAvailability by level (station, EVSE, connector) and its remote
+        # starts awaiting their transaction (2.0.1's handlers keep them).
+        self.availability_levels = AvailabilityLevels()
+        self.remote_starts = RemoteStarts()
         self.adapter = version.adapter(self)
         self.dispatch = Dispatcher(self.adapter, self)
         self.lifecycle = Lifecycle(self, self.adapter, self._handle_call, connect_rate)

@@ -13,7 +13,7 @@ themselves persist through `AvailabilityLevels.as_data` / `restore`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Final, Protocol
 
 from simulator.station.core.availability_levels import (

@@ -16,7 +16,7 @@ from simulator.station.core.smart_charging import SmartCharging
 
 
 class Reservations201(Reservations):
-    async def reserve(self, request: Any) -> Any:  # noqa: ARG002 - the view's signature
+    async def reserve(self, request: Any) -> Any:
         """No ReserveNow handler: a reservation request cannot reach a 2.0.1 station."""
         return "Rejected"
 

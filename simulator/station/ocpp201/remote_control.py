@@ -15,11 +15,11 @@ from typing import Any, Final, Protocol
 
 from simulator.station.core.errors import NotAuthorized, TransactionError
 from simulator.station.core.model import ConnectorState
+from simulator.station.core.remote_starts import RemoteStart, RemoteStarts
 from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
 from simulator.station.core.tx_ports import StopReason
 from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ocpp201.ports import WithVariables
-from simulator.station.core.remote_starts import RemoteStart, RemoteStarts
 from simulator.station.ocpp201.remote_trigger import send_triggered
 from simulator.station.ports import (
     PlugsView,
@@ -237,7 +237,9 @@ async def _remote_start(
     )
     started = False
     try:
-        await start_on_connector(station, connector_id, start.token, authorize=authorize)
+        await start_on_connector(
+            station, connector_id, start.token, authorize=authorize, remote=start
+        )
         started = True
     except FAILURES as exc:
         station.log.info("Remote start on connector {} failed: {}", connector_id, exc)
@@ -249,7 +251,12 @@ async def _remote_start(
 
 
 async def start_on_connector(
-    station: RemoteControlStation, connector_id: int, token: IdToken, *, authorize: bool
+    station: RemoteControlStation,
+    connector_id: int,
+    token: IdToken,
+    *,
+    authorize: bool,
+    remote: RemoteStart | None = None,
 ) -> Verdict:
     """A start on the station (a remote start, the UI's startTransaction): the connector goes
     Preparing (Occupied on the wire), the token is authorized when `authorize`, then the
@@ -269,7 +276,15 @@ async def start_on_connector(
         await station.change_status(connector_id, "Preparing")
         if authorize and not await station.transactions.authorize(token.value):
             raise NotAuthorized(f"idToken {token.value} not authorized")
-        verdict = await station.transactions.begin(connector_id, token.value)
+        if remote is not None:
+            # The Started event (or the next event of a running transaction) carries it.
+            station.remote_starts.take(connector_id)
+        verdict = await station.transactions.begin(
+            connector_id,
+            token.value,
+            remote_start_id=remote.remote_start_id if remote is not None else None,
+            token_type=token.type,
+        )
         started = True
         return verdict
     finally:
