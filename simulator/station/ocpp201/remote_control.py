@@ -58,7 +58,14 @@ class RemoteTransactions(Protocol):
 
     async def authorize(self, id_tag: str) -> bool: ...
 
-    async def begin(self, connector_id: int, id_tag: str) -> Verdict: ...
+    async def begin(
+        self,
+        connector_id: int,
+        id_tag: str,
+        *,
+        remote_start_id: int | None = None,
+        token_type: str | None = None,
+    ) -> Verdict: ...
 
     async def stop(self, connector_id: int, reason: str = "Local") -> dict[str, Any] | None: ...
 
