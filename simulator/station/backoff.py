@@ -31,3 +31,13 @@ def reconnect_delay(
         delay = min(cap_seconds, base_seconds * 2.0**exponent)
         return delay / 2 + rng.random() * delay / 2
     return max(fixed_seconds, 0.0) * (0.8 + 0.4 * rng.random())
+
+
+def back_off_201(
+    attempt: int, *, wait_minimum: float, random_range: float, repeat_times: int, rng: Rng
+) -> float:
+    """OCPP-J 2.0.1 P4 5.3: the first reconnection waits RetryBackOffWaitMinimum plus a random
+    part of up to RetryBackOffRandomRange; each next one doubles the wait, RetryBackOffRepeatTimes
+    times at most, and later ones keep the last wait (random part anew each time)."""
+    doublings = min(max(attempt - 1, 0), max(repeat_times, 0), _MAX_EXPONENT)
+    return max(wait_minimum, 0.0) * 2.0**doublings + rng.random() * max(random_range, 0.0)

@@ -14,7 +14,6 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from simulator.plan import StationSpec
-from simulator.station.backoff import reconnect_delay
 from simulator.station.clock import Clock
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.connection import (
@@ -72,8 +71,8 @@ class Session(Protocol):
     def ping_interval(self) -> int:
         """Seconds between WebSocket pings (0: none), read at each connection."""
 
-    def reconnect_seconds(self) -> int:
-        """The reconnect back-off's base, read at each reconnection."""
+    def reconnect_delay(self, attempt: int, rng: LightRandom) -> float:
+        """Seconds before reconnect attempt `attempt` (1: the first), read at each one."""
 
     def response_timeout(self) -> float:
         """Seconds a CALL waits for its answer, asked at each CALL."""
@@ -369,12 +368,7 @@ class Lifecycle:
                 host.log.warning("Giving up after {} reconnect attempts", failures - 1)
                 self._gave_up()
                 return
-            delay = reconnect_delay(
-                failures,
-                exponential=host.template.reconnect_exponential_delay,
-                fixed_seconds=self._version.reconnect_seconds(),
-                rng=host.rng,
-            )
+            delay = self._version.reconnect_delay(failures, host.rng)
             host.log.debug("Reconnecting in {:.1f} s", delay)
             await host.clock.sleep(delay)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
+from simulator.station.backoff import reconnect_delay
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
 from simulator.station.frames import FRAMING_16, ErrorCode, Framing, OcppError
 from simulator.station.lifecycle import DEFAULT_RESPONSE_TIMEOUT
+from simulator.station.light_random import LightRandom
 from simulator.station.ocpp16 import ROUTER, core
 from simulator.station.ocpp16.dialogue import ACCEPTED, Dialogue, boot_payload, registration_status
 from simulator.station.ocpp16.ports import AdapterStation
@@ -57,9 +59,17 @@ class Adapter16:
     def ping_interval(self) -> int:
         return self._station.configuration.get_int("WebSocketPingInterval", 0)
 
-    def reconnect_seconds(self) -> int:
-        """ConnectionTimeOut: the TS simulator's fixed reconnect delay too."""
-        return self._station.configuration.get_int("ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT)
+    def reconnect_delay(self, attempt: int, rng: LightRandom) -> float:
+        """The template's reconnectExponentialDelay, or ConnectionTimeOut (the TS simulator's
+        fixed reconnect delay too)."""
+        return reconnect_delay(
+            attempt,
+            exponential=self._station.template.reconnect_exponential_delay,
+            fixed_seconds=self._station.configuration.get_int(
+                "ConnectionTimeOut", DEFAULT_CONNECTION_TIMEOUT
+            ),
+            rng=rng,
+        )
 
     def response_timeout(self) -> float:
         """OCPP-J 1.6 4.1.1 leaves the CALL timeout to the implementation: evsim's default."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
+from simulator.station.backoff import back_off_201
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
 from simulator.station.frames import ErrorCode, Framing, OcppError
+from simulator.station.light_random import LightRandom
 from simulator.station.ocpp201 import remote_control
 from simulator.station.ocpp201.dialogue import (
     ACCEPTED,
@@ -31,7 +33,9 @@ from simulator.station.schemas import Schemas
 SUBPROTOCOL: Final = "ocpp2.0.1"
 VERSION: Final = "2.0.1"
 DEFAULT_MESSAGE_TIMEOUT: Final = 30
-DEFAULT_BACK_OFF_MINIMUM: Final = 30
+DEFAULT_BACK_OFF_MINIMUM: Final = 3
+DEFAULT_BACK_OFF_RANDOM_RANGE: Final = 10
+DEFAULT_BACK_OFF_REPEAT_TIMES: Final = 5
 
 
 class Adapter201:
@@ -63,10 +67,22 @@ class Adapter201:
     def ping_interval(self) -> int:
         return self._station.variables.integer("OCPPCommCtrlr", "WebSocketPingInterval", 0)
 
-    def reconnect_seconds(self) -> int:
-        """The back-off's first wait (P4 5.3, OCPPCommCtrlr.RetryBackOffWaitMinimum)."""
-        return self._station.variables.integer(
-            "OCPPCommCtrlr", "RetryBackOffWaitMinimum", DEFAULT_BACK_OFF_MINIMUM
+    def reconnect_delay(self, attempt: int, rng: LightRandom) -> float:
+        """P4 5.3: OCPPCommCtrlr.RetryBackOffWaitMinimum doubled per attempt, at most
+        RetryBackOffRepeatTimes times, plus up to RetryBackOffRandomRange at random."""
+        variables = self._station.variables
+        return back_off_201(
+            attempt,
+            wait_minimum=variables.integer(
+                "OCPPCommCtrlr", "RetryBackOffWaitMinimum", DEFAULT_BACK_OFF_MINIMUM
+            ),
+            random_range=variables.integer(
+                "OCPPCommCtrlr", "RetryBackOffRandomRange", DEFAULT_BACK_OFF_RANDOM_RANGE
+            ),
+            repeat_times=variables.integer(
+                "OCPPCommCtrlr", "RetryBackOffRepeatTimes", DEFAULT_BACK_OFF_REPEAT_TIMES
+            ),
+            rng=rng,
         )
 
     def response_timeout(self) -> float:
