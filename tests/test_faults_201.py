@@ -111,11 +111,16 @@ class CsmsProcess:
 def fault_template() -> dict[str, Any]:
     """Sessions of 2-5 s, 1-2 s apart, an Updated event every second; the generator keeps
     running while the CSMS is away, so transactions start, run and end offline."""
+    keys = {
+        "OCPPCommCtrlr.HeartbeatInterval": "60",
+        "SampledDataCtrlr.TxUpdatedInterval": "1",
+        "OCPPCommCtrlr.MessageAttemptInterval.TransactionEvent": "1",
+        "OCPPCommCtrlr.RetryBackOffWaitMinimum": "1",
+        "OCPPCommCtrlr.RetryBackOffRandomRange": "1",
+        "OCPPCommCtrlr.RetryBackOffRepeatTimes": "0",
+    }
     return template_201(
-        variables={
-            "SampledDataCtrlr.TxUpdatedInterval": "1",
-            "OCPPCommCtrlr.MessageAttemptInterval.TransactionEvent": "1",
-        },
+        Configuration={"configurationKey": [{"key": k, "value": v} for k, v in keys.items()]},
         AutomaticTransactionGenerator={
             "enable": True,
             "minDuration": 2,

@@ -213,3 +213,56 @@ async def test_a_reset_on_idle_of_an_idle_station_reboots_it_with_reason_remote_
         again = csms.received(station_id, "BootNotification")[-1]
     assert result.status == "Accepted"
     assert again.payload["reason"] == "RemoteReset"
+
+
+async def test_the_atg_runs_transactions_as_started_updated_ended_events_e01_fr_07(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """The ATG's sessions on a 2.0.1 station: one Started, Updated events, one Ended, seqNo from
+    0 rising by one (E01.FR.07), energy never going back; the CSMS's report (report201.py) finds
+    no anomaly."""
+    station = make_station(
+        tmp_path,
+        csms.url,
+        AutomaticTransactionGenerator={
+            "enable": True,
+            "minDuration": 3,
+            "maxDuration": 3,
+            "minDelayBetweenTwoTransactions": 0,
+            "maxDelayBetweenTwoTransactions": 1,
+            "probabilityOfStart": 1,
+            "stopAfterHours": 1,
+            "requireAuthorize": False,
+        },
+        Configuration={
+            "configurationKey": [
+                {"key": "SampledDataCtrlr.TxUpdatedInterval", "value": "1"},
+            ]
+        },
+    )
+    async with booted(station, csms) as station_id:
+        await eventually(
+            lambda: (
+                sum(
+                    1
+                    for m in csms.received(station_id, "TransactionEvent")
+                    if m.payload["eventType"] == "Ended"
+                )
+                >= 2
+            ),
+            WAIT * 2,
+            "two sessions ended",
+        )
+    # The station's stop ended the sessions still running, and their Ended left before it closed.
+    events = [m.payload for m in csms.received(station_id, "TransactionEvent")]
+    by_transaction: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_transaction.setdefault(event["transactionInfo"]["transactionId"], []).append(event)
+    assert len(by_transaction) >= 2
+    for sequence in by_transaction.values():
+        kinds = [e["eventType"] for e in sequence]
+        assert kinds[0] == "Started" and kinds[-1] == "Ended"
+        assert kinds.count("Started") == kinds.count("Ended") == 1
+        assert [e["seqNo"] for e in sequence] == list(range(len(sequence)))
+    assert any(e["eventType"] == "Updated" for e in events)
+    assert csms.report.stations[station_id].anomalies == {}
