@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from ocpp.v201.enums import Action as Action201
+
 from simulator.station.ocpp201.actions import INCOMING, OUTGOING
 from simulator.station.ocpp201.routing import HANDLERS
 
@@ -60,8 +62,12 @@ def cited_requirements(files: Iterable[Path], root: Path = REPO) -> dict[str, li
     return dict(cited)
 
 
+_ENUM_VALUES = {member.name: member.value for member in Action201}
+
+
 def sent_actions(adapter_dir: Path = ADAPTER_DIR) -> set[str]:
-    """The station-initiated actions the 2.0.1 adapter's code names as string constants."""
+    """The station-initiated actions the 2.0.1 adapter's code names: as string constants, or
+    as members of the `ocpp` library's v201 Action enum (`Action201.transaction_event`)."""
     named: set[str] = set()
     for path in sorted(adapter_dir.glob("*.py")):
         if path.name == "actions.py":
@@ -69,6 +75,8 @@ def sent_actions(adapter_dir: Path = ADAPTER_DIR) -> set[str]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and node.value in OUTGOING:
                 named.add(str(node.value))
+            elif isinstance(node, ast.Attribute) and _ENUM_VALUES.get(node.attr) in OUTGOING:
+                named.add(str(_ENUM_VALUES[node.attr]))
     return named
 
 
