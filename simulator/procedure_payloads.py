@@ -87,7 +87,7 @@ class StartTransaction(OnStations):
 
 
 class StopTransaction(OnStations):
-    transactionId: int
+    transactionId: int | str  # 1.6: the CSMS's number; 2.0.1: the station's own id
 
 
 class AutomaticTransactionGenerator(OnStations):

@@ -85,12 +85,14 @@ class CsmsProcess:
             stderr=subprocess.STDOUT,
         )
 
-    async def start(self) -> None:
+    async def start(self) -> datetime:
+        """When the new CSMS process was started: from then on it may answer."""
+        spawned = datetime.now(UTC)
         self.process = self._spawn()
         for _ in range(200):  # 20 s
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+                    return spawned
             await asyncio.sleep(0.1)
         raise AssertionError(f"the CSMS did not listen: {self.log.read_text()[-2000:]}")
 
@@ -210,8 +212,7 @@ async def test_a_201_fleet_loses_no_event_while_its_csms_is_killed_three_times(
             await csms.kill()
             went = datetime.now(UTC)
             await asyncio.sleep(rng.uniform(0.5, 3))
-            await csms.start()
-            downtimes.append((went, datetime.now(UTC)))
+            downtimes.append((went, await csms.start()))
         await asyncio.sleep(3)
         await supervisor.request("stopAutomaticTransactionGenerator", None)
         await supervisor.wait_for(

@@ -15,6 +15,7 @@ from ocpp.v201 import call
 
 from simulator.csms import CentralSystem
 from simulator.station.clock import SystemClock
+from simulator.station.intents import stop_transaction
 from simulator.station.station import ChargingStation
 from tests.fleet201 import specs_201
 from tests.waiting import eventually
@@ -266,3 +267,58 @@ async def test_the_atg_runs_transactions_as_started_updated_ended_events_e01_fr_
         assert [e["seqNo"] for e in sequence] == list(range(len(sequence)))
     assert any(e["eventType"] == "Updated" for e in events)
     assert csms.report.stations[station_id].anomalies == {}
+
+
+async def test_a_triggered_transaction_event_is_an_updated_event_with_trigger_f06_fr_07(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        await csms.call(
+            station_id,
+            call.RequestStartTransaction(
+                id_token={"id_token": "TAG-1", "type": "ISO14443"}, remote_start_id=1, evse_id=1
+            ),
+        )
+
+        def events() -> list[dict[str, Any]]:
+            return [m.payload for m in csms.received(station_id, "TransactionEvent")]
+
+        await eventually(lambda: bool(events()), WAIT, "Started")
+        result = await csms.call(
+            station_id,
+            call.TriggerMessage(requested_message="TransactionEvent", evse={"id": 1}),
+        )
+        await eventually(
+            lambda: any(e["triggerReason"] == "Trigger" for e in events()), WAIT, "the event"
+        )
+        [triggered] = [e for e in events() if e["triggerReason"] == "Trigger"]
+    assert result.status == "Accepted"
+    assert triggered["eventType"] == "Updated"
+    assert triggered["seqNo"] == 1
+    assert triggered["meterValue"][0]["sampledValue"][0]["context"] == "Trigger"
+
+
+async def test_the_ui_stops_a_201_transaction_by_the_stations_own_id(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """The UI's stopTransaction names a 2.0.1 transaction by its station-made id (a string)."""
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        await csms.call(
+            station_id,
+            call.RequestStartTransaction(
+                id_token={"id_token": "TAG-1", "type": "ISO14443"}, remote_start_id=1, evse_id=1
+            ),
+        )
+        await eventually(lambda: bool(station.connectors[1].transaction_id), WAIT, "started")
+        transaction_id = station.connectors[1].transaction_id
+        await stop_transaction(station, {"transactionId": transaction_id})
+        ended = [
+            m.payload
+            for m in csms.received(station_id, "TransactionEvent")
+            if m.payload["eventType"] == "Ended"
+        ]
+    assert isinstance(transaction_id, str)
+    assert [e["transactionInfo"]["transactionId"] for e in ended] == [transaction_id]
+    assert ended[0]["transactionInfo"]["stoppedReason"] == "Local"

@@ -97,13 +97,16 @@ async def start_transaction(station: IntentStation, payload: dict[str, Any]) -> 
 
 
 async def stop_transaction(station: IntentStation, payload: dict[str, Any]) -> None:
-    """A local stop (section 4.10, reason Local) of the station's transaction of that id."""
-    transaction_id = int(payload["transactionId"])
+    """A local stop (reason Local) of the station's transaction of that id: the CSMS's number
+    (1.6) or the station's own string (2.0.1)."""
+    transaction_id = payload["transactionId"]
     connector_id = station.transactions.transaction_connector(transaction_id)
+    if connector_id is None and isinstance(transaction_id, str) and transaction_id.isdigit():
+        connector_id = station.transactions.transaction_connector(int(transaction_id))
     if connector_id is None:
         raise ValueError(f"no transaction {transaction_id} on this station")
     if await station.transactions.stop(connector_id, "Local") is None:
-        raise ConnectionError(f"StopTransaction {transaction_id} not answered")
+        raise ConnectionError(f"the stop of transaction {transaction_id} was not answered")
 
 
 async def plug_connector(station: IntentStation, payload: dict[str, Any]) -> None:

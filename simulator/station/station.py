@@ -403,6 +403,14 @@ class ChargingStation:
     async def report_problem(self, error_code: str, info: str) -> None:
         await self.adapter.report_problem(error_code, info)
 
+    async def triggered_transaction_event(self, connector_id: int) -> None:
+        """An update of the connector's transaction now (a CSMS's TriggerMessage)."""
+        await self.transactions.report_now(connector_id)
+
+    async def send_transaction_event(self, connector_id: int, fields: dict[str, Any]) -> None:
+        """An update of the connector's transaction with the UI's fields (transactionEvent)."""
+        await self.transactions.report_now(connector_id, fields)
+
     async def start_local(self, connector_id: int, token: IdToken) -> Verdict:
         """A start asked at the station (the UI's startTransaction), by its version's path."""
         return await self.adapter.start_local(connector_id, token)

@@ -35,6 +35,8 @@ class TxCause(Enum):
     # The authorization ended (why: the event's `reason`), the transaction goes on: its stop
     # points do not end it there.
     AUTHORIZATION_ENDED = "authorization_ended"
+    # Asked for: a CSMS's TriggerMessage (2.0.1 F06.FR.07), the UI's transactionEvent.
+    TRIGGERED = "triggered"
 
 
 class ChargeState(Enum):
@@ -117,6 +119,9 @@ class TxEvent:
     # remote start (its id) whose authorization this event carries.
     state: ChargeState | None = None
     remote_start_id: int | None = None
+    # UPDATED, TRIGGERED by the UI: the fields it asked for, as the version spells them
+    # (2.0.1's transactionEvent procedure: triggerReason, chargingState, meterValue, idToken).
+    overrides: dict[str, Any] | None = None
 
 
 class Outbox(Protocol):

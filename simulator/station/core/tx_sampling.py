@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from simulator.station.clock import iso_timestamp
+from simulator.station.core.errors import TransactionError
 from simulator.station.core.metering import MeterModel, Reading, SampleFormat
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.tx_ports import (
@@ -191,6 +192,37 @@ class TransactionSampling:
                 return  # 1.6: the first ones kept, the rest not
             self._thinned[ref] = thin_out(data, self._thinned.get(ref, 1))
         data.append(self.sample_format.meter_value(timestamp, sampled))
+
+    async def report_now(
+        self, connector_id: int, overrides: dict[str, Any] | None = None
+    ) -> None:
+        """An update of the connector's transaction now, asked for (a TriggerMessage, 2.0.1
+        F06.FR.07; the UI's transactionEvent with its `overrides`): the meter as it is, in the
+        periodic measurands, through the queue like any update."""
+        station = self.station
+        connector = station.connectors.get(connector_id)
+        ref = connector.transaction_ref if connector is not None else None
+        if connector is None or not connector.transaction_started or ref is None:
+            raise TransactionError(f"no transaction on connector {connector_id}")
+        reading = self.advance(connector_id)
+        timestamp = iso_timestamp(station.clock.now())
+        sampled = self.models[connector_id].sampled_values(
+            self.settings.sampled_measurands(), reading, "Trigger"
+        )
+        samples = [self.sample_format.meter_value(timestamp, sampled)] if sampled else None
+        outbox = self.outbox
+        await outbox.transaction(
+            TxEvent(
+                TxKind.UPDATED,
+                ref,
+                connector_id,
+                timestamp,
+                TxCause.TRIGGERED,
+                not outbox.online(),
+                samples=samples,
+                overrides=overrides,
+            )
+        )
 
     async def _send_meter_values(
         self, connector_id: int, ref: int | None, values: Samples, at: str, cause: TxCause

@@ -71,6 +71,7 @@ _CAUSE_TRIGGERS = {
     TxCause.EV_PLUGGED: "CablePluggedIn",
     TxCause.EV_UNPLUGGED: "EVCommunicationLost",
     TxCause.CHARGING_STATE: "ChargingStateChanged",
+    TxCause.TRIGGERED: "Trigger",
 }
 # ... and of a stop, by its reason (E06.FR.15/16, E07.FR.02, F03.FR.02/03, E05.FR.09/10).
 _REASON_TRIGGERS = {
@@ -101,6 +102,16 @@ def trigger_reason(event: TxEvent) -> str:
     if trigger is not None:
         return trigger
     return _REASON_TRIGGERS.get(event.reason or StopReason.LOCAL, "AbnormalCondition")
+
+
+def _override(payload: dict[str, Any], fields: Mapping[str, Any]) -> None:
+    """The UI's fields over the event's (its transactionInfo merged, not replaced: the id and
+    the numbering stay the station's)."""
+    for key, value in fields.items():
+        if key == "transactionInfo":
+            payload["transactionInfo"] = {**payload["transactionInfo"], **value}
+        elif key not in ("transactionInfo", "seqNo", "eventType"):
+            payload[key] = value
 
 
 def carries_token(event: TxEvent) -> bool:
@@ -200,6 +211,8 @@ class Outbox201:
             payload["idToken"] = {"idToken": event.token.value, "type": event.token.type}
         if event.samples:
             payload["meterValue"] = list(event.samples)
+        if event.overrides:
+            _override(payload, event.overrides)
         plain = kind is TxKind.UPDATED and event.cause in _METER_CAUSES and changed is None
         return payload, not plain
 
