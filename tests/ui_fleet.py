@@ -146,15 +146,18 @@ async def running_fleet(
     *,
     ui_server: dict[str, Any] | None = None,
     csms_options: dict[str, Any] | None = None,
+    templates: dict[str, tuple[dict[str, Any], int]] | None = None,
+    workers: int = 2,
 ) -> AsyncIterator[UiFleet]:
-    """`count` stations of one template on two workers, booted at the bundled CSMS, with the
-    UI server listening on an ephemeral port of 127.0.0.1."""
+    """`count` stations of one template (or those of `templates`: name -> (template, count))
+    on `workers` workers, booted at the bundled CSMS, with the UI server listening on an
+    ephemeral port of 127.0.0.1."""
     async with CentralSystem(**(csms_options or {})) as csms:
         config_path = write_fleet(
             directory,
             csms.url,
-            {f"{TEMPLATE}.json": (quick_template(), count)},
-            worker={"processType": "staticPool", "poolMaxSize": 2},
+            templates or {f"{TEMPLATE}.json": (quick_template(), count)},
+            worker={"processType": "staticPool", "poolMaxSize": workers},
             uiServer={
                 "enabled": True,
                 "options": {"host": "127.0.0.1", "port": 0},
