@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from simulator.station.core.errors import NotAuthorized
+from simulator.station.core.errors import NotAuthorized, TransactionError
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.reservations import Reservation
 from simulator.station.core.tokens import IdToken, TokenStatus
@@ -444,3 +444,25 @@ async def test_a_local_start_the_csms_refuses_raises_not_authorized(
 
     with pytest.raises(NotAuthorized, match="Invalid"):
         await start_local(station, 1, IdToken("LOCAL"))
+
+
+async def test_a_local_start_before_the_boot_is_accepted_is_refused_b02_fr_03(
+    station: Station201Fake,
+) -> None:
+    """TxCtrlr.TxBeforeAcceptedEnabled false (the default): no transaction before acceptance."""
+    station.boot_response = {"status": "Pending"}
+
+    with pytest.raises(TransactionError, match="TxBeforeAcceptedEnabled"):
+        await start_local(station, 1, IdToken("LOCAL"))
+    assert station.outbox.events == []
+
+
+async def test_with_tx_before_accepted_enabled_a_pending_station_starts_locally_b02_fr_03(
+    station: Station201Fake,
+) -> None:
+    station.boot_response = {"status": "Pending"}
+    station.variables.values["TxCtrlr.TxBeforeAcceptedEnabled"] = "true"
+
+    verdict = await start_local(station, 1, IdToken("LOCAL"))
+
+    assert verdict.status is TokenStatus.ACCEPTED

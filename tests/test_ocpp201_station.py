@@ -322,3 +322,38 @@ async def test_the_ui_stops_a_201_transaction_by_the_stations_own_id(
     assert isinstance(transaction_id, str)
     assert [e["transactionInfo"]["transactionId"] for e in ended] == [transaction_id]
     assert ended[0]["transactionInfo"]["stoppedReason"] == "Local"
+
+
+async def test_get_variables_reports_availability_and_time_from_the_station_b06_g01(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """AvailabilityState of a connector, of its EVSE and of the station, and ClockCtrlr.DateTime,
+    as the station is when asked (after ChangeAvailability of EVSE 2: Unavailable there)."""
+    station = make_station(tmp_path, csms.url)
+    async with booted(station, csms) as station_id:
+        await csms.call(
+            station_id, call.ChangeAvailability(operational_status="Inoperative", evse={"id": 2})
+        )
+        result = await csms.call(
+            station_id,
+            call.GetVariables(
+                get_variable_data=[
+                    {
+                        "component": {"name": "Connector", "evse": {"id": 1, "connector_id": 1}},
+                        "variable": {"name": "AvailabilityState"},
+                    },
+                    {
+                        "component": {"name": "EVSE", "evse": {"id": 2}},
+                        "variable": {"name": "AvailabilityState"},
+                    },
+                    {
+                        "component": {"name": "ChargingStation"},
+                        "variable": {"name": "AvailabilityState"},
+                    },
+                    {"component": {"name": "ClockCtrlr"}, "variable": {"name": "DateTime"}},
+                ]
+            ),
+        )
+    values = [r.get("attribute_value") for r in result.get_variable_result]
+    assert values[:3] == ["Available", "Unavailable", "Available"]
+    assert values[3] is not None and values[3].endswith("Z")

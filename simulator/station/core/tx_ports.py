@@ -215,6 +215,10 @@ class TxRules(Protocol):
         """Seconds between two clock-aligned samples kept for the end (0: none)."""
         ...
 
+    def aligned_only_when_idle(self) -> bool:
+        """Clock-aligned meter values are sent only while no transaction runs."""
+        ...
+
 
 __all__ = [
     "ChargeState",

@@ -56,6 +56,9 @@ class TransactionSampling:
     def advance(self, connector_id: int) -> Reading:
         raise NotImplementedError  # Transactions' meter
 
+    def active_count(self) -> int:
+        raise NotImplementedError  # Transactions' meter
+
     def _keeps_for_end(self) -> str:
         """The measurands of the samples kept for the end ("": none): 1.6 keeps them when the
         template says so (transactionDataMeterValues), 2.0.1 when TxEndedMeasurands names any."""
@@ -139,6 +142,12 @@ class TransactionSampling:
             # 2.0.1 keeps aligned samples at their own interval (_keep_aligned).
             stop_measurands = settings.ended_aligned_measurands() if self.rules is None else ""
             timestamp = iso_timestamp(station.clock.now())
+            if (
+                self.rules is not None
+                and self.rules.aligned_only_when_idle()
+                and self.active_count() > 0
+            ):
+                continue  # 2.0.1 J01.FR.20: AlignedDataCtrlr.SendDuringIdle, a transaction runs
             for cid, model in self.models.items():
                 connector = station.connectors[cid]
                 reading = self.advance(cid)
@@ -193,9 +202,7 @@ class TransactionSampling:
             self._thinned[ref] = thin_out(data, self._thinned.get(ref, 1))
         data.append(self.sample_format.meter_value(timestamp, sampled))
 
-    async def report_now(
-        self, connector_id: int, overrides: dict[str, Any] | None = None
-    ) -> None:
+    async def report_now(self, connector_id: int, overrides: dict[str, Any] | None = None) -> None:
         """An update of the connector's transaction now, asked for (a TriggerMessage, 2.0.1
         F06.FR.07; the UI's transactionEvent with its `overrides`): the meter as it is, in the
         periodic measurands, through the queue like any update."""

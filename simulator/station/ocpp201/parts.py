@@ -15,6 +15,7 @@ from simulator.station.ocpp201.authorization import Authorize201, Authorizer201
 from simulator.station.ocpp201.deferred_features import Reservations201, SmartCharging201
 from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ocpp201.feature_settings import FeatureSettings201
+from simulator.station.ocpp201.live_values import StationLiveValues
 from simulator.station.ocpp201.queue_codec import TransactionQueue201
 from simulator.station.ocpp201.sample_format import SAMPLE_FORMAT_201
 from simulator.station.ocpp201.transaction_events import SEND_ERRORS, Outbox201
@@ -53,6 +54,7 @@ def features(station: Any) -> Features:
     """`station`: the ChargingStation, in the roles of each part (the 1.6 parts show mypy the
     same roles; these take it as their narrow ports, the integration tests show it serves)."""
     variables = station.variables
+    variables.set_live(StationLiveValues(station))
     settings = PlugSettings201(variables)
     authorization = Authorizer201(station, settings, Authorize201(station))
     queue = TransactionQueue201(

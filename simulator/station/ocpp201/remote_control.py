@@ -82,6 +82,9 @@ class RemoteControlStation(
         """The CSMS's last answer to the boot was Pending (B02)."""
 
     @property
+    def boot_response(self) -> dict[str, Any] | None: ...
+
+    @property
     def reservations(self) -> ReservationsView: ...
 
     @property
@@ -95,8 +98,8 @@ class RemoteControlStation(
 
     @property
     def remote_starts(self) -> RemoteStarts:
-        """Shared with the 2.0.1 outbox, which takes each entry into the connector's next
-        TransactionEvent (remote_starts.py)."""
+        """The remote starts whose transaction is on its way (core/remote_starts.py): a
+        second request for the same connector is refused meanwhile."""
 
     def connectors_changed(self) -> None: ...
 
@@ -299,11 +302,22 @@ async def start_on_connector(
             await station.plugs.start_abandoned(connector_id)
 
 
+def _accepted(station: RemoteControlStation) -> bool:
+    response = station.boot_response
+    return response is not None and response.get("status") == "Accepted"
+
+
 async def start_local(station: RemoteControlStation, connector_id: int, token: IdToken) -> Verdict:
     """The UI's startTransaction: Preparing, Authorize (C01), then the transaction, by the path
     remote starts take. Its Verdict (status None: started offline, its Started event waits in
     the queue); raises NotAuthorized when the authorization or the CSMS's answer to the Started
     event refused the token."""
+    if not _accepted(station) and not station.variables.boolean(
+        "TxCtrlr", "TxBeforeAcceptedEnabled", False
+    ):
+        # B02.FR.03: only a station configured for it starts transactions before its boot is
+        # accepted (their events would wait for an acceptance that may never come).
+        raise TransactionError("the CSMS has not accepted the station (TxBeforeAcceptedEnabled)")
     verdict = await start_on_connector(station, connector_id, token, authorize=True)
     if verdict.status not in (None, TokenStatus.ACCEPTED):
         raise NotAuthorized(f"TransactionEvent: {verdict.status}")

@@ -131,6 +131,11 @@ class Settings201:
             return 0
         return self._variables.integer("AlignedDataCtrlr", "Interval", 0)
 
+    def aligned_only_when_idle(self) -> bool:
+        """AlignedDataCtrlr.SendDuringIdle: clock-aligned values only while no transaction
+        runs (J01.FR.19/20; the variable is the station's, so J01.FR.20 applies)."""
+        return self._variables.boolean("AlignedDataCtrlr", "SendDuringIdle", False)
+
     def aligned_measurands(self) -> str:
         return self._measurands("AlignedDataCtrlr", "Measurands", "")
 
