@@ -13,6 +13,7 @@ tests/test_conformance201.py fails when the file and the code disagree.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from collections import defaultdict
@@ -80,6 +81,30 @@ def sent_actions(adapter_dir: Path = ADAPTER_DIR) -> set[str]:
     return named
 
 
+DATA_PATH = ADAPTER_DIR / "device_model_data.json"
+
+
+def variable_rows(data_path: Path = DATA_PATH) -> list[tuple[str, str, str, str]]:
+    """(Component.Variable[.Instance], mutability, the part giving it behaviour or why none
+    does, the spec's behaviour note) of every variable of the device model."""
+    data = json.loads(data_path.read_text(encoding="utf-8"))
+    readers: dict[str, str] = data.get("readers", {})
+    rows = []
+    for component in data["components"]:
+        for variable in component["variables"]:
+            name = f"{component['name']}.{variable['name']}"
+            if variable.get("instance"):
+                name += f".{variable['instance']}"
+            mutability = variable["attributes"][0]["mutability"]
+            if "missing" in variable:
+                part = f"missing: {variable['missing']}"
+            else:
+                reader = variable.get("readBy", "")
+                part = f"{reader}: {readers[reader]}" if reader in readers else reader
+            rows.append((name, mutability, part, str(variable.get("behaviour", ""))))
+    return rows
+
+
 def _sort_key(rid: str) -> tuple[str, int]:
     block, _, number = rid.split(".")
     return block, int(number)
@@ -108,6 +133,18 @@ def render() -> str:
     lines += ["", "## Actions the station sends", "", "| action | station |", "|---|---|"]
     for action in sorted(OUTGOING):
         lines.append(f"| {action} | {'sent' if action in sent else 'deferred: never sent'} |")
+    lines += [
+        "",
+        "## Device-model variables",
+        "",
+        "Every variable the station reports, the part of evsim that gives it its behaviour",
+        "(device_model_parts.py), or why none does yet (then read-only).",
+        "",
+        "| variable | mutability | behaviour by | spec |",
+        "|---|---|---|---|",
+    ]
+    for name, mutability, part, note in variable_rows():
+        lines.append(f"| {name} | {mutability} | {part} | {note} |")
     cited = cited_requirements(station_test_files())
     lines += [
         "",
