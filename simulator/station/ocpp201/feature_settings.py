@@ -9,9 +9,9 @@ messages are not 2.0.1 yet: its settings give the core sane values and claim no 
 from __future__ import annotations
 
 from functools import cache
-from typing import Protocol
 
 from simulator.station.ocpp201.device_model import load_catalogue
+from simulator.station.parts import Variables
 
 AUTH = "AuthCtrlr"
 CACHE = "AuthCacheCtrlr"
@@ -25,43 +25,6 @@ DEFAULT_MAX_STACK_LEVEL = 10
 DEFAULT_MAX_PERIODS = 24
 DEFAULT_MAX_INSTALLED = 100
 RATE_UNITS = frozenset({"A", "W"})
-
-
-class Variables(Protocol):
-    """The station's device model as its features read it (dm201's ocpp201/variables.py):
-    the Actual value of a component's variable, by the spec's names."""
-
-    def value(
-        self,
-        component: str,
-        variable: str,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> str | None: ...
-
-    def integer(
-        self,
-        component: str,
-        variable: str,
-        fallback: int,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> int: ...
-
-    def boolean(
-        self,
-        component: str,
-        variable: str,
-        fallback: bool,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> bool: ...
 
 
 @cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from simulator.station.parts import Variables as VariableReader
 from simulator.station.ports import (
     AuthorizationView,
     Caller,
@@ -21,43 +22,6 @@ from simulator.station.ports import (
     WithSpec,
     WithTemplate,
 )
-
-
-class VariableReader(Protocol):
-    """The Actual values of the station's device model (ocpp201/variables.py), read at each
-    use so that a SetVariables applies at once."""
-
-    def value(
-        self,
-        component: str,
-        variable: str,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> str | None: ...
-
-    def integer(
-        self,
-        component: str,
-        variable: str,
-        fallback: int,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> int: ...
-
-    def boolean(
-        self,
-        component: str,
-        variable: str,
-        fallback: bool,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> bool: ...
 
 
 class WithVariables(Protocol):

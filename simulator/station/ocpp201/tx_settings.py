@@ -9,12 +9,11 @@ what the EV plugs' StopTxOnEVSideDisconnect setting means once the stop points a
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from simulator.station.core.metering import ENERGY
 from simulator.station.core.queue import DEFAULT_ATTEMPTS, DEFAULT_RETRY_INTERVAL
 from simulator.station.core.tx_points import SUPPORTED_POINTS, ends_on_unplug
 from simulator.station.core.tx_ports import TxPoint
+from simulator.station.parts import Variables
 
 DEFAULT_SAMPLE_INTERVAL = 60
 # Part 2 E 1.1.2, table 95: the defaults, transactions as 1.6 made them.
@@ -23,42 +22,6 @@ DEFAULT_STOP_POINTS = frozenset({TxPoint.EV_CONNECTED, TxPoint.AUTHORIZED})
 # The valuesList TxStartPoint / TxStopPoint may take here: the points the core's events reach
 # (core/tx_points.py); ParkingBayOccupancy and DataSigned need hardware evsim does not model.
 SUPPORTED_POINT_VALUES = ",".join(p.value for p in TxPoint if p in SUPPORTED_POINTS)
-
-
-class Variables(Protocol):
-    """The device model's Actual values, as ocpp201/variables.py gives them."""
-
-    def value(
-        self,
-        component: str,
-        variable: str,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> str | None: ...
-
-    def integer(
-        self,
-        component: str,
-        variable: str,
-        fallback: int,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> int: ...
-
-    def boolean(
-        self,
-        component: str,
-        variable: str,
-        fallback: bool,
-        instance: str | None = None,
-        *,
-        evse: int | None = None,
-        connector: int | None = None,
-    ) -> bool: ...
 
 
 def parse_points(raw: str | None, default: frozenset[TxPoint]) -> frozenset[TxPoint]:
