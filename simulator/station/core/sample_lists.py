@@ -8,7 +8,7 @@ read. So a list is prepared once per (measurands, context): every sample a finis
 its number, and the numbers a few distinct slots (quantity, scale, decimals), since a total and
 its phases often share one. Filling it for a reading is then one number format per slot and one
 dict copy per sample: the fleet's hot path (issue 16), the same output as building each sample
-from its fields (tests/core/test_prepared_samples.py holds the two equal).
+from its fields (tests/test_prepared_samples.py holds the two equal).
 """
 
 from __future__ import annotations
