@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Callable
 from typing import Any
@@ -13,9 +14,10 @@ class RecordingHost:
 
     Requests: "held" -> pid, the ids asked for and the ids held; "fail" raises; ("sleep", s)
     answers after s seconds; "added_at" -> loop time of each add; "loop" -> the loop's module;
-    "unpicklable" answers a lambda. A spec of "refuse" makes `add` raise. The option
-    `hang_on_stop` makes `stop` never return; `chatter` (a size) emits an event of that many
-    bytes every millisecond, to keep the worker writing to its outbox.
+    "gc" -> the collector's thresholds; "unpicklable" answers a lambda. A spec of "refuse"
+    makes `add` raise. The option `hang_on_stop` makes `stop` never return; `chatter` (a size)
+    emits an event of that many bytes every millisecond, to keep the worker writing to its
+    outbox.
     """
 
     def __init__(self, emit: Callable[[Any], None], options: dict[str, Any]) -> None:
@@ -52,6 +54,8 @@ class RecordingHost:
                 return dict(self.added_at)
             case "loop":
                 return type(self._loop).__module__
+            case "gc":
+                return gc.get_threshold()
             case "unpicklable":
                 return lambda: None
         raise ValueError(f"unknown request {payload!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import signal
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from workers.collector import FIRST_GENERATION_THRESHOLD
 from workers.messages import (
     ElementEvents,
     PoolEvent,
@@ -232,6 +234,18 @@ async def test_events_arrive_in_batches_not_one_message_per_event(build: Build) 
     assert all(batch.worker_id == 0 for batch in batches)
     assert len(batches) <= 3
     assert [e[1] for e in log.element_events()] == [f"s{i}" for i in range(300)]
+
+
+async def test_a_worker_collects_garbage_after_ten_thousand_young_containers(
+    build: Build,
+) -> None:
+    """workers/collector.py: the first threshold raised, the older generations' as they were."""
+    pool = build(StaticPool, size=1)
+    await started(pool)
+
+    thresholds = (await pool.request("gc"))[0]
+
+    assert tuple(thresholds) == (FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
 async def test_removed_elements_leave_their_worker(build: Build) -> None:

@@ -9,8 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from simulator.station.core.metering import MeterModel, Reading
+from simulator.station.core.sample_lists import SampledValues, SampleFormat
 from simulator.station.frames import ErrorCode, OcppError
 from simulator.station.ocpp16 import schemas
+from simulator.station.ocpp16.sample_format import SAMPLE_FORMAT_16
+from simulator.template_model import ConnectorTemplate, StationTemplate
+from tests.core.harness import PlainFormat
 
 SHIPPED = sorted(
     entry.name.removesuffix(".json")
@@ -213,3 +218,68 @@ def test_the_shape_cache_never_accepts_what_the_full_validator_refuses(
     payload = meter_values(*samples, connectorId=connector_id)
     if schemas._known_meter_values(payload):
         assert full_validator_accepts(payload)
+
+
+# --- MeterValues: a prepared sample list vouched for once (core/sample_lists.py) ---------------
+
+
+class Meter:
+    """One connector's meter (three phases: a total and three phase voltages) and its fillings
+    of the one prepared list of "Voltage" in Sample.Clock."""
+
+    def __init__(self, fmt: SampleFormat = SAMPLE_FORMAT_16) -> None:
+        station = StationTemplate.model_validate({"numberOfPhases": 3})
+        connector = ConnectorTemplate.model_validate(
+            {"MeterValues": [{"measurand": "Voltage", "unit": "V"}]}
+        )
+        self.model = MeterModel(station, connector, fmt)
+
+    def filled(self, voltage: float = 230.0) -> SampledValues:
+        reading = Reading(0.0, 0.0, 0.0, voltage, 0.0, 0.0, 0.0, 50.0)
+        return self.model.sampled_values("Voltage", reading, "Sample.Clock")
+
+
+def sent(sampled: list[dict[str, Any]]) -> dict[str, Any]:
+    """A MeterValues.req carrying `sampled` as it is (meter_values() copies it)."""
+    return {
+        "connectorId": 1,
+        "meterValue": [{"timestamp": "2026-01-01T00:00:00.000Z", "sampledValue": sampled}],
+    }
+
+
+def test_a_prepared_list_is_vouched_for_without_reading_its_samples_once_one_filling_passed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    meter = Meter()
+    schemas.validate("MeterValues", sent(meter.filled(230.0)))
+    monkeypatch.setattr(schemas, "_known_samples", lambda samples: pytest.fail("samples read"))
+
+    assert schemas._known_meter_values(sent(meter.filled(231.5)))
+
+
+def test_a_plain_list_of_a_vouched_lists_samples_is_read_sample_by_sample() -> None:
+    meter = Meter()
+    schemas.validate("MeterValues", sent(meter.filled()))
+    copied = list(meter.filled())
+    copied[0] = {**copied[0], "unit": "Volts"}
+
+    assert violation("MeterValues", sent(copied)) == ErrorCode.PROPERTY_CONSTRAINT_VIOLATION
+
+
+def test_a_vouched_list_grown_after_it_was_filled_is_read_sample_by_sample() -> None:
+    meter = Meter()
+    schemas.validate("MeterValues", sent(meter.filled()))
+    grown = meter.filled()
+    grown.append({"value": "1", "colour": "red"})
+
+    assert violation("MeterValues", sent(grown)) == ErrorCode.FORMATION_VIOLATION
+
+
+def test_a_prepared_list_the_schema_refuses_is_refused_at_every_filling() -> None:
+    """A spelling that is not 1.6's (no "value", other field names) never gets vouched for."""
+    meter = Meter(PlainFormat())
+
+    for voltage in (230.0, 231.0):
+        assert violation("MeterValues", sent(meter.filled(voltage))) == (
+            ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
+        )

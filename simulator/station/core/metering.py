@@ -10,23 +10,28 @@ from the caller's generator (light_random.Rng), so a seeded station replays the 
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
 
+from simulator.station.core.measurands import (
+    CURRENT,
+    ENERGY,
+    FREQUENCY,
+    POWER,
+    SOC,
+    UNIT_SCALE,
+    VOLTAGE,
+)
+from simulator.station.core.sample_lists import (
+    PreparedSamples,
+    Sample,
+    SampledValues,
+    SampleFormat,
+    plan_samples,
+)
 from simulator.station.light_random import Rng
 from simulator.template_model import ConnectorTemplate, SampledValueTemplate, StationTemplate
-
-ENERGY = "Energy.Active.Import.Register"
-POWER = "Power.Active.Import"
-CURRENT = "Current.Import"
-VOLTAGE = "Voltage"
-SOC = "SoC"
-FREQUENCY = "Frequency"
-POWER_OFFERED = "Power.Offered"
-CURRENT_OFFERED = "Current.Offered"
 
 # The TS simulator's fluctuation when a template gives a value without fluctuationPercent.
 DEFAULT_FLUCTUATION_PERCENT = 5.0
@@ -37,38 +42,10 @@ DEFAULT_DC_AMPERAGE = 125.0
 # Constant power up to this SoC, then a linear taper to zero at 100 % (CC/CV charging, roughly).
 TAPER_FROM_SOC = 80.0
 NOMINAL_FREQUENCY_HZ = 50.0
-SQRT3 = math.sqrt(3.0)
 
 _AMPERAGE_UNIT_FACTOR = {"A": 1.0, "dA": 0.1, "cA": 0.01, "mA": 0.001}
-_DEFAULT_UNITS = {
-    ENERGY: "Wh",
-    POWER: "W",
-    POWER_OFFERED: "W",
-    CURRENT: "A",
-    CURRENT_OFFERED: "A",
-    VOLTAGE: "V",
-    SOC: "Percent",
-    FREQUENCY: "Hertz",
-}
-# unit -> factor from the model's SI quantity (W, Wh, A, V) to the unit.
-_UNIT_SCALE = {"kW": 1e-3, "kWh": 1e-3, "kVA": 1e-3, "kvar": 1e-3}
-
-
-class SampleFormat(Protocol):
-    """How a version spells one sample and a timed list of them (1.6 sampledValue: the value a
-    string, 2.0.1 SampledValueType: a number with unitOfMeasure). Read once per prepared list,
-    so the cost per meter value stays one dict copy and one number format per quantity."""
-
-    value_field: str
-    context_field: str
-
-    def fields(
-        self, measurand: str, unit: str | None, location: str | None, phase: str | None
-    ) -> tuple[tuple[str, Any], ...]: ...
-
-    def number(self, value: float, decimals: int) -> Any: ...
-
-    def meter_value(self, timestamp: str, sampled: list[dict[str, Any]]) -> dict[str, Any]: ...
+# Distinct sample lists kept per model: a CSMS may set the sampled measurands at will.
+_PREPARED_LIMIT = 256
 
 
 # --- electrical limits --------------------------------------------------------------------------
@@ -203,7 +180,7 @@ class Reading:
 def _target(template: SampledValueTemplate | None) -> Target | None:
     if template is None or template.value is None:
         return None
-    scale = _UNIT_SCALE.get(template.unit or "", 1.0)
+    scale = UNIT_SCALE.get(template.unit or "", 1.0)
     fluctuation = (
         template.fluctuation_percent
         if template.fluctuation_percent is not None
@@ -224,23 +201,12 @@ def _first_templates(
     return chosen
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One sample of a prepared list: its fixed fields, as the version's format spells them,
-    and how its value is read."""
-
-    fields: tuple[tuple[str, Any], ...]
-    quantity: str
-    scale: float
-    decimals: int
-
-
 class MeterModel:
     """The meter of one connector, prepared once from the templates.
 
     `sampled_values` lists, per comma-separated measurand list (the sampled-data setting and
-    the like), are prepared on first use in `fmt`'s spelling and cached: building a meter value
-    is then one pass of number formatting.
+    the like) and context, are prepared on first use in `fmt`'s spelling and cached
+    (sample_lists.py): building a meter value is then filling in its numbers.
     """
 
     def __init__(
@@ -259,7 +225,8 @@ class MeterModel:
         self.metering_per_transaction = template.metering_per_transaction
         self.main_voltage = template.main_voltage_meter_values
         self.line_to_line = template.phase_line_to_line_voltage_meter_values
-        self._plans: dict[str, tuple[_Entry, ...]] = {}
+        self._plans: dict[str, tuple[Sample, ...]] = {}
+        self._prepared: dict[tuple[str, str], PreparedSamples] = {}
 
     # -- physics --------------------------------------------------------------------------
 
@@ -341,38 +308,20 @@ class MeterModel:
 
     # -- sample lists ---------------------------------------------------------------------
 
-    def sampled_values(
-        self, measurands: str, reading: Reading, context: str
-    ) -> list[dict[str, Any]]:
+    def sampled_values(self, measurands: str, reading: Reading, context: str) -> SampledValues:
         """The samples of `measurands` (a comma-separated list) for one reading; `context` a
         ReadingContext value (the same spelling in 1.6 and 2.0.1: "Sample.Periodic", ...)."""
-        plan = self._plans.get(measurands)
-        if plan is None:
-            plan = self._plans[measurands] = self._plan(measurands)
-        values = self._quantities(reading)
-        values["energy"] = float(self.energy_wh(reading))
-        fmt = self.fmt
-        number, value_field, context_field = fmt.number, fmt.value_field, fmt.context_field
-        # Per-phase entries repeat a quantity at one scale: each is formatted once.
-        formatted: dict[tuple[str, float, int], Any] = {}
-        sampled: list[dict[str, Any]] = []
-        for entry in plan:
-            item: dict[str, Any] = dict(entry.fields)
-            if entry.quantity != "fixed":
-                key = (entry.quantity, entry.scale, entry.decimals)
-                text = formatted.get(key)
-                if text is None:
-                    text = formatted[key] = number(
-                        values[entry.quantity] * entry.scale, entry.decimals
-                    )
-                item[value_field] = text
-            item[context_field] = context
-            sampled.append(item)
-        return sampled
+        prepared = self._prepared.get((measurands, context))
+        if prepared is None:
+            prepared = self._prepare(measurands, context)
+        return prepared.fill(self.quantities(reading))
 
-    def _quantities(self, reading: Reading) -> dict[str, float]:
+    def quantities(self, reading: Reading) -> dict[str, float]:
+        """What a sample reads of `reading`, by quantity name (sample_lists.Sample.quantity),
+        in SI units."""
         electrical = self.electrical
         return {
+            "energy": float(self.energy_wh(reading)),
             "power": reading.power_w,
             "current": reading.current_a,
             "voltage": reading.voltage_v,
@@ -386,65 +335,28 @@ class MeterModel:
             ),
         }
 
-    def _plan(self, measurands: str) -> tuple[_Entry, ...]:
-        entries: list[_Entry] = []
-        fmt = self.fmt
-        three_phase = self.electrical.three_phase
-        for measurand in (m.strip() for m in measurands.split(",")):
-            if not measurand:
-                continue
-            template = self.templates.get(measurand)
-            if template is None and measurand != ENERGY:
-                continue  # the TS simulator too samples only what the connector defines
-            unit = (template.unit if template else None) or _DEFAULT_UNITS.get(measurand)
-            scale = _UNIT_SCALE.get(unit or "", 1.0)
-            location = template.location if template is not None else None
+    def plan(self, measurands: str) -> tuple[Sample, ...]:
+        """The samples `measurands` makes on this connector, spelled by the model's format."""
+        plan = self._plans.get(measurands)
+        if plan is None:
+            if len(self._plans) >= _PREPARED_LIMIT:
+                self._plans.clear()
+            plan = self._plans[measurands] = plan_samples(
+                measurands,
+                self.templates,
+                self.fmt,
+                three_phase=self.electrical.three_phase,
+                main_voltage=self.main_voltage,
+                line_to_line=self.line_to_line,
+            )
+        return plan
 
-            def add(
-                quantity: str,
-                factor: float,
-                decimals: int,
-                phase: str | None = None,
-                spot: tuple[str, str | None, str | None] = (measurand, unit, location),
-            ) -> None:
-                fields = fmt.fields(*spot, phase)
-                entries.append(_Entry(fields, quantity, factor, decimals))
-
-            if measurand == ENERGY:
-                add("energy", scale, 3 if scale != 1.0 else 0)
-            elif measurand == POWER:
-                add("power", scale, 2)
-                if three_phase:
-                    for phase in ("L1-N", "L2-N", "L3-N"):
-                        add("power", scale / 3.0, 2, phase)
-            elif measurand == CURRENT:
-                add("current", scale, 2)
-                if three_phase:
-                    for phase in ("L1", "L2", "L3"):
-                        add("current", scale, 2, phase)
-            elif measurand == VOLTAGE:
-                if self.main_voltage or not three_phase:
-                    add("voltage", scale, 2)
-                if three_phase:
-                    for phase in ("L1-N", "L2-N", "L3-N"):
-                        add("voltage", scale, 2, phase)
-                    if self.line_to_line:
-                        for phase in ("L1-L2", "L2-L3", "L3-L1"):
-                            add("voltage", scale * SQRT3, 2, phase)
-            elif measurand == SOC:
-                add("soc", 1.0, 2)
-            elif measurand == FREQUENCY:
-                add("frequency", 1.0, 2)
-            elif measurand == POWER_OFFERED:
-                add("power_offered", scale, 2)
-            elif measurand == CURRENT_OFFERED:
-                add("current_offered", scale, 2)
-            elif template is not None and template.value is not None:
-                # A measurand the model does not compute (Temperature, RPM...): its fixed value.
-                fields = fmt.fields(measurand, unit, location, None)
-                fixed = (*fields, (fmt.value_field, fmt.number(template.value, 2)))
-                entries.append(_Entry(fixed, "fixed", 1.0, 2))
-        return tuple(entries)
+    def _prepare(self, measurands: str, context: str) -> PreparedSamples:
+        if len(self._prepared) >= _PREPARED_LIMIT:
+            self._prepared.clear()
+        prepared = PreparedSamples(self.plan(measurands), self.fmt, context)
+        self._prepared[(measurands, context)] = prepared
+        return prepared
 
 
 _MODELS: dict[tuple[int, int, int], tuple[StationTemplate, ConnectorTemplate, MeterModel]] = {}
@@ -470,6 +382,7 @@ def meter_model(
 
 
 __all__ = [
+    "ENERGY",
     "Electrical",
     "MeterModel",
     "MeterState",

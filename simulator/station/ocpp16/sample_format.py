@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+# The format spec of each number of decimals the meter uses: made once, not at every number.
+_SPECS = {decimals: f".{decimals}f" for decimals in range(7)}
+
 
 def _number(value: float, decimals: int) -> str:
     """A sampledValue value: fixed decimals, trailing zeros dropped ("230", "7.36")."""
-    text = f"{value:.{decimals}f}"
+    text = format(value, _SPECS.get(decimals) or f".{decimals}f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
