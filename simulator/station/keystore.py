@@ -126,6 +126,12 @@ class KeyStore:
             keys.append(StoredKey(url_key, url, reboot=True))
         return cls(keys, rule=rule, url_keys=(url_key,))
 
+    def declare(self, key: str) -> None:
+        """A key a part of the station keeps its own state in, which no version or template
+        has (2.0.1's network connection profiles): hidden, empty until set, persisted and
+        restored like the others. A key the store has already stays as it is."""
+        self._keys.setdefault(key.lower(), StoredKey(key, None, visible=False))
+
     def get(self, key: str) -> str | None:
         item = self._keys.get(key.lower())
         return item.value if item is not None else None

@@ -4,7 +4,7 @@ with `StationValues.apply`, then acts on `reboot_required`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,9 @@ CONFIGURATION_VALUE_SIZE = var_key("DeviceDataCtrlr", "ConfigurationValueSize")
 # The schemas' maxLength of GetVariableResult.attributeValue and SetVariableData.attributeValue.
 SCHEMA_REPORTING_SIZE = 2500
 SCHEMA_CONFIGURATION_SIZE = 1000
+# A rule of the station's over one variable's values, after its characteristics: what depends
+# on the station's state (B10.FR.02: NetworkConfigurationPriority names configured slots only).
+ValueCheck = Callable[[str], Rejection | None]
 
 
 def current_value(
@@ -103,7 +106,11 @@ class SetOutcome:
 
 
 def _set_one(
-    model: DeviceModel, values: StationValues, data: Mapping[str, Any], value_size: int
+    model: DeviceModel,
+    values: StationValues,
+    data: Mapping[str, Any],
+    value_size: int,
+    checks: Mapping[VarKey, ValueCheck],
 ) -> tuple[dict[str, Any], Entry | None]:
     attribute_type = data.get("attributeType") or ACTUAL  # B05.FR.12
     result: dict[str, Any] = {
@@ -122,6 +129,9 @@ def _set_one(
     rejection = check_value(str(data["attributeValue"]), found.characteristics, value_size)
     if rejection is None and values.mutability(found, attribute) == "ReadOnly":
         rejection = Rejection("ReadOnly", "read-only")  # B05.FR.09
+    check = checks.get((found.component, found.variable.name, found.variable.instance))
+    if rejection is None and check is not None and attribute_type == ACTUAL:
+        rejection = check(str(data["attributeValue"]))
     if rejection is not None:
         result["attributeStatus"] = "Rejected"  # B05.FR.07/08/09
         result["attributeStatusInfo"] = rejection.status_info()
@@ -132,11 +142,15 @@ def _set_one(
 
 
 def set_variables(
-    model: DeviceModel, values: StationValues, request: Mapping[str, Any]
+    model: DeviceModel,
+    values: StationValues,
+    request: Mapping[str, Any],
+    checks: Mapping[VarKey, ValueCheck] | None = None,
 ) -> SetOutcome:
     """The decision on a SetVariablesRequest payload: one result per SetVariableData, in order
     (B05.FR.01), and what to store. Within one request a later item sees no earlier change:
-    the CSMS may not send one combination twice (B05.FR.13)."""
+    the CSMS may not send one combination twice (B05.FR.13). `checks`: the station's rules
+    over some variables' Actual values (a Rejection refuses the value, B05.FR.07)."""
     value_size = min(
         values.integer(model, CONFIGURATION_VALUE_SIZE, SCHEMA_CONFIGURATION_SIZE),
         SCHEMA_CONFIGURATION_SIZE,
@@ -145,7 +159,7 @@ def set_variables(
     changes: dict[ValueKey, str] = {}
     reboot: set[VarKey] = set()
     for data in request["setVariableData"]:
-        result, entry = _set_one(model, values, data, value_size)
+        result, entry = _set_one(model, values, data, value_size, checks or {})
         results.append(result)
         if entry is not None:
             v = entry.variable

@@ -46,6 +46,7 @@ from simulator.station.ocpp201.device_model_index import (
 from simulator.station.ocpp201.device_model_template import template_values
 from simulator.station.ocpp201.device_model_values import check_value
 from simulator.station.ocpp201.device_model_variables import (
+    ValueCheck,
     current_value,
     get_variables,
     set_variables,
@@ -82,6 +83,7 @@ class Variables(KeyStore):
     keys that are no variable."""
 
     __slots__ = (
+        "_checks",
         "_defaults",
         "_hooks",
         "_index",
@@ -123,6 +125,7 @@ class Variables(KeyStore):
         self._ints: dict[ReadKey, int] = {}  # integer()'s parsed values
         self._pending: dict[ValueKey, str] = {}
         self._hooks: list[ChangeHook] = []
+        self._checks: dict[VarKey, ValueCheck] = {}
         self._live = LiveView(None, self._index.live)
         self._note(self.values.overrides())
         if url_key is not None and supervision_url is not None and self._entry(url_key) is None:
@@ -225,6 +228,20 @@ class Variables(KeyStore):
         values restored at construction: the station reads those when it starts."""
         self._hooks.append(hook)
 
+    def check(
+        self, component: str, variable: str, rule: ValueCheck, instance: str | None = None
+    ) -> None:
+        """`rule(value)` also decides whether a SetVariables (or the UI) may give this
+        station-wide variable an Actual value, after its characteristics: a part's rule that
+        depends on the station's state (B10.FR.02). KeyError for no such variable."""
+        found = self.model.find(
+            {"name": component},
+            {"name": variable} if instance is None else {"name": variable, "instance": instance},
+        )
+        if not isinstance(found, Entry):
+            raise KeyError(f"{component}.{variable}: {found}")
+        self._checks[(found.component, found.variable.name, found.variable.instance)] = rule
+
     @property
     def pending(self) -> dict[str, str]:
         """Values accepted with RebootRequired, by key, waiting for the next start."""
@@ -249,7 +266,7 @@ class Variables(KeyStore):
     def set_variables(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The SetVariablesResponse payload of a request (B05); the accepted values take
         effect now, those needing a reboot at the next start."""
-        outcome = set_variables(self.model, self.values, request)
+        outcome = set_variables(self.model, self.values, request, self._checks)
         now = {k: v for k, v in outcome.changes.items() if k[:3] not in outcome.reboot_required}
         later = {k: v for k, v in outcome.changes.items() if k[:3] in outcome.reboot_required}
         self._pending.update(later)
