@@ -14,7 +14,11 @@ from ocpp.v201 import call
 
 from simulator.csms import CentralSystem
 from simulator.station.clock import SystemClock
-from simulator.station.ocpp201.network_profiles import configuration_slots, set_network_profile
+from simulator.station.ocpp201.network_profiles import (
+    configuration_slots,
+    set_network_profile,
+    stored_profile,
+)
 from simulator.station.station import ChargingStation
 from tests.ocpp201_network_support import (
     CERT,
@@ -42,9 +46,9 @@ async def test_b09_fr_01_a_valid_profile_is_accepted_and_stored_in_its_slot() ->
     response = await set_profile(station, 2, connection_data())
 
     assert response == {"status": "Accepted"}
-    stored = orjson.loads(station.variables.get("NetworkConnectionProfile.2") or "null")
-    assert stored["ocppCsmsUrl"] == SECOND
-    assert station.changed == ["NetworkConnectionProfile.2"]  # the UI hears, and it is persisted
+    stored = stored_profile(station.variables, 2)
+    assert stored is not None and stored.csms_url == SECOND
+    assert station.changed == ["NetworkConnectionProfiles"]  # the UI hears, and it is persisted
 
 
 async def test_b09_fr_05_a_slot_outside_the_priority_values_list_is_rejected() -> None:
@@ -54,7 +58,7 @@ async def test_b09_fr_05_a_slot_outside_the_priority_values_list_is_rejected() -
 
     assert response["status"] == "Rejected"
     assert response["statusInfo"]["reasonCode"] == "InvalidConfSlot"
-    assert station.variables.get("NetworkConnectionProfile.4") is None
+    assert stored_profile(station.variables, 4) is None
 
 
 def test_b09_fr_06_the_station_offers_at_least_two_slots() -> None:
@@ -84,7 +88,7 @@ async def test_b09_fr_02_a_profile_the_station_cannot_use_is_rejected(
 
     assert response["status"] == "Rejected", why
     assert response["statusInfo"]["reasonCode"] == "InvalidNetworkConf"
-    assert station.variables.get("NetworkConnectionProfile.2") is None
+    assert stored_profile(station.variables, 2) is None
 
 
 async def test_b09_fr_02_security_profile_3_needs_the_template_s_client_certificate() -> None:
@@ -205,9 +209,8 @@ async def test_b09_a_station_restarted_from_its_persisted_state_keeps_its_profil
         station.spec, clock=SystemClock(), on_change=lambda s, d: None, persisted=state
     )
 
-    assert again.configuration.get("NetworkConnectionProfile.2") == station.configuration.get(
-        "NetworkConnectionProfile.2"
-    )
+    restored = stored_profile(again.variables, 2)
+    assert restored is not None and restored == stored_profile(station.variables, 2)
 
 
 @pytest.mark.integration

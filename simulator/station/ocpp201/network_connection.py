@@ -37,16 +37,16 @@ from simulator.station.ocpp201.network_profiles import (
     COMM_CTRLR,
     CONFIGURED_SLOT,
     PRIORITY,
+    PROFILES_KEY,
     SECURITY_CTRLR,
     SECURITY_PROFILE,
     NetworkProfile,
-    configuration_slots,
     configured_security_profile,
     password_rejection,
     priority_rejection,
     priority_slots,
-    slot_key,
     stored_profile,
+    stored_profiles,
 )
 from simulator.station.ocpp201.variables import Variables
 from simulator.template_model import StationTemplate
@@ -97,10 +97,8 @@ class NetworkConnection:
     def __init__(self, station: ConnectionStation) -> None:
         self._station = station
         variables = station.variables
-        for slot in configuration_slots(variables):
-            variables.declare(slot_key(slot))  # restored with the keys after a restart
-        variables.check(COMM_CTRLR, PRIORITY, self._priority_rule)
-        variables.check(SECURITY_CTRLR, PASSWORD, password_rejection)
+        variables.declare(PROFILES_KEY)  # so that the restore after a restart fills it in
+        variables.guard(self)
         variables.set_actual(SECURITY_CTRLR, "Identity", station.spec.station_id)
         # The template's CALL timeout, for the station's own CSMS (MessageTimeout is ReadOnly).
         self._own_timeout = variables.value(COMM_CTRLR, *MESSAGE_TIMEOUT)
@@ -149,12 +147,12 @@ class NetworkConnection:
         """The priority's entries that can be used: a slot with a profile, or slot 1 (a template
         may name empty slots, which SetVariables refuses, B10.FR.02); slot 1 if none can."""
         keys = self._station.variables
+        profiles = stored_profiles(keys)
         entries = [
-            (slot, stored_profile(keys, slot))
-            for slot in priority_slots(keys.value(COMM_CTRLR, PRIORITY))
+            (slot, profiles.get(slot)) for slot in priority_slots(keys.value(COMM_CTRLR, PRIORITY))
         ]
         usable = tuple((s, p) for s, p in entries if p is not None or s == CONFIGURED_SLOT)
-        return usable or ((CONFIGURED_SLOT, stored_profile(keys, CONFIGURED_SLOT)),)
+        return usable or ((CONFIGURED_SLOT, profiles.get(CONFIGURED_SLOT)),)
 
     def _report(self, slot: int, security: int, timeout: str | None) -> None:
         variables = self._station.variables
@@ -166,13 +164,21 @@ class NetworkConnection:
             if value is not None and variables.value(component, name, instance) != value:
                 variables.set_actual(component, name, value, instance)
 
-    def _priority_rule(self, value: str) -> Rejection | None:
-        variables = self._station.variables
-        return priority_rejection(
-            value,
-            security_of=self._security_of,
-            active_security_profile=variables.integer(SECURITY_CTRLR, SECURITY_PROFILE, 1),
-        )
+    def rejection(
+        self, component: str, variable: str, instance: str | None, value: str
+    ) -> Rejection | None:
+        """The station's rules over NetworkConfigurationPriority (B10.FR.02, A05.FR.10) and
+        BasicAuthPassword (A00.FR.205), as the device model's guard (Variables.guard)."""
+        if component == COMM_CTRLR and variable == PRIORITY:
+            variables = self._station.variables
+            return priority_rejection(
+                value,
+                security_of=self._security_of,
+                active_security_profile=variables.integer(SECURITY_CTRLR, SECURITY_PROFILE, 1),
+            )
+        if component == SECURITY_CTRLR and variable == PASSWORD:
+            return password_rejection(value)
+        return None
 
     def _security_of(self, slot: int) -> int | None:
         station = self._station

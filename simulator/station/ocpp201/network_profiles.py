@@ -5,10 +5,10 @@ list of slots, orders the CSMSs the station connects to from its next reboot
 
 The slots are NetworkConfigurationPriority's valuesList (B09.FR.05, at least two: B09.FR.06).
 Slot 1 holds the station's own CSMS, its supervision URL with the template's credentials,
-until a SetNetworkProfile replaces it; the other slots are empty until one sets them. A stored
-profile is a hidden key of the station's key store (`NetworkConnectionProfile.<slot>`,
-KeyStore.declare): persisted and restored with the device model's values, without a state
-section of its own.
+until a SetNetworkProfile replaces it; the other slots are empty until one sets them. The stored
+profiles are one hidden key of the station's key store (`NetworkConnectionProfiles`, a JSON
+object by slot; KeyStore.declare): persisted and restored with the device model's values,
+without a state section of its own.
 
 A profile keeps what evsim uses (ocppCsmsUrl, securityProfile, messageTimeout) and the fields
 that name it (ocppVersion, which the WebSocket handshake decides anyway; ocppTransport;
@@ -37,7 +37,7 @@ from simulator.station.ocpp201.variables import Variables
 from simulator.template_model import StationTemplate
 
 CONFIGURED_SLOT: Final = 1
-SLOT_KEY: Final = "NetworkConnectionProfile"
+PROFILES_KEY: Final = "NetworkConnectionProfiles"
 COMM_CTRLR: Final = "OCPPCommCtrlr"
 PRIORITY: Final = "NetworkConfigurationPriority"
 SECURITY_CTRLR: Final = "SecurityCtrlr"
@@ -86,20 +86,33 @@ def profile_of(data: Mapping[str, Any]) -> NetworkProfile | None:
     return NetworkProfile(url, security, timeout, kept)
 
 
-def slot_key(slot: int) -> str:
-    return f"{SLOT_KEY}.{slot}"
+def stored_profiles(keys: KeyStore) -> dict[int, NetworkProfile]:
+    """The profiles SetNetworkProfile stored, by slot (those still readable: the UI may
+    edit the key)."""
+    text = keys.get(PROFILES_KEY)
+    try:
+        data = orjson.loads(text) if text else {}
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    profiles = {}
+    for slot, fields in data.items():
+        profile = profile_of(fields) if isinstance(fields, dict) else None
+        if profile is not None and str(slot).isdigit():
+            profiles[int(slot)] = profile
+    return profiles
 
 
 def stored_profile(keys: KeyStore, slot: int) -> NetworkProfile | None:
-    """The profile a SetNetworkProfile stored in `slot`, if any (and still readable)."""
-    text = keys.get(slot_key(slot))
-    if not text:
-        return None
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return profile_of(data) if isinstance(data, dict) else None
+    """The profile a SetNetworkProfile stored in `slot`, if any."""
+    return stored_profiles(keys).get(slot)
+
+
+def store_profile(keys: KeyStore, slot: int, profile: NetworkProfile) -> None:
+    profiles = {str(s): dict(p.data) for s, p in stored_profiles(keys).items()}
+    profiles[str(slot)] = dict(profile.data)
+    keys.set(PROFILES_KEY, orjson.dumps(profiles, option=orjson.OPT_SORT_KEYS).decode())
 
 
 def configuration_slots(variables: Variables) -> tuple[int, ...]:
@@ -212,14 +225,14 @@ async def set_network_profile(
         return {"status": "Rejected", "statusInfo": rejection.status_info()}
     profile = profile_of(data)
     assert profile is not None  # profile_rejection refuses what profile_of cannot read
-    key = slot_key(slot)
-    variables.set(key, orjson.dumps(dict(profile.data)).decode())
-    station.configuration_changed(key)
+    store_profile(variables, slot, profile)
+    station.configuration_changed(PROFILES_KEY)
     return {"status": "Accepted"}
 
 
 __all__ = [
     "CONFIGURED_SLOT",
+    "PROFILES_KEY",
     "NetworkProfile",
     "NetworkProfileStation",
     "configuration_slots",
@@ -230,6 +243,7 @@ __all__ = [
     "profile_of",
     "profile_rejection",
     "set_network_profile",
-    "slot_key",
+    "store_profile",
     "stored_profile",
+    "stored_profiles",
 ]
