@@ -193,7 +193,9 @@ class TransactionSampling:
             self._thinned[ref] = thin_out(data, self._thinned.get(ref, 1))
         data.append(self.sample_format.meter_value(timestamp, sampled))
 
-    async def report_now(self, connector_id: int, overrides: dict[str, Any] | None = None) -> None:
+    async def report_now(
+        self, connector_id: int, overrides: dict[str, Any] | None = None
+    ) -> None:
         """An update of the connector's transaction now, asked for (a TriggerMessage, 2.0.1
         F06.FR.07; the UI's transactionEvent with its `overrides`): the meter as it is, in the
         periodic measurands, through the queue like any update."""
