@@ -15,6 +15,7 @@ import os
 import ssl
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,16 @@ class FatalConnectError(Exception):
 class TlsConnectError(OSError):
     """The TLS handshake failed: a certificate not trusted, or the CSMS refused ours. An
     OSError, so the station retries (the CSMS may be rotating certificates) like any refusal."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where one connection attempt goes: the full WebSocket URL (the station identity
+    appended), and the HTTP basic auth credentials (no header without a user)."""
+
+    url: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 def basic_auth_header(user: str, password: str | None) -> str:

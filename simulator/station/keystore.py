@@ -10,6 +10,7 @@ first and which values a change may give (`ValueRule`); the persisted entries
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -125,6 +126,13 @@ class KeyStore:
         if all(item.key.lower() != url_key.lower() for item in keys):
             keys.append(StoredKey(url_key, url, reboot=True))
         return cls(keys, rule=rule, url_keys=(url_key,))
+
+    def declare(self, key: str) -> None:
+        """A key a part of the station keeps its own state in, which no version or template
+        has (2.0.1's network connection profiles): hidden, empty until set, persisted and
+        restored like the others. A key the store has already stays as it is."""
+        # Interned: every station declares the same keys.
+        self._keys.setdefault(sys.intern(key.lower()), StoredKey(key, None, visible=False))
 
     def get(self, key: str) -> str | None:
         item = self._keys.get(key.lower())

@@ -17,6 +17,7 @@ from simulator.plan import StationSpec
 from simulator.station.clock import Clock
 from simulator.station.connect_rate import ConnectRate
 from simulator.station.connection import (
+    Endpoint,
     FatalConnectError,
     TlsConnectError,
     connect_options,
@@ -73,6 +74,10 @@ class Session(Protocol):
 
     def reconnect_delay(self, attempt: int, rng: LightRandom) -> float:
         """Seconds before reconnect attempt `attempt` (1: the first), read at each one."""
+
+    def endpoint(self, attempt: int, configured: Endpoint) -> Endpoint:
+        """Where attempt `attempt` goes (0: the first since the start, a reboot or the last
+        connection), given the station's `configured` CSMS (URL, template's credentials)."""
 
     def response_timeout(self) -> float:
         """Seconds a CALL waits for its answer, asked at each CALL."""
@@ -329,6 +334,7 @@ class Lifecycle:
         """Connect, boot, serve; reconnect after any close the station did not ask for."""
         host = self._host
         failures = 0
+        attempts = 0  # since the start, the reboot or the last connection (Session.endpoint)
         max_retries = host.template.auto_reconnect_max_retries
         while host.started:
             await self._wanted.wait()
@@ -336,10 +342,12 @@ class Lifecycle:
             self._set_ws_state(CONNECTING)
             if self._connect_rate is not None:
                 await self._connect_rate.acquire()
+            endpoint = self._version.endpoint(attempts, self._configured_endpoint())
+            url = endpoint.url
             try:
-                websocket = await open_connection(host.ws_url, self._connect_options())
+                websocket = await open_connection(url, self._connect_options(endpoint))
             except FatalConnectError as exc:
-                host.log.error("Cannot connect to {}: {}; station stopped", host.ws_url, exc)
+                host.log.error("Cannot connect to {}: {}; station stopped", url, exc)
                 self._set_ws_state(CLOSED)
                 self._gave_up()
                 return
@@ -348,18 +356,20 @@ class Lifecycle:
                 # once, at the first failure in a row, then retried quietly.
                 self._set_ws_state(CLOSED)
                 failures += 1
+                attempts += 1
                 log = host.log.error if failures == 1 else host.log.debug
-                log("Cannot connect to {}: {}", host.ws_url, exc)
+                log("Cannot connect to {}: {}", url, exc)
             except (OSError, TimeoutError, InvalidHandshake) as exc:
                 self._set_ws_state(CLOSED)
                 failures += 1
-                host.log.debug("Connection to {} failed: {}", host.ws_url, exc)
+                attempts += 1
+                host.log.debug("Connection to {} failed: {}", url, exc)
             else:
-                failures = 0
+                failures = attempts = 0
                 self.connections += 1
                 if self.connections > 1:
                     host.changed(reconnects=self.connections - 1)
-                if not await self._online(websocket):
+                if not await self._online(websocket, url):
                     return
                 if not self._wanted.is_set():
                     continue  # closed on purpose: wait to be asked again
@@ -391,11 +401,15 @@ class Lifecycle:
         host.log.debug("Reloaded template {} applied", spec.template_path)
         host.changed(stationInfo=host.station_info(), supervisionUrl=host.supervision_url)
 
-    def _connect_options(self) -> dict[str, Any]:
+    def _configured_endpoint(self) -> Endpoint:
+        spec = self._host.spec
+        return Endpoint(self._host.ws_url, spec.supervision_user, spec.supervision_password)
+
+    def _connect_options(self, endpoint: Endpoint) -> dict[str, Any]:
         host = self._host
         return connect_options(
-            user=host.spec.supervision_user,
-            password=host.spec.supervision_password,
+            user=endpoint.user,
+            password=endpoint.password,
             ws_options=host.template.ws_options,
             ping_interval=self._version.ping_interval(),
             subprotocol=self._version.subprotocol,
@@ -404,7 +418,7 @@ class Lifecycle:
 
     # -- one connection ---------------------------------------------------------------------
 
-    async def _online(self, websocket: ClientConnection) -> bool:
+    async def _online(self, websocket: ClientConnection, url: str) -> bool:
         """Serve one connection until it closes; False when the station must stop for good."""
         host, version = self._host, self._version
         self._websocket = websocket
@@ -427,7 +441,7 @@ class Lifecycle:
         )
         self.session = session
         self._set_ws_state(OPEN)
-        host.log.debug("Connected to {}", host.ws_url)
+        host.log.debug("Connected to {}", url)
         reader = asyncio.create_task(_read(session, host.log))
         dialogue = asyncio.create_task(self.dialogue())
         keep_running = True

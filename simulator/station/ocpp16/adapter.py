@@ -10,6 +10,7 @@ import functools
 from typing import Any, Final
 
 from simulator.station.backoff import reconnect_delay
+from simulator.station.connection import Endpoint
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
 from simulator.station.frames import FRAMING_16, ErrorCode, Framing, OcppError
@@ -70,6 +71,10 @@ class Adapter16:
             ),
             rng=rng,
         )
+
+    def endpoint(self, attempt: int, configured: Endpoint) -> Endpoint:
+        """1.6 has no network profiles: always the station's own CSMS."""
+        return configured
 
     def response_timeout(self) -> float:
         """OCPP-J 1.6 4.1.1 leaves the CALL timeout to the implementation: evsim's default."""

@@ -10,6 +10,7 @@ import functools
 from typing import Any, Final
 
 from simulator.station.backoff import back_off_201
+from simulator.station.connection import Endpoint
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Answer
 from simulator.station.frames import ErrorCode, Framing, OcppError
@@ -24,6 +25,7 @@ from simulator.station.ocpp201.dialogue import (
     registration_status,
 )
 from simulator.station.ocpp201.errors import FRAMING_201, spell_error_201
+from simulator.station.ocpp201.network_connection import NetworkConnection
 from simulator.station.ocpp201.ports import Station201
 from simulator.station.ocpp201.routing import HANDLERS
 from simulator.station.ocpp201.schemas import SCHEMAS201
@@ -46,7 +48,7 @@ class Adapter201:
     status_spelling: Final = staticmethod(connector_status)
     framing: Final[Framing] = FRAMING_201  # P4 4.2.3/4.3: RpcFrameworkError, id "-1"
 
-    __slots__ = ("_handled", "_station", "dialogue", "status")
+    __slots__ = ("_handled", "_rebooting", "_station", "dialogue", "network", "status")
 
     def __init__(self, station: Station201) -> None:
         self._station = station
@@ -54,6 +56,11 @@ class Adapter201:
         self._handled: Any = station
         self.status = StatusReports201(station)
         self.dialogue = Dialogue201(station)
+        # The station in the role of its network connection (ConnectionStation), taken as
+        # the handlers take theirs: shown by the station tests, not by mypy.
+        roles: Any = station
+        self.network = NetworkConnection(roles)
+        self._rebooting = False
 
     @property
     def schemas(self) -> Schemas:
@@ -85,8 +92,17 @@ class Adapter201:
             rng=rng,
         )
 
+    def endpoint(self, attempt: int, configured: Endpoint) -> Endpoint:
+        """The network profile of the attempt (B10); the first one after a reboot applies
+        what waited for it."""
+        if self._rebooting:
+            self._rebooting = False
+            self.network.rebooted()
+        return self.network.endpoint(attempt, configured)
+
     def response_timeout(self) -> float:
-        """OCPPCommCtrlr.MessageTimeout[Default]: how long a CALL waits for its answer."""
+        """OCPPCommCtrlr.MessageTimeout[Default] (the network profile's messageTimeout while
+        connected with one): how long a CALL waits for its answer."""
         seconds = self._station.variables.integer(
             "OCPPCommCtrlr", "MessageTimeout", DEFAULT_MESSAGE_TIMEOUT, "Default"
         )
@@ -112,6 +128,8 @@ class Adapter201:
     # -- the session (lifecycle.Session) ----------------------------------------------------
 
     async def register(self) -> None:
+        if self.network.connected():
+            self.dialogue.new_csms()  # B10.FR.10: another profile's CSMS hears a boot
         await self.dialogue.boot()
 
     async def report_connectors(self) -> None:
@@ -137,6 +155,7 @@ class Adapter201:
 
     def rebooting(self, reason: str) -> None:
         self.dialogue.rebooting(reason)
+        self._rebooting = True
 
     async def connector_changed(self, connector_id: int, *, report: bool = False) -> None:
         await self.status.send(connector_id, report=report)

@@ -17,7 +17,10 @@ READERS: dict[str, str] = {
     "transactions": "TransactionEvent and its meter values, retries (E01-E13, J01, J02)",
     "plugs": "the EV plugged in and out at the station (E03, E09, E10, F05)",
     "authorization": "Authorize, the cache and the local list (C01-C16, D01, D02)",
-    "connection": "boot, heartbeat, CALL timeout, reconnect, network profiles (B01-B04, B10, P4)",
+    "connection": (
+        "boot, heartbeat, CALL timeout, reconnect, network profiles, credentials "
+        "(A00, A01, B01-B04, B09, B10, P4; ocpp201/network_connection.py)"
+    ),
     "availability": "availability states, ChangeAvailability and Reset (G01-G04, B11, B12)",
     "state": "reported from the station's state and template when asked",
     "fixed": "true of the simulated station as it is built (no value changes it)",

@@ -157,12 +157,16 @@ CHOICES: dict[str, Choice] = {
     "LocalAuthListCtrlr.Storage": live("2.5.6", "0", "bytes the list uses", max_limit=1048576),
     "LocalAuthListCtrlr.DisablePostAuthorize": rw("2.5.7", "false", "C13.FR.04"),
     # -- OCPPCommCtrlr (P4, B01-B04, B09-B12, E13, G02) --
-    "OCPPCommCtrlr.ActiveNetworkProfile": live("2.1.1", "1", "B10 slot in use"),
+    "OCPPCommCtrlr.ActiveNetworkProfile": live(
+        "2.1.1", "1", "B10: the connection's slot", data_type="integer"
+    ),
     "OCPPCommCtrlr.FileTransferProtocols": ro(
         "2.1.4", "FTP,HTTP,HTTPS", values=("FTP", "HTTP", "HTTPS")
     ),
     "OCPPCommCtrlr.HeartbeatInterval": rw("2.1.5", "300", "G02.FR.01-03", min_limit=1),
-    "OCPPCommCtrlr.MessageTimeout.Default": ro("2.1.3", "30", "P4 CALL timeout", min_limit=1),
+    "OCPPCommCtrlr.MessageTimeout.Default": ro(
+        "2.1.3", "30", "P4 CALL timeout; a network profile's messageTimeout", min_limit=1
+    ),
     "OCPPCommCtrlr.MessageAttemptInterval.TransactionEvent": rw(
         "2.1.11", "60", "E13.FR.02/03", unit="s", min_limit=0
     ),
@@ -170,9 +174,16 @@ CHOICES: dict[str, Choice] = {
         "2.1.10", "3", "E13.FR.01/02/04", min_limit=0
     ),
     "OCPPCommCtrlr.NetworkConfigurationPriority": rw(
-        "2.1.6", "1", "B10.FR.01-07 after reboot", values=("1", "2", "3"), reboot=True
+        "2.1.6",
+        "1",
+        "B10.FR.01-04/08 slots after reboot",
+        data_type="SequenceList",
+        values=("1", "2", "3"),
+        reboot=True,
     ),
-    "OCPPCommCtrlr.NetworkProfileConnectionAttempts": rw("2.1.7", "3", "B10.FR.04", min_limit=1),
+    "OCPPCommCtrlr.NetworkProfileConnectionAttempts": rw(
+        "2.1.7", "3", "B10.FR.03 attempts per slot", min_limit=1
+    ),
     "OCPPCommCtrlr.OfflineThreshold": rw("2.1.8", "60", "B04.FR.01/02", min_limit=0),
     "OCPPCommCtrlr.ResetRetries": rw("2.1.14", "1", "B11.FR.10/B12", min_limit=0),
     "OCPPCommCtrlr.RetryBackOffRandomRange": rw("P4 5.3", "10", "P4 5.3", unit="s", min_limit=0),
@@ -193,14 +204,14 @@ CHOICES: dict[str, Choice] = {
     "SampledDataCtrlr.TxStartedMeasurands": rw("2.7.6", ENERGY, "E02.FR.09", values=MEASURANDS),
     "SampledDataCtrlr.TxUpdatedInterval": rw("2.7.8", "60", "E02.FR.10, J02.FR.11", min_limit=0),
     "SampledDataCtrlr.TxUpdatedMeasurands": rw("2.7.7", ENERGY, "J02.FR.11", values=MEASURANDS),
-    # -- SecurityCtrlr: the basic-auth items (A00, profile 1) --
+    # -- SecurityCtrlr: basic auth and TLS as 1.6 has them (A00 profiles 1-3, A01) --
     "SecurityCtrlr.BasicAuthPassword": Choice(
-        "2.2.1", "WriteOnly", "", "A01.FR.01-05 used from the next connect", max_limit=40
+        "2.2.1", "WriteOnly", "", "A00.FR.205, A01.FR.01: the next connection's", max_limit=40
     ),
     "SecurityCtrlr.CertificateEntries": live("2.2.4", "0", "none installed (M03-M05: Tier 3)"),
-    "SecurityCtrlr.Identity": live("2.2.2", "", "P4 3.1.1 the station identity", max_limit=48),
+    "SecurityCtrlr.Identity": live("2.2.2", "", "A00.FR.204, P4 3.1.1 station id", max_limit=48),
     "SecurityCtrlr.OrganizationName": ro("2.2.3", "evsim", max_limit=255),
-    "SecurityCtrlr.SecurityProfile": live("2.2.5", "1", "A00: 1 basic auth, 2 TLS"),
+    "SecurityCtrlr.SecurityProfile": live("2.2.5", "1", "A00, B09.FR.04: the connection's"),
     # -- SmartChargingCtrlr (K01-K10: deferred, so not available) --
     "SmartChargingCtrlr.Available": ro("2.9.2", "false"),
     "SmartChargingCtrlr.Enabled": ro("2.9.1", "false"),

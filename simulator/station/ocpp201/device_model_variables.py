@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.station.ocpp201.device_model import (
     ACTUAL,
@@ -25,6 +25,18 @@ CONFIGURATION_VALUE_SIZE = var_key("DeviceDataCtrlr", "ConfigurationValueSize")
 # The schemas' maxLength of GetVariableResult.attributeValue and SetVariableData.attributeValue.
 SCHEMA_REPORTING_SIZE = 2500
 SCHEMA_CONFIGURATION_SIZE = 1000
+
+
+class ValueGuard(Protocol):
+    """The station's rules over some station-wide variables' Actual values, after their
+    characteristics: what depends on the station's state (B10.FR.02: NetworkConfigurationPriority
+    may name configured slots only)."""
+
+    def rejection(
+        self, component: str, variable: str, instance: str | None, value: str
+    ) -> Rejection | None:
+        """Why `value` may not be set, or None (also for a variable the guard has no rule
+        for)."""
 
 
 def current_value(
@@ -103,7 +115,11 @@ class SetOutcome:
 
 
 def _set_one(
-    model: DeviceModel, values: StationValues, data: Mapping[str, Any], value_size: int
+    model: DeviceModel,
+    values: StationValues,
+    data: Mapping[str, Any],
+    value_size: int,
+    guard: ValueGuard | None,
 ) -> tuple[dict[str, Any], Entry | None]:
     attribute_type = data.get("attributeType") or ACTUAL  # B05.FR.12
     result: dict[str, Any] = {
@@ -122,6 +138,16 @@ def _set_one(
     rejection = check_value(str(data["attributeValue"]), found.characteristics, value_size)
     if rejection is None and values.mutability(found, attribute) == "ReadOnly":
         rejection = Rejection("ReadOnly", "read-only")  # B05.FR.09
+    # The guard's rules are of station-wide variables' Actual values.
+    if (
+        rejection is None
+        and guard is not None
+        and attribute_type == ACTUAL
+        and found.component.evse_id is None
+    ):
+        v = found.variable
+        value = str(data["attributeValue"])
+        rejection = guard.rejection(found.component.name, v.name, v.instance, value)
     if rejection is not None:
         result["attributeStatus"] = "Rejected"  # B05.FR.07/08/09
         result["attributeStatusInfo"] = rejection.status_info()
@@ -132,11 +158,15 @@ def _set_one(
 
 
 def set_variables(
-    model: DeviceModel, values: StationValues, request: Mapping[str, Any]
+    model: DeviceModel,
+    values: StationValues,
+    request: Mapping[str, Any],
+    guard: ValueGuard | None = None,
 ) -> SetOutcome:
     """The decision on a SetVariablesRequest payload: one result per SetVariableData, in order
     (B05.FR.01), and what to store. Within one request a later item sees no earlier change:
-    the CSMS may not send one combination twice (B05.FR.13)."""
+    the CSMS may not send one combination twice (B05.FR.13). `guard`: the station's rules
+    over some variables' Actual values (a Rejection refuses the value, B05.FR.07)."""
     value_size = min(
         values.integer(model, CONFIGURATION_VALUE_SIZE, SCHEMA_CONFIGURATION_SIZE),
         SCHEMA_CONFIGURATION_SIZE,
@@ -145,7 +175,7 @@ def set_variables(
     changes: dict[ValueKey, str] = {}
     reboot: set[VarKey] = set()
     for data in request["setVariableData"]:
-        result, entry = _set_one(model, values, data, value_size)
+        result, entry = _set_one(model, values, data, value_size, guard)
         results.append(result)
         if entry is not None:
             v = entry.variable

@@ -84,6 +84,11 @@ class Dialogue201:
         self._reason = reason
         self._accepted_with = None
 
+    def new_csms(self) -> None:
+        """The next connection is to a CSMS that may not know the station (another network
+        profile's): it boots, with the reason it has (errata B10.FR.10)."""
+        self._accepted_with = None
+
     async def boot(self) -> None:
         """BootNotification until Accepted, at most registrationMaxRetries more times after a
         Pending or Rejected answer, waiting the interval the CSMS gave (B02.FR.04/08,

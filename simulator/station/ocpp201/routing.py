@@ -11,6 +11,7 @@ from simulator.station.ocpp201 import (
     availability,
     data_transfer,
     local_list,
+    network_profiles,
     provisioning,
     remote_control,
     remote_trigger,
@@ -30,6 +31,7 @@ HANDLERS: dict[str, Handler] = {
     "GetBaseReport": provisioning.get_base_report,
     "GetVariables": provisioning.get_variables,
     "SetVariables": provisioning.set_variables,
+    "SetNetworkProfile": network_profiles.set_network_profile,
     "Reset": reset.reset,
     # C Authorization, D LocalAuthList
     "ClearCache": local_list.clear_cache,

@@ -27,6 +27,7 @@ from typing import Any
 from simulator.station.keystore import ChangeStatus, KeyStore, StoredKey, TemplateKey
 from simulator.station.ocpp201.device_model import (
     ACTUAL,
+    STATION,
     Catalogue,
     Entry,
     EvseLayout,
@@ -46,6 +47,7 @@ from simulator.station.ocpp201.device_model_index import (
 from simulator.station.ocpp201.device_model_template import template_values
 from simulator.station.ocpp201.device_model_values import check_value
 from simulator.station.ocpp201.device_model_variables import (
+    ValueGuard,
     current_value,
     get_variables,
     set_variables,
@@ -83,6 +85,7 @@ class Variables(KeyStore):
 
     __slots__ = (
         "_defaults",
+        "_guard",
         "_hooks",
         "_index",
         "_ints",
@@ -123,6 +126,7 @@ class Variables(KeyStore):
         self._ints: dict[ReadKey, int] = {}  # integer()'s parsed values
         self._pending: dict[ValueKey, str] = {}
         self._hooks: list[ChangeHook] = []
+        self._guard: ValueGuard | None = None
         self._live = LiveView(None, self._index.live)
         self._note(self.values.overrides())
         if url_key is not None and supervision_url is not None and self._entry(url_key) is None:
@@ -225,6 +229,13 @@ class Variables(KeyStore):
         values restored at construction: the station reads those when it starts."""
         self._hooks.append(hook)
 
+    def guard(self, guard: ValueGuard) -> None:
+        """`guard` also decides whether a SetVariables (or the UI) may give a station-wide
+        variable an Actual value, after its characteristics: the rules of a part that depend
+        on the station's state (B10.FR.02). One object, not a rule per variable: every station
+        has it."""
+        self._guard = guard
+
     @property
     def pending(self) -> dict[str, str]:
         """Values accepted with RebootRequired, by key, waiting for the next start."""
@@ -249,7 +260,7 @@ class Variables(KeyStore):
     def set_variables(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The SetVariablesResponse payload of a request (B05); the accepted values take
         effect now, those needing a reboot at the next start."""
-        outcome = set_variables(self.model, self.values, request)
+        outcome = set_variables(self.model, self.values, request, self._guard)
         now = {k: v for k, v in outcome.changes.items() if k[:3] not in outcome.reboot_required}
         later = {k: v for k, v in outcome.changes.items() if k[:3] in outcome.reboot_required}
         self._pending.update(later)
@@ -280,8 +291,9 @@ class Variables(KeyStore):
             raise KeyError(f"{component}.{variable}: {found}")
         change = {(found.component, found.variable.name, found.variable.instance, ACTUAL): value}
         self._store(change)
-        self._mark(change)
-        self.version += 1
+        if found.variable.source != STATION:  # a live value is not persisted
+            self._mark(change)
+            self.version += 1
 
     def _store(self, changes: Mapping[ValueKey, str]) -> None:
         """Values in effect from now: stored, readable, and announced to the hooks."""
