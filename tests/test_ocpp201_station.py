@@ -357,3 +357,23 @@ async def test_get_variables_reports_availability_and_time_from_the_station_b06_
     values = [r.get("attribute_value") for r in result.get_variable_result]
     assert values[:3] == ["Available", "Unavailable", "Available"]
     assert values[3] is not None and values[3].endswith("Z")
+
+
+def test_the_ui_does_not_show_the_write_only_basic_auth_password(tmp_path: Path) -> None:
+    """SecurityCtrlr.BasicAuthPassword is WriteOnly: the station's data for the UI leaves its
+    value out (the persisted state keeps it)."""
+    station = make_station(
+        tmp_path,
+        "ws://127.0.0.1:1",
+        Configuration={
+            "configurationKey": [
+                {"key": "SecurityCtrlr.BasicAuthPassword", "value": "a-secret-of-16-chars"}
+            ]
+        },
+    )
+    listed = station.data()["ocppConfiguration"]["configurationKey"]
+    [entry] = [e for e in listed if e["key"] == "SecurityCtrlr.BasicAuthPassword"]
+    persisted = {e["key"]: e["value"] for e in station.configuration.as_list()}
+
+    assert entry["value"] == ""
+    assert persisted["SecurityCtrlr.BasicAuthPassword"] == "a-secret-of-16-chars"

@@ -204,6 +204,11 @@ class KeyStore:
                 self.changed_keys.add(name)
                 self.version += 1
 
+    def shown(self) -> list[dict[str, Any]]:
+        """What the UI lists: every key as persisted (a version whose keys may be secret
+        leaves their values out)."""
+        return self.as_list()
+
     def as_list(self) -> list[dict[str, Any]]:
         # Built on each call, not cached: a cached copy would cost every station ~9 KB.
         return [

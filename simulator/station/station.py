@@ -162,7 +162,7 @@ class ChargingStation:
             },
             "connectors": self.connectors_data(),
             "evses": self.evses_data(),
-            "ocppConfiguration": {"configurationKey": self.configuration.as_list()},
+            "ocppConfiguration": {"configurationKey": self.configuration.shown()},
             "automaticTransactionGenerator": self.atg.data(),
             "timestamp": station_data.epoch_ms(self.clock.now()),
         }
@@ -239,7 +239,7 @@ class ChargingStation:
             )
 
     def configuration_changed(self, key: str) -> None:
-        self.changed(ocppConfiguration={"configurationKey": self.configuration.as_list()})
+        self.changed(ocppConfiguration={"configurationKey": self.configuration.shown()})
         url = self._ocpp_supervision_url()
         if url is not None and key.lower() == self.template.supervision_url_ocpp_key.lower():
             self.supervision_url = url

@@ -391,6 +391,11 @@ class Variables(KeyStore):
             )
         return out + super().as_list()
 
+    def shown(self) -> list[dict[str, Any]]:
+        """The UI's list: a WriteOnly variable's value (SecurityCtrlr.BasicAuthPassword) is not
+        shown, as GetVariables does not give it (B06)."""
+        return [{**item, "value": ""} if not item["visible"] else item for item in self.as_list()]
+
     def visible(self, keys: Iterable[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
         listed = {item["key"].lower(): item for item in self.as_list() if item["visible"]}
         if keys is None:
