@@ -5,6 +5,7 @@ receives and what the station answers: a violation fails the test, tests/conftes
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,10 +14,13 @@ from typing import Any
 import pytest
 from ocpp.v201 import call
 
+from simulator.config_loading import load_settings
 from simulator.csms import CentralSystem
+from simulator.plan import plan_stations
 from simulator.station.clock import SystemClock
 from simulator.station.intents import stop_transaction
 from simulator.station.station import ChargingStation
+from tests.fleet import REPO, write_fleet
 from tests.fleet201 import specs_201
 from tests.waiting import eventually
 
@@ -377,3 +381,25 @@ def test_the_ui_does_not_show_the_write_only_basic_auth_password(tmp_path: Path)
 
     assert entry["value"] == ""
     assert persisted["SecurityCtrlr.BasicAuthPassword"] == "a-secret-of-16-chars"
+
+
+async def test_the_shipped_201_example_template_boots_its_two_evses(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """templates/ac-22kw-ocpp201.json, the TypeScript simulator's 2.0.1 format."""
+    template = json.loads((REPO / "templates" / "ac-22kw-ocpp201.json").read_text())
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "idtags.json").write_text('["TAG-1"]')
+    template["AutomaticTransactionGenerator"]["enable"] = False
+    [spec] = plan_stations(
+        load_settings(
+            write_fleet(tmp_path, csms.url, {"ac-22kw-ocpp201.json": (template, 1)}), environ={}
+        )
+    )
+    station = ChargingStation(spec, clock=SystemClock(), on_change=lambda s, d: None)
+    async with booted(station, csms) as station_id:
+        await eventually(
+            lambda: len(csms.received(station_id, "StatusNotification")) >= 2, WAIT, "statuses"
+        )
+        evses = {m.payload["evseId"] for m in csms.received(station_id, "StatusNotification")}
+    assert evses == {1, 2}
