@@ -1,14 +1,15 @@
 """Station state on disk: `<state dir>/configurations/<hashId>.json`, one file per station.
 
-One store per worker process. A station marks itself changed; the store writes every changed
-station at most once per `debounce` seconds, in one batch on a thread (no blocking I/O on the
-loop). A station that must not act before its state is on disk awaits `flushed`: a transaction
-message about to be sent (written ahead, so a restart never forgets what the CSMS was told),
-and the CSMS's answer to one (`at_once`, so a restart never sends again what the CSMS answered,
-but for the instant between reading the answer and writing it). An answer is written there and
-then, on the loop, when no batch is being written (a snapshot and one pwrite: about 23 us for
-the tests' quick template), rather than paying a batch's hop to a thread for every answer;
-else with the next batch, as soon as the one in progress is done. A station's snapshot is its
+One store per worker process, on its loop. A station marks itself changed; its snapshot is
+taken at the next write. A station that must not act before its state is on disk awaits
+`flushed`: a transaction message about to be sent (written ahead, so a restart never forgets
+what the CSMS was told), and the CSMS's answer to one (`at_once`, so a restart never sends again
+what the CSMS answered, but for the instant between reading the answer and writing it).
+`flushed` writes then and there, with every other pending change, when the station has an
+urgent change not yet on disk; an urgent change nobody awaits is written within `debounce`, the
+others within `lazy`. Each write is a snapshot and one pwrite, on the loop: no hop to a thread
+and no timer between a message and its write (issue 16: the hop and the debounce cost more
+than the write), and no older snapshot can land after a newer one. A station's snapshot is its
 document already encoded, in which only the sections changed since the last one are encoded
 anew (station_state.StateDocument): the configuration keys, most of its bytes, seldom change.
 
@@ -119,12 +120,16 @@ class OpenFiles:
 
 
 def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
-    if not directory.is_dir():
-        directory.mkdir(parents=True, exist_ok=True)
     files.close_pending()
     for path, data in batch:
         try:
             files.write(path, data)
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted under us
+            try:
+                files.write(path, data)
+            except OSError as exc:
+                logger.error("{}: station state not written: {}", path, exc)
         except OSError as exc:
             logger.error("{}: station state not written: {}", path, exc)
 
@@ -145,20 +150,21 @@ class StateStore:
         self._debounce = debounce
         self._lazy = lazy
         self._dirty: dict[str, Snapshot] = {}
+        self._paths: dict[str, Path] = {}
         self._generation = 0  # bumped by every change
         self._written = 0  # every change up to this generation is on disk
         self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
         self._urgent = False  # an urgent change waits for the next write
-        self._at_once = False  # ... and that write is not to wait out the debounce
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
-        self._writing: asyncio.Task[None] | None = None
-        self._written_event = asyncio.Event()
         self._files = OpenFiles()
         self.writes = 0
 
     def path(self, hash_id: str) -> Path:
-        return state_path(self.directory.parent, hash_id)
+        path = self._paths.get(hash_id)
+        if path is None:
+            path = self._paths[hash_id] = state_path(self.directory.parent, hash_id)
+        return path
 
     async def load(self, hash_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(read_state, self.path(hash_id))
@@ -166,90 +172,62 @@ class StateStore:
     def changed(
         self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False, at_once: bool = False
     ) -> None:
-        """The station's state changed: `snapshot` is taken at the next write, within
-        `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`;
-        `at_once` (urgent too): as soon as no write is in progress."""
-        if at_once and self.write_ahead and self._writing is None:
-            self._write_now(hash_id, snapshot)
-            return
+        """The station's state changed: `snapshot` is taken at the next write: when somebody
+        awaits `flushed` for an `urgent` change (else within `debounce` seconds), within `lazy`
+        for the others; `at_once` (urgent too): now."""
         self._generation += 1
         self._dirty[hash_id] = snapshot
         if (urgent or at_once) and self.write_ahead:
             self._marked[hash_id] = self._generation
+            if at_once:
+                self._write()
+                return
             self._urgent = True
-            self._at_once = self._at_once or at_once
         self._schedule()
-
-    def _write_now(self, hash_id: str, snapshot: Snapshot) -> None:
-        """The station's state, on the loop: no batch is being written, so the descriptors are
-        free, and no older snapshot of the station can land after this one."""
-        self._dirty.pop(hash_id, None)
-        self._marked.pop(hash_id, None)  # every change of the station so far is in `snapshot`
-        try:
-            data = _encoded(snapshot)
-        except Exception:
-            logger.opt(exception=True).error("State of {} not serializable", hash_id)
-            return
-        _write_batch(self.directory, self._files, [(self.path(hash_id), data)])
-        self.writes += 1
 
     def forget(self, hash_id: str) -> None:
         self._dirty.pop(hash_id, None)
         self._marked.pop(hash_id, None)
-        self._files.close(self.path(hash_id))  # at the next batch, on the writing thread
+        self._files.close(self.path(hash_id))
+        self._paths.pop(hash_id, None)
 
     async def flushed(self, hash_id: str) -> None:
-        """Until every urgent change of the station so far is on disk."""
-        while self._marked.get(hash_id, 0) > self._written:
-            self._written_event.clear()
-            await self._written_event.wait()
+        """Once every urgent change of the station so far is on disk: written now, with every
+        other change pending, when it is not yet."""
+        if self._marked.get(hash_id, 0) > self._written:
+            self._write()
 
     async def close(self) -> None:
         """Write what is pending now (the worker is stopping)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        while self._writing is not None or self._dirty:
-            if self._writing is None:
-                self._start_write()
-            if self._writing is not None:
-                await asyncio.shield(self._writing)
-        await asyncio.to_thread(self._files.close_all)
+        self._write()
+        self._files.close_all()
 
     def _schedule(self) -> None:
-        if self._writing is not None or not self._dirty:
-            return  # the write in progress schedules the next one
+        if not self._dirty:
+            return
         loop = asyncio.get_running_loop()
-        delay = 0.0 if self._at_once else self._debounce if self._urgent else self._lazy
-        due = loop.time() + delay
+        due = loop.time() + (self._debounce if self._urgent else self._lazy)
         if self._timer is not None:
             if self._due <= due:
                 return
             self._timer.cancel()
         self._due = due
-        self._timer = loop.call_at(due, self._start_write)
+        self._timer = loop.call_at(due, self._write)
 
-    def _start_write(self) -> None:
-        self._timer = None
-        if not self._dirty:
-            return
+    def _write(self) -> None:
+        """Every pending change, on the loop: a snapshot and one pwrite a station (a few
+        microseconds each), no hop to a thread, and no older snapshot can land after a newer."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         dirty, self._dirty = self._dirty, {}
-        generation = self._generation
-        self._urgent = self._at_once = False
+        self._written = self._generation
+        self._urgent = False
         batch = []
         for hash_id, snapshot in dirty.items():
             try:
                 batch.append((self.path(hash_id), _encoded(snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
-        self._writing = asyncio.get_running_loop().create_task(self._write(batch, generation))
-
-    async def _write(self, batch: list[tuple[Path, bytes]], generation: int) -> None:
-        try:
-            await asyncio.to_thread(_write_batch, self.directory, self._files, batch)
-            self.writes += len(batch)
-        finally:
-            self._written = max(self._written, generation)
-            self._written_event.set()
-            self._writing = None
-            self._schedule()
+        _write_batch(self.directory, self._files, batch)
+        self.writes += len(batch)
