@@ -30,6 +30,7 @@ import errno
 import os
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,31 @@ import orjson
 from loguru import logger
 
 from simulator.atomic_file import write_atomic
+from simulator.station.journal import (
+    JOURNAL_DIRECTORY,
+    Journal,
+    Records,
+    Segment,
+    adopt_orphans,
+    directory_lock,
+    document_record,
+    forgotten_record,
+    replay,
+    sections_record,
+)
 
 DEFAULT_DEBOUNCE_SECONDS = 0.2
 # Changes nobody waits for (a delivered message leaving the queue, a configuration key, the
 # meters at a stop) are written within this, or with the next urgent write.
 DEFAULT_LAZY_SECONDS = 10.0
 DEFAULT_MAX_OPEN_FILES = 1024
+# The journal is compacted (its stations' files written, its full segment deleted) once its
+# segment holds this much a station: about ten MeterValues round trips of a station (a record
+# before the message, one after its answer), so that a station's document is encoded once
+# every ten messages rather than twice a message.
+SEGMENT_BYTES_PER_STATION = 32 * 1024
+MIN_SEGMENT_BYTES = 4 * 1024 * 1024
+COMPACT_SLICE = 64  # station files written a loop turn while compacting
 
 # The station's document, or its JSON already encoded (station_state.StateDocument).
 Snapshot = Callable[[], dict[str, Any] | bytes]
@@ -70,6 +90,42 @@ def read_state(path: Path) -> dict[str, Any] | None:
         logger.warning("{}: persisted station state is not an object; starting afresh", path)
         return None
     return data
+
+
+def load_state(state_dir: Path, hash_id: str) -> dict[str, Any] | None:
+    """The station's state as a previous run, a killed worker or a stopped store left it: the
+    journals of workers that are gone laid over the station files first (journal.py)."""
+    adopt_journals(state_dir)
+    return read_state(state_path(state_dir, hash_id))
+
+
+def delete_state(state_dir: Path, hash_id: str) -> None:
+    """The station's state deleted for good: no journal of a worker that is gone may bring
+    it back afterwards (a live worker's holds nothing of a station it no longer has)."""
+    adopt_journals(state_dir)
+    state_path(state_dir, hash_id).unlink(missing_ok=True)
+
+
+def adopt_journals(state_dir: Path) -> None:
+    directory = state_dir / JOURNAL_DIRECTORY
+    if directory.is_dir():
+        with directory_lock(directory):
+            adopt_orphans(directory, lambda records: _lay_over_files(state_dir, records))
+
+
+def _lay_over_files(state_dir: Path, records: Records) -> None:
+    """An orphan journal's records laid over the station files (any thread: descriptors of
+    its own, since the stations are nobody's yet)."""
+    files = OpenFiles()
+    try:
+        batch = []
+        for hash_id, kept in records.items():
+            if kept:
+                path = state_path(state_dir, hash_id)
+                batch.append((path, orjson.dumps(replay(read_state(path), kept))))
+        _write_batch(state_dir / "configurations", files, batch)
+    finally:
+        files.close_all()
 
 
 class OpenFiles:
@@ -134,6 +190,17 @@ def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, byte
             logger.error("{}: station state not written: {}", path, exc)
 
 
+# A station's changed sections since its last record (StateDocument.changes: `full`, all of
+# them); None: a section came or went, the whole document is recorded instead.
+Sections = Callable[[bool], bytes | None]
+
+
+@dataclass(slots=True)
+class _Source:
+    snapshot: Snapshot
+    sections: Sections | None
+
+
 class StateStore:
     def __init__(
         self,
@@ -142,23 +209,29 @@ class StateStore:
         debounce: float = DEFAULT_DEBOUNCE_SECONDS,
         lazy: float = DEFAULT_LAZY_SECONDS,
         write_ahead: bool = True,
+        segment_bytes: int | None = None,
     ) -> None:
         """`write_ahead` false (config.json stateWriteAhead): nothing is urgent, every change
-        is written lazily and `flushed` never waits."""
+        is written lazily and `flushed` never waits. `segment_bytes`: the journal's segments
+        are compacted once this long (default: SEGMENT_BYTES_PER_STATION a station)."""
         self.directory = state_dir / "configurations"
         self.write_ahead = write_ahead
         self._debounce = debounce
         self._lazy = lazy
-        self._dirty: dict[str, Snapshot] = {}
+        self._segment_bytes = segment_bytes
+        self._dirty: dict[str, _Source] = {}
+        self._sources: dict[str, _Source] = {}  # every station this store holds
+        self._journaled: set[str] = set()  # whose records in the journal hold every section
         self._paths: dict[str, Path] = {}
         self._generation = 0  # bumped by every change
         self._written = 0  # every change up to this generation is on disk
         self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
-        self._urgent = False  # an urgent change waits for the next write
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
         self._files = OpenFiles()
-        self.writes = 0
+        self._compacting: tuple[list[Segment], list[str]] | None = None
+        self._journal = Journal(state_dir / JOURNAL_DIRECTORY, self._adopt)
+        self.writes = 0  # records written
 
     def path(self, hash_id: str) -> Path:
         path = self._paths.get(hash_id)
@@ -167,28 +240,54 @@ class StateStore:
         return path
 
     async def load(self, hash_id: str) -> dict[str, Any] | None:
-        return await asyncio.to_thread(read_state, self.path(hash_id))
+        """The station's state as a previous run or a killed worker left it: orphan journals
+        laid over the files first."""
+        return await asyncio.to_thread(self._load, hash_id)
+
+    def _load(self, hash_id: str) -> dict[str, Any] | None:
+        return load_state(self.directory.parent, hash_id)
+
+    def _adopt(self, records: Records) -> None:
+        _lay_over_files(self.directory.parent, records)
 
     def changed(
-        self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False, at_once: bool = False
+        self,
+        hash_id: str,
+        snapshot: Snapshot,
+        *,
+        sections: Sections | None = None,
+        urgent: bool = False,
+        at_once: bool = False,
     ) -> None:
-        """The station's state changed: `snapshot` is taken at the next write: when somebody
+        """The station's state changed: its record is taken at the next write: when somebody
         awaits `flushed` for an `urgent` change (else within `debounce` seconds), within `lazy`
-        for the others; `at_once` (urgent too): now."""
+        for the others; `at_once` (urgent too): now. `snapshot`: the whole document;
+        `sections`: the sections changed (journaled alone when given)."""
         self._generation += 1
-        self._dirty[hash_id] = snapshot
+        self._dirty[hash_id] = self._sources[hash_id] = _Source(snapshot, sections)
         if (urgent or at_once) and self.write_ahead:
             self._marked[hash_id] = self._generation
             if at_once:
                 self._write()
-                return
-            self._urgent = True
-        self._schedule()
+            else:
+                self._schedule(self._debounce)
+        else:
+            self._schedule(self._lazy)
 
     def forget(self, hash_id: str) -> None:
-        self._dirty.pop(hash_id, None)
+        """The station leaves the worker: its file written whole, then its records forgotten,
+        so that another worker may load it from the file."""
+        self._write()
+        source = self._sources.pop(hash_id, None)
+        path = self.path(hash_id)
+        if source is not None:
+            self._write_files([(hash_id, source)])
+            self._journal.append(hash_id, forgotten_record(hash_id))
+            self._journal.write()
         self._marked.pop(hash_id, None)
-        self._files.close(self.path(hash_id))
+        self._journaled.discard(hash_id)
+        self._files.close(path)
+        self._files.close_pending()
         self._paths.pop(hash_id, None)
 
     async def flushed(self, hash_id: str) -> None:
@@ -198,36 +297,123 @@ class StateStore:
             self._write()
 
     async def close(self) -> None:
-        """Write what is pending now (the worker is stopping)."""
+        """Every station's file written, the journal deleted (the worker is stopping)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._write()
+        held = self._journal.stations()
+        self._write_files([(h, s) for h, s in self._sources.items() if h in held])
+        self._journal.close()
         self._files.close_all()
 
-    def _schedule(self) -> None:
-        if not self._dirty:
-            return
+    def _schedule(self, delay: float) -> None:
+        """A write within `delay` seconds. One timer for the store, left to fire when a write
+        at need came first (it then finds nothing, or the changes made since): a message
+        does not pay a timer of its own."""
         loop = asyncio.get_running_loop()
-        due = loop.time() + (self._debounce if self._urgent else self._lazy)
+        due = loop.time() + delay
         if self._timer is not None:
             if self._due <= due:
                 return
             self._timer.cancel()
         self._due = due
-        self._timer = loop.call_at(due, self._write)
+        self._timer = loop.call_at(due, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._write()
 
     def _write(self) -> None:
-        """Every pending change, on the loop: a snapshot and one pwrite a station (a few
-        microseconds each), no hop to a thread, and no older snapshot can land after a newer."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        dirty, self._dirty = self._dirty, {}
+        """A record of every station changed, written in one system call, on the loop."""
         self._written = self._generation
-        self._urgent = False
-        batch = []
-        for hash_id, snapshot in dirty.items():
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        journal = self._journal
+        fresh: list[tuple[str, _Source]] = []
+        for hash_id, source in dirty.items():
+            if hash_id not in self._journaled and not journal.holds(hash_id):
+                fresh.append((hash_id, source))
+                continue
             try:
-                batch.append((self.path(hash_id), _encoded(snapshot)))
+                record = self._record(hash_id, source)
+            except Exception:
+                logger.opt(exception=True).error("State of {} not serializable", hash_id)
+                continue
+            if record is not None:
+                journal.append(hash_id, record)
+                self.writes += 1
+        if fresh:
+            self._start_journaling(fresh)
+        if not journal.write():
+            self._journaled.clear()  # what the failed write held: whole in the next records
+        if self._compacting is None and journal.current.size > self._segment_limit():
+            self._start_compaction()
+
+    def _start_journaling(self, sources: list[tuple[str, _Source]]) -> None:
+        """The first change of a station the journal holds nothing of: its file written
+        whole (the file exists from the station's start, as the seed's does), its next
+        changes journaled over it. A station without `sections` is always written so."""
+        for hash_id, source in sources:
+            if source.sections is not None:
+                try:
+                    source.sections(True)  # the sections the file holds, for the next changes
+                except Exception:
+                    logger.opt(exception=True).error("State of {} not serializable", hash_id)
+                    continue
+                self._journaled.add(hash_id)
+        self._write_files(sources)
+        self.writes += len(sources)
+
+    def _record(self, hash_id: str, source: _Source) -> bytes | None:
+        """The station's sections changed since its last record; its whole document when the
+        journal may lack some (a failed write) or a section came or went."""
+        fields = None
+        if source.sections is not None:
+            fields = source.sections(hash_id not in self._journaled)
+            self._journaled.add(hash_id)
+        if fields is None:
+            return document_record(hash_id, _encoded(source.snapshot))
+        return sections_record(hash_id, fields) if fields else None
+
+    # -- compaction -------------------------------------------------------------------------
+
+    def _segment_limit(self) -> int:
+        if self._segment_bytes is not None:
+            return self._segment_bytes
+        return max(MIN_SEGMENT_BYTES, SEGMENT_BYTES_PER_STATION * len(self._sources))
+
+    def _start_compaction(self) -> None:
+        self._journal.rotate()
+        sealed = list(self._journal.sealed)
+        stations = set().union(*(segment.stations for segment in sealed))
+        self._compacting = (sealed, sorted(stations))
+        asyncio.get_running_loop().call_soon(self._compact)
+
+    def _compact(self) -> None:
+        """The sealed segments' stations written to their files, COMPACT_SLICE a loop turn
+        (their records first, so that a file holds nothing the journal lacks); the segments
+        deleted once they all are."""
+        if self._compacting is None:
+            return
+        sealed, stations = self._compacting
+        self._write()
+        now, later = stations[:COMPACT_SLICE], stations[COMPACT_SLICE:]
+        self._write_files([(h, s) for h in now if (s := self._sources.get(h)) is not None])
+        if later:
+            self._compacting = (sealed, later)
+            asyncio.get_running_loop().call_soon(self._compact)
+            return
+        self._compacting = None
+        for segment in sealed:
+            self._journal.retire(segment)
+
+    def _write_files(self, sources: list[tuple[str, _Source]]) -> None:
+        batch = []
+        for hash_id, source in sources:
+            try:
+                batch.append((self.path(hash_id), _encoded(source.snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
         _write_batch(self.directory, self._files, batch)
-        self.writes += len(batch)
