@@ -600,6 +600,37 @@ async def test_a_station_killed_once_its_stop_is_answered_does_not_send_it_again
         await second.kill()
 
 
+async def test_a_transaction_message_is_on_disk_before_it_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 3.7, issue 16: at the instant a transaction message leaves, the state a restart
+    finds holds it at the head of the queue (written ahead: a kill cannot un-send it)."""
+    spec = spec_of(tmp_path, Configuration=keys(MeterValueSampleInterval="10"))
+    run = Run(spec, tmp_path / "state")
+    heads: list[tuple[str, str | None]] = []
+    call = run.station.call
+
+    async def call_watched(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if action in {"StartTransaction", "MeterValues", "StopTransaction"}:
+            copy = killed_now(tmp_path / "state", tmp_path / f"at-{len(heads)}")
+            restored = load_state(copy, spec.hash_id)
+            entries = restored["transactionQueue"]["entries"] if restored else []
+            heads.append((action, entries[0][0] if entries else None))
+        return await call(action, payload)
+
+    monkeypatch.setattr(run.station, "call", call_watched)
+    try:
+        await run.station.transactions.start(1, "TAG-A")
+        await run.clock.run_for(25)
+        await run.station.transactions.stop(1, "Local")
+    finally:
+        await run.kill()
+    actions = [action for action, _ in heads]
+    assert actions[0] == "StartTransaction" and actions[-1] == "StopTransaction"
+    assert "MeterValues" in actions
+    assert all(action == head for action, head in heads)
+
+
 @pytest.mark.key("transactionQueueMaxLength")
 async def test_an_offline_queue_past_transaction_queue_max_length_drops_meter_values(
     tmp_path: Path,

@@ -175,19 +175,21 @@ class OpenFiles:
         self.close_pending()
 
 
-def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
+def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> bool:
+    """Each document to its file; False when one was not written (logged)."""
     files.close_pending()
+    written = True
     for path, data in batch:
         try:
-            files.write(path, data)
-        except FileNotFoundError:
-            directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted under us
             try:
                 files.write(path, data)
-            except OSError as exc:
-                logger.error("{}: station state not written: {}", path, exc)
+            except FileNotFoundError:
+                directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted
+                files.write(path, data)
         except OSError as exc:
             logger.error("{}: station state not written: {}", path, exc)
+            written = False
+    return written
 
 
 # A station's changed sections since its last record (StateDocument.changes: `full`, all of
@@ -230,8 +232,9 @@ class StateStore:
         self._due = 0.0  # loop time the timer fires
         self._files = OpenFiles()
         self._compacting: tuple[list[Segment], list[str]] | None = None
-        self._journal = Journal(state_dir / JOURNAL_DIRECTORY, self._adopt)
-        self.writes = 0  # records written
+        self._closed = False
+        self._journal = _open_journal(state_dir)
+        self.writes = 0  # records and whole documents written
 
     def path(self, hash_id: str) -> Path:
         path = self._paths.get(hash_id)
@@ -247,9 +250,6 @@ class StateStore:
     def _load(self, hash_id: str) -> dict[str, Any] | None:
         return load_state(self.directory.parent, hash_id)
 
-    def _adopt(self, records: Records) -> None:
-        _lay_over_files(self.directory.parent, records)
-
     def changed(
         self,
         hash_id: str,
@@ -263,6 +263,8 @@ class StateStore:
         awaits `flushed` for an `urgent` change (else within `debounce` seconds), within `lazy`
         for the others; `at_once` (urgent too): now. `snapshot`: the whole document;
         `sections`: the sections changed (journaled alone when given)."""
+        if self._closed:
+            return
         self._generation += 1
         self._dirty[hash_id] = self._sources[hash_id] = _Source(snapshot, sections)
         if (urgent or at_once) and self.write_ahead:
@@ -280,10 +282,10 @@ class StateStore:
         self._write()
         source = self._sources.pop(hash_id, None)
         path = self.path(hash_id)
-        if source is not None:
-            self._write_files([(hash_id, source)])
-            self._journal.append(hash_id, forgotten_record(hash_id))
-            self._journal.write()
+        journal = self._journal
+        if source is not None and self._write_files([(hash_id, source)]) and journal is not None:
+            journal.append(hash_id, forgotten_record(hash_id))
+            journal.write()
         self._marked.pop(hash_id, None)
         self._journaled.discard(hash_id)
         self._files.close(path)
@@ -298,13 +300,19 @@ class StateStore:
 
     async def close(self) -> None:
         """Every station's file written, the journal deleted (the worker is stopping)."""
+        if self._closed:
+            return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._write()
-        held = self._journal.stations()
-        self._write_files([(h, s) for h, s in self._sources.items() if h in held])
-        self._journal.close()
+        journal = self._journal
+        if journal is not None:
+            held = journal.stations()
+            if self._write_files([(h, s) for h, s in self._sources.items() if h in held]):
+                journal.close()  # else left to be laid over the files at the next start
+        self._closed = True
+        self._compacting = None
         self._files.close_all()
 
     def _schedule(self, delay: float) -> None:
@@ -327,13 +335,13 @@ class StateStore:
     def _write(self) -> None:
         """A record of every station changed, written in one system call, on the loop."""
         self._written = self._generation
-        if not self._dirty:
+        if not self._dirty or self._closed:
             return
         dirty, self._dirty = self._dirty, {}
         journal = self._journal
         fresh: list[tuple[str, _Source]] = []
         for hash_id, source in dirty.items():
-            if hash_id not in self._journaled and not journal.holds(hash_id):
+            if journal is None or (hash_id not in self._journaled and not journal.holds(hash_id)):
                 fresh.append((hash_id, source))
                 continue
             try:
@@ -346,6 +354,8 @@ class StateStore:
                 self.writes += 1
         if fresh:
             self._start_journaling(fresh)
+        if journal is None:
+            return
         if not journal.write():
             self._journaled.clear()  # what the failed write held: whole in the next records
         if self._compacting is None and journal.current.size > self._segment_limit():
@@ -356,7 +366,7 @@ class StateStore:
         whole (the file exists from the station's start, as the seed's does), its next
         changes journaled over it. A station without `sections` is always written so."""
         for hash_id, source in sources:
-            if source.sections is not None:
+            if source.sections is not None and self._journal is not None:
                 try:
                     source.sections(True)  # the sections the file holds, for the next changes
                 except Exception:
@@ -385,8 +395,11 @@ class StateStore:
         return max(MIN_SEGMENT_BYTES, SEGMENT_BYTES_PER_STATION * len(self._sources))
 
     def _start_compaction(self) -> None:
-        self._journal.rotate()
-        sealed = list(self._journal.sealed)
+        journal = self._journal
+        if journal is None:
+            return
+        journal.rotate()
+        sealed = list(journal.sealed)
         stations = set().union(*(segment.stations for segment in sealed))
         self._compacting = (sealed, sorted(stations))
         asyncio.get_running_loop().call_soon(self._compact)
@@ -395,12 +408,14 @@ class StateStore:
         """The sealed segments' stations written to their files, COMPACT_SLICE a loop turn
         (their records first, so that a file holds nothing the journal lacks); the segments
         deleted once they all are."""
-        if self._compacting is None:
+        if self._compacting is None or self._journal is None:
             return
         sealed, stations = self._compacting
         self._write()
         now, later = stations[:COMPACT_SLICE], stations[COMPACT_SLICE:]
-        self._write_files([(h, s) for h in now if (s := self._sources.get(h)) is not None])
+        if not self._write_files([(h, s) for h in now if (s := self._sources.get(h)) is not None]):
+            self._compacting = None  # kept: compacted again with the next full segment
+            return
         if later:
             self._compacting = (sealed, later)
             asyncio.get_running_loop().call_soon(self._compact)
@@ -409,11 +424,24 @@ class StateStore:
         for segment in sealed:
             self._journal.retire(segment)
 
-    def _write_files(self, sources: list[tuple[str, _Source]]) -> None:
+    def _write_files(self, sources: list[tuple[str, _Source]]) -> bool:
+        """The stations' documents written whole to their files; False when one was not."""
         batch = []
         for hash_id, source in sources:
             try:
                 batch.append((self.path(hash_id), _encoded(source.snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
-        _write_batch(self.directory, self._files, batch)
+        return _write_batch(self.directory, self._files, batch) and len(batch) == len(sources)
+
+
+def _open_journal(state_dir: Path) -> Journal | None:
+    """The worker's journal, orphans adopted; None (every write whole, to the files) when the
+    state directory does not allow one (logged)."""
+    try:
+        return Journal(
+            state_dir / JOURNAL_DIRECTORY, lambda records: _lay_over_files(state_dir, records)
+        )
+    except OSError as exc:
+        logger.error("{}: no journal of station state ({}); files written whole", state_dir, exc)
+        return None
