@@ -245,3 +245,16 @@ async def test_a_deleted_state_is_not_brought_back_by_a_killed_workers_journal(
     delete_state(state_dir, "a")
     assert load_state(state_dir, "a") is None
     await store.close()
+
+
+async def test_without_a_journal_directory_every_write_is_the_file_whole(tmp_path: Path) -> None:
+    """A state directory that cannot hold the journal (logged): the files, written whole at
+    each write, still hold every change on disk."""
+    (tmp_path / JOURNAL_DIRECTORY).write_text("not a directory")
+    store = StateStore(tmp_path)
+    station = station_with_steps("a", 1)
+    urgently(store, station)
+    station.sections["step"] = 2
+    urgently(store, station)
+    assert read_state(store.path("a")) == station.sections
+    await store.close()

@@ -133,8 +133,11 @@ def adopt_orphans(directory: Path, adopt: Adopt) -> int:
     the caller holds the directory lock. The number adopted."""
     if not directory.is_dir():
         return 0
-    owners = {_owner_of(p) for p in directory.iterdir() if p.name.endswith(SEGMENT_SUFFIX)}
-    owners |= {_owner_of(p) for p in directory.glob(f"*{LOCK_SUFFIX}")}
+    owners = {
+        _owner_of(path)
+        for path in directory.iterdir()
+        if path.name.endswith((SEGMENT_SUFFIX, LOCK_SUFFIX))
+    }
     adopted = 0
     for owner in sorted(owners):
         lock = directory / f"{owner}{LOCK_SUFFIX}"
