@@ -24,7 +24,7 @@ from simulator.performance import PerformanceRecorder, open_storage_for
 from simulator.plan import StationSpec, plan_stations, station_ws_url
 from simulator.pool_options import pool_options
 from simulator.provisioning import plan_additions
-from simulator.station.persistence import delete_state
+from simulator.station.persistence import state_path
 from simulator.stats import Statistics
 from simulator.storage import NoStorage
 from simulator.template_model import load_template
@@ -235,7 +235,8 @@ class Supervisor:
             self.stations.pop(hash_id, None)
             if delete_configuration:
                 state_dir = self.settings.resolve(self.settings.state_dir)
-                delete_state(state_dir, hash_id)
+                configuration = state_path(state_dir, hash_id)
+                configuration.unlink(missing_ok=True)
         self._notify()
         return removed, failed
 

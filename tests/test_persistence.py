@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from simulator.station.host import StationHost
 from simulator.station.persistence import (
     OpenFiles,
     StateStore,
-    load_state,
     read_state,
     state_path,
     write_atomic,
@@ -125,30 +123,21 @@ def test_a_state_file_left_by_a_previous_run_is_overwritten_whole(tmp_path: Path
     assert read_state(path) == {"new": 1}
 
 
-def left_on_disk(store: StateStore, hash_id: str) -> dict[str, Any] | None:
-    """The station's state as a restart finds it if the process is killed now: its file, the
-    store's journal laid over it (journal.py)."""
-    with tempfile.TemporaryDirectory() as name:
-        state_dir = Path(name) / "state"
-        shutil.copytree(store.directory.parent, state_dir)
-        return load_state(state_dir, hash_id)
-
-
 async def test_changes_within_the_debounce_are_written_once(tmp_path: Path) -> None:
     store = StateStore(tmp_path, debounce=0.05)
     for value in range(5):
         store.changed("h", lambda value=value: {"value": value}, urgent=True)  # type: ignore[misc]
     await store.flushed("h")
     assert store.writes == 1
-    assert left_on_disk(store, "h") == {"value": 4}
+    assert read_state(store.path("h")) == {"value": 4}
 
 
 async def test_flushed_returns_once_the_change_is_on_disk(tmp_path: Path) -> None:
     store = StateStore(tmp_path, debounce=0.05)
     store.changed("h", lambda: {"value": 1}, urgent=True)
-    assert left_on_disk(store, "h") is None  # debounced: not yet written
+    assert read_state(store.path("h")) is None  # debounced: not yet written
     await asyncio.wait_for(store.flushed("h"), 5)
-    assert left_on_disk(store, "h") == {"value": 1}
+    assert read_state(store.path("h")) == {"value": 1}
 
 
 @pytest.mark.key("stateWriteAhead")
@@ -159,7 +148,6 @@ async def test_without_write_ahead_nothing_waits_for_the_disk(tmp_path: Path) ->
     store.changed("h", lambda: {"value": 1}, urgent=True)
     await asyncio.wait_for(store.flushed("h"), 0.5)
     assert read_state(store.path("h")) is None
-    assert left_on_disk(store, "h") is None
 
 
 @pytest.mark.key("stateWriteAhead")
@@ -190,12 +178,12 @@ async def test_a_change_nobody_waits_for_is_written_later_and_not_waited_for(
     store.changed("h", lambda: {"value": 1})
     await asyncio.wait_for(store.flushed("h"), 0.1)  # nothing urgent: returns at once
     await asyncio.sleep(0.1)
-    assert left_on_disk(store, "h") is None
+    assert read_state(store.path("h")) is None
     for _ in range(100):
         await asyncio.sleep(0.02)
-        if left_on_disk(store, "h") is not None:
+        if read_state(store.path("h")) is not None:
             break
-    assert left_on_disk(store, "h") == {"value": 1}
+    assert read_state(store.path("h")) == {"value": 1}
 
 
 async def test_an_urgent_change_brings_a_lazy_write_forward(tmp_path: Path) -> None:
@@ -203,7 +191,7 @@ async def test_an_urgent_change_brings_a_lazy_write_forward(tmp_path: Path) -> N
     store.changed("a", lambda: {"value": "lazy"})
     store.changed("b", lambda: {"value": "urgent"}, urgent=True)
     await asyncio.wait_for(store.flushed("b"), 5)
-    assert left_on_disk(store, "a") == {"value": "lazy"}  # written in the same batch
+    assert read_state(store.path("a")) == {"value": "lazy"}  # written in the same batch
 
 
 async def test_an_answer_is_on_disk_when_no_batch_is_being_written(tmp_path: Path) -> None:
@@ -211,7 +199,7 @@ async def test_an_answer_is_on_disk_when_no_batch_is_being_written(tmp_path: Pat
     on it, not a debounce later."""
     store = StateStore(tmp_path, debounce=3600, lazy=3600)
     store.changed("h", lambda: {"value": "answered"}, at_once=True)
-    assert left_on_disk(store, "h") == {"value": "answered"}
+    assert read_state(store.path("h")) == {"value": "answered"}
     await asyncio.wait_for(store.flushed("h"), 0.5)
 
 
@@ -221,10 +209,10 @@ async def test_an_answer_after_a_pending_change_is_written_over_it(tmp_path: Pat
     store = StateStore(tmp_path, debounce=0.01, lazy=3600)
     store.changed("h", lambda: {"value": "ahead"}, urgent=True)
     store.changed("h", lambda: {"value": "answered"}, at_once=True)
-    assert left_on_disk(store, "h") == {"value": "answered"}
+    assert read_state(store.path("h")) == {"value": "answered"}
     await asyncio.sleep(0.05)  # past the debounce: no write of the older state comes
     await asyncio.wait_for(store.flushed("h"), 2)
-    assert left_on_disk(store, "h") == {"value": "answered"}
+    assert read_state(store.path("h")) == {"value": "answered"}
     assert store.writes == 1
 
 
@@ -612,8 +600,7 @@ async def test_a_transaction_message_is_on_disk_before_it_leaves(
 
     async def call_watched(action: str, payload: dict[str, Any]) -> dict[str, Any]:
         if action in {"StartTransaction", "MeterValues", "StopTransaction"}:
-            copy = killed_now(tmp_path / "state", tmp_path / f"at-{len(heads)}")
-            restored = load_state(copy, spec.hash_id)
+            restored = read_state(state_path(tmp_path / "state", spec.hash_id))
             entries = restored["transactionQueue"]["entries"] if restored else []
             heads.append((action, entries[0][0] if entries else None))
         return await call(action, payload)

@@ -130,69 +130,6 @@ def test_after_any_changes_the_document_equals_a_full_rebuild(
         assert station.persisted_document() == full_rebuild(station)
 
 
-def laid_over(document: dict[str, object], changes: bytes | None) -> dict[str, object]:
-    """A journal record of `changes` laid over `document`, as a restart does (journal.py)."""
-    assert changes is not None
-    return {**document, **orjson.loads(b"{" + changes + b"}")}
-
-
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(
-    st.lists(
-        st.tuples(st.sampled_from(sorted(CHANGES)), st.integers(0, 5), st.booleans()),
-        max_size=25,
-    )
-)
-def test_the_changes_laid_over_the_first_document_give_the_full_rebuild(
-    steps: list[tuple[str, int, bool]],
-) -> None:
-    """Issue 16, the journal: the records `changes` gives between some of the changes
-    (`record`), laid over the document the file holds, give the document a full rebuild
-    encodes, whichever changes each record took."""
-    with tempfile.TemporaryDirectory(prefix="evsim-document-") as name:
-        station = make_station(Path(name))
-        document = orjson.loads(station.persisted_document())
-        assert laid_over({}, station.persisted_changes(True)) == document
-        for change, n, record in steps:
-            CHANGES[change](station, n)
-            if record:
-                document = laid_over(document, station.persisted_changes(False))
-        document = laid_over(document, station.persisted_changes(False))
-        assert document == orjson.loads(full_rebuild(station))
-
-
-def test_no_change_gives_an_empty_record(tmp_path: Path) -> None:
-    station = make_station(tmp_path)
-    station.persisted_changes(True)
-    assert station.persisted_changes(False) == b""
-
-
-def test_a_record_holds_only_the_sections_a_change_touched(tmp_path: Path) -> None:
-    """A transaction message changes the connectors and the queue: the configuration keys,
-    most of the document's bytes, stay out of its record."""
-    station = make_station(tmp_path)
-    station.persisted_changes(True)
-    connector_status(station, 1)
-    changes = station.persisted_changes(False)
-    assert changes is not None
-    assert set(orjson.loads(b"{" + changes + b"}")) == {"connectorsStatus", "transactionQueue"}
-
-
-def test_a_section_that_comes_or_goes_asks_for_the_whole_document(tmp_path: Path) -> None:
-    """A reloaded template that persists a section it did not: no record of sections can
-    say which went, so the store takes the whole document."""
-    station = make_station(tmp_path, stationInfoPersistentConfiguration=False)
-    station.persisted_changes(True)
-    station.template = station.template.model_copy(
-        update={"station_info_persistent_configuration": True}
-    )
-    assert station.persisted_changes(False) is None
-
-
 def test_stations_with_the_same_keys_share_their_encoded_entries(tmp_path: Path) -> None:
     """A fleet of one template pays a reference per key and station, not a copy of its keys."""
     first = make_station(tmp_path / "a", index=1)

@@ -1,38 +1,33 @@
-"""Station state on disk: `<state dir>/configurations/<hashId>.json`, one file per station,
-and the worker's journal of the changes since (journal.py).
+"""Station state on disk: `<state dir>/configurations/<hashId>.json`, one file per station.
 
-One store per worker process, on its loop. A station marks itself changed; its record is taken
-at the next write. A station that must not act before its state is on disk awaits `flushed`: a
-transaction message about to be sent (written ahead, so a restart never forgets what the CSMS
-was told), and the CSMS's answer to one (`at_once`, so a restart never sends again what the
-CSMS answered, but for the instant between reading the answer and writing it). `flushed` writes
-then and there, with every other pending change, when the station has an urgent change not yet
-on disk; an urgent change nobody awaits is written within `debounce`, the others within `lazy`.
-Every write is on the loop: no hop to a thread and no timer of its own (issue 16: the hop and
-the debounce cost more than the write), and no older state can land after a newer one.
+One store per worker process, everything on its loop (issue 16: no hop to a thread). A station
+marks itself changed; its snapshot is taken at the next write. A station that must not act
+before its state is on disk awaits `flushed`: a transaction message about to be sent (written
+ahead, so a restart never forgets what the CSMS was told). An urgent change is written with the
+next write, within `debounce`, one write for every station changed meanwhile, which wakes every
+station waiting for it together: their messages then leave in the same loop turns (measured,
+issue 16: writing each message's state at once, as soon as its sender asked, cost a loop turn
+and a wakeup of the worker per message, more CPU than the write it saved waiting for). The
+CSMS's answer to a transaction message (`at_once`) is written there and then, so that a
+restart never sends again what the CSMS answered, but for the instant between reading the
+answer and writing it. Other changes are written within `lazy`, or with the next write. No
+older snapshot can land after a newer one: every write is made by the loop, in order.
 
-A write is one record per station changed, the sections the change touched
-(station_state.StateDocument.changes: a MeterValues touches the connectors and the queue, not
-the configuration keys that are most of a document), all of them appended to the journal by
-one os.write: on disk for a killed process once the call returns (no fsync: a power cut is not
-covered, as it was not before). A station's first change writes its file whole instead, so the
-file exists from its start. Once the journal's segment is full, its stations' files are written
-whole (COMPACT_SLICE a loop turn) and it is deleted: the journal stays within about two
-segments, SEGMENT_BYTES_PER_STATION a station. A record holds its sections whole, so laying it
-over a file written after it changes nothing: files may be written at any time (compaction, a
-station's removal, the worker's stop) without any marker of the journal's position. A restart
-(`load_state`) lays the journals of workers that are gone over the files first.
-`python -m bench.persist_cost` (500 stations of mv-1000 in one process, in-memory CSMS):
-persistence 61 us CPU a MeterValues round trip (169-201 us with it, 100-132 us without) against
-82 us (177-224) for the document written whole at each write, and 124-142 us for the batches on
-a thread this store replaced.
+A station's snapshot is its document already encoded, in which only the sections changed since
+the last one are encoded anew (station_state.StateDocument): the configuration keys, most of
+its bytes, seldom change. Each file is written in place, through a descriptor kept open, by one
+pwrite of the whole document padded with spaces to the file's length: one system call, which a
+SIGKILL cannot cut in two, so a killed process leaves the old document or the new one (JSON
+allows the trailing spaces). `python -m bench.state_write` on this project's machine: 1.5-6 us
+a write of a 5 KB state, against 250-540 us for a temporary file renamed over the old one,
+which a fleet writing on every transaction message cannot afford. Like the rename (without
+fsync) it protects against a killed process, not a power cut. Where no descriptor can be kept
+(the open-file limit), the rename is used.
 
-Each file is written in place, through a descriptor kept open, by one pwrite of the whole
-document padded with spaces to the file's length: one system call, which a SIGKILL cannot cut
-in two, so a killed process leaves the old document or the new one (JSON allows the trailing
-spaces). `python -m bench.state_write` on this project's machine: 1.5 us a write of a 5 KB
-state, against 250 us (160x) for a temporary file renamed over the old one. Where no
-descriptor can be kept (the open-file limit), the rename is used.
+A journal of the sections each change touched, appended by one write a group and compacted
+into these files, was built and measured for issue 16 (branch history): no gain, since a
+record must encode the same moving sections (connectors, queue) as the document, which are
+most of its cost; see `python -m bench.persist_cost`.
 """
 
 from __future__ import annotations
@@ -42,7 +37,6 @@ import errno
 import os
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,31 +44,12 @@ import orjson
 from loguru import logger
 
 from simulator.atomic_file import write_atomic
-from simulator.station.journal import (
-    JOURNAL_DIRECTORY,
-    Journal,
-    Records,
-    Segment,
-    adopt_orphans,
-    directory_lock,
-    document_record,
-    forgotten_record,
-    replay,
-    sections_record,
-)
 
 DEFAULT_DEBOUNCE_SECONDS = 0.2
 # Changes nobody waits for (a delivered message leaving the queue, a configuration key, the
 # meters at a stop) are written within this, or with the next urgent write.
 DEFAULT_LAZY_SECONDS = 10.0
 DEFAULT_MAX_OPEN_FILES = 1024
-# The journal is compacted (its stations' files written, its full segment deleted) once its
-# segment holds this much a station: about ten MeterValues round trips of a station (a record
-# before the message, one after its answer), so that a station's document is encoded once
-# every ten messages rather than twice a message.
-SEGMENT_BYTES_PER_STATION = 32 * 1024
-MIN_SEGMENT_BYTES = 4 * 1024 * 1024
-COMPACT_SLICE = 64  # station files written a loop turn while compacting
 
 # The station's document, or its JSON already encoded (station_state.StateDocument).
 Snapshot = Callable[[], dict[str, Any] | bytes]
@@ -104,47 +79,11 @@ def read_state(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def load_state(state_dir: Path, hash_id: str) -> dict[str, Any] | None:
-    """The station's state as a previous run, a killed worker or a stopped store left it: the
-    journals of workers that are gone laid over the station files first (journal.py)."""
-    adopt_journals(state_dir)
-    return read_state(state_path(state_dir, hash_id))
-
-
-def delete_state(state_dir: Path, hash_id: str) -> None:
-    """The station's state deleted for good: no journal of a worker that is gone may bring
-    it back afterwards (a live worker's holds nothing of a station it no longer has)."""
-    adopt_journals(state_dir)
-    state_path(state_dir, hash_id).unlink(missing_ok=True)
-
-
-def adopt_journals(state_dir: Path) -> None:
-    directory = state_dir / JOURNAL_DIRECTORY
-    if directory.is_dir():
-        with directory_lock(directory):
-            adopt_orphans(directory, lambda records: _lay_over_files(state_dir, records))
-
-
-def _lay_over_files(state_dir: Path, records: Records) -> None:
-    """An orphan journal's records laid over the station files (any thread: descriptors of
-    its own, since the stations are nobody's yet)."""
-    files = OpenFiles()
-    try:
-        batch = []
-        for hash_id, kept in records.items():
-            if kept:
-                path = state_path(state_dir, hash_id)
-                batch.append((path, orjson.dumps(replay(read_state(path), kept))))
-        _write_batch(state_dir / "configurations", files, batch)
-    finally:
-        files.close_all()
-
-
 class OpenFiles:
     """The descriptors of the station files of one store, and their lengths, the most recently
     written `max_open` kept open (a worker's stations also need a socket each, and the open-file
     limit is often 20,000 or less: opening an existing file costs a few microseconds, a
-    rename a hundred). Used by one thread at a time (the store writes one batch at a time)."""
+    rename a hundred). Used by the store's loop only."""
 
     def __init__(self, max_open: int = DEFAULT_MAX_OPEN_FILES) -> None:
         self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()
@@ -187,10 +126,8 @@ class OpenFiles:
         self.close_pending()
 
 
-def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> bool:
-    """Each document to its file; False when one was not written (logged)."""
+def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
     files.close_pending()
-    written = True
     for path, data in batch:
         try:
             try:
@@ -200,19 +137,6 @@ def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, byte
                 files.write(path, data)
         except OSError as exc:
             logger.error("{}: station state not written: {}", path, exc)
-            written = False
-    return written
-
-
-# A station's changed sections since its last record (StateDocument.changes: `full`, all of
-# them); None: a section came or went, the whole document is recorded instead.
-Sections = Callable[[bool], bytes | None]
-
-
-@dataclass(slots=True)
-class _Source:
-    snapshot: Snapshot
-    sections: Sections | None
 
 
 class StateStore:
@@ -223,19 +147,14 @@ class StateStore:
         debounce: float = DEFAULT_DEBOUNCE_SECONDS,
         lazy: float = DEFAULT_LAZY_SECONDS,
         write_ahead: bool = True,
-        segment_bytes: int | None = None,
     ) -> None:
         """`write_ahead` false (config.json stateWriteAhead): nothing is urgent, every change
-        is written lazily and `flushed` never waits. `segment_bytes`: the journal's segments
-        are compacted once this long (default: SEGMENT_BYTES_PER_STATION a station)."""
+        is written lazily and `flushed` never waits."""
         self.directory = state_dir / "configurations"
         self.write_ahead = write_ahead
         self._debounce = debounce
         self._lazy = lazy
-        self._segment_bytes = segment_bytes
-        self._dirty: dict[str, _Source] = {}
-        self._sources: dict[str, _Source] = {}  # every station this store holds
-        self._journaled: set[str] = set()  # whose records in the journal hold every section
+        self._dirty: dict[str, Snapshot] = {}
         self._paths: dict[str, Path] = {}
         self._generation = 0  # bumped by every change
         self._written = 0  # every change up to this generation is on disk
@@ -243,11 +162,9 @@ class StateStore:
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
         self._written_event = asyncio.Event()  # set by the next write, then replaced
-        self._files = OpenFiles()
-        self._compacting: tuple[list[Segment], list[str]] | None = None
         self._closed = False
-        self._journal = _open_journal(state_dir)
-        self.writes = 0  # records and whole documents written
+        self._files = OpenFiles()
+        self.writes = 0
 
     def path(self, hash_id: str) -> Path:
         path = self._paths.get(hash_id)
@@ -256,30 +173,18 @@ class StateStore:
         return path
 
     async def load(self, hash_id: str) -> dict[str, Any] | None:
-        """The station's state as a previous run or a killed worker left it: orphan journals
-        laid over the files first."""
-        return await asyncio.to_thread(self._load, hash_id)
-
-    def _load(self, hash_id: str) -> dict[str, Any] | None:
-        return load_state(self.directory.parent, hash_id)
+        return await asyncio.to_thread(read_state, self.path(hash_id))
 
     def changed(
-        self,
-        hash_id: str,
-        snapshot: Snapshot,
-        *,
-        sections: Sections | None = None,
-        urgent: bool = False,
-        at_once: bool = False,
+        self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False, at_once: bool = False
     ) -> None:
-        """The station's state changed: its record is taken at the next write: when somebody
-        awaits `flushed` for an `urgent` change (else within `debounce` seconds), within `lazy`
-        for the others; `at_once` (urgent too): now. `snapshot`: the whole document;
-        `sections`: the sections changed (journaled alone when given)."""
+        """The station's state changed: `snapshot` is taken at the next write, within
+        `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`;
+        `at_once` (urgent too): now."""
         if self._closed:
             return
         self._generation += 1
-        self._dirty[hash_id] = self._sources[hash_id] = _Source(snapshot, sections)
+        self._dirty[hash_id] = snapshot
         if (urgent or at_once) and self.write_ahead:
             self._marked[hash_id] = self._generation
             if at_once:
@@ -290,48 +195,33 @@ class StateStore:
             self._schedule(self._lazy)
 
     def forget(self, hash_id: str) -> None:
-        """The station leaves the worker: its file written whole, then its records forgotten,
-        so that another worker may load it from the file."""
-        self._write()
-        source = self._sources.pop(hash_id, None)
-        path = self.path(hash_id)
-        journal = self._journal
-        if source is not None and self._write_files([(hash_id, source)]) and journal is not None:
-            journal.append(hash_id, forgotten_record(hash_id))
-            journal.write()
+        self._dirty.pop(hash_id, None)
         self._marked.pop(hash_id, None)
-        self._journaled.discard(hash_id)
-        self._files.close(path)
+        self._files.close(self.path(hash_id))
         self._files.close_pending()
         self._paths.pop(hash_id, None)
 
     async def flushed(self, hash_id: str) -> None:
         """Until every urgent change of the station so far is on disk: with the next write,
-        within `debounce`, which every station waiting meanwhile shares."""
+        which every station waiting meanwhile shares."""
         while self._marked.get(hash_id, 0) > self._written and not self._closed:
             await self._written_event.wait()
 
     async def close(self) -> None:
-        """Every station's file written, the journal deleted (the worker is stopping)."""
+        """Write what is pending now (the worker is stopping)."""
         if self._closed:
             return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         self._write()
-        journal = self._journal
-        if journal is not None:
-            held = journal.stations()
-            if self._write_files([(h, s) for h, s in self._sources.items() if h in held]):
-                journal.close()  # else left to be laid over the files at the next start
         self._closed = True
-        self._compacting = None
         self._files.close_all()
         self._written_event.set()
 
     def _schedule(self, delay: float) -> None:
-        """A write within `delay` seconds. One timer for the store, left to fire when a write
-        at need came first (it then finds nothing, or the changes made since): a message
+        """A write within `delay` seconds. One timer for the store, left to fire when an
+        answer's write came first (it then writes the changes made since, if any): a message
         does not pay a timer of its own."""
         loop = asyncio.get_running_loop()
         due = loop.time() + delay
@@ -347,118 +237,19 @@ class StateStore:
         self._write()
 
     def _write(self) -> None:
-        """A record of every station changed, written in one system call, on the loop; the
-        stations that wait for it woken."""
+        """Every pending change, on the loop: a snapshot and one pwrite a station (a few
+        microseconds each); the stations that wait for it woken."""
         self._written = self._generation
         written, self._written_event = self._written_event, asyncio.Event()
         written.set()
         if not self._dirty or self._closed:
             return
         dirty, self._dirty = self._dirty, {}
-        journal = self._journal
-        fresh: list[tuple[str, _Source]] = []
-        for hash_id, source in dirty.items():
-            if journal is None or (hash_id not in self._journaled and not journal.holds(hash_id)):
-                fresh.append((hash_id, source))
-                continue
-            try:
-                record = self._record(hash_id, source)
-            except Exception:
-                logger.opt(exception=True).error("State of {} not serializable", hash_id)
-                continue
-            if record is not None:
-                journal.append(hash_id, record)
-                self.writes += 1
-        if fresh:
-            self._start_journaling(fresh)
-        if journal is None:
-            return
-        if not journal.write():
-            self._journaled.clear()  # what the failed write held: whole in the next records
-        if self._compacting is None and journal.current.size > self._segment_limit():
-            self._start_compaction()
-
-    def _start_journaling(self, sources: list[tuple[str, _Source]]) -> None:
-        """The first change of a station the journal holds nothing of: its file written
-        whole (the file exists from the station's start, as the seed's does), its next
-        changes journaled over it. A station without `sections` is always written so."""
-        for hash_id, source in sources:
-            if source.sections is not None and self._journal is not None:
-                try:
-                    source.sections(True)  # the sections the file holds, for the next changes
-                except Exception:
-                    logger.opt(exception=True).error("State of {} not serializable", hash_id)
-                    continue
-                self._journaled.add(hash_id)
-        self._write_files(sources)
-        self.writes += len(sources)
-
-    def _record(self, hash_id: str, source: _Source) -> bytes | None:
-        """The station's sections changed since its last record; its whole document when the
-        journal may lack some (a failed write) or a section came or went."""
-        fields = None
-        if source.sections is not None:
-            fields = source.sections(hash_id not in self._journaled)
-            self._journaled.add(hash_id)
-        if fields is None:
-            return document_record(hash_id, _encoded(source.snapshot))
-        return sections_record(hash_id, fields) if fields else None
-
-    # -- compaction -------------------------------------------------------------------------
-
-    def _segment_limit(self) -> int:
-        if self._segment_bytes is not None:
-            return self._segment_bytes
-        return max(MIN_SEGMENT_BYTES, SEGMENT_BYTES_PER_STATION * len(self._sources))
-
-    def _start_compaction(self) -> None:
-        journal = self._journal
-        if journal is None:
-            return
-        journal.rotate()
-        sealed = list(journal.sealed)
-        stations = set().union(*(segment.stations for segment in sealed))
-        self._compacting = (sealed, sorted(stations))
-        asyncio.get_running_loop().call_soon(self._compact)
-
-    def _compact(self) -> None:
-        """The sealed segments' stations written to their files, COMPACT_SLICE a loop turn
-        (their records first, so that a file holds nothing the journal lacks); the segments
-        deleted once they all are."""
-        if self._compacting is None or self._journal is None:
-            return
-        sealed, stations = self._compacting
-        self._write()
-        now, later = stations[:COMPACT_SLICE], stations[COMPACT_SLICE:]
-        if not self._write_files([(h, s) for h in now if (s := self._sources.get(h)) is not None]):
-            self._compacting = None  # kept: compacted again with the next full segment
-            return
-        if later:
-            self._compacting = (sealed, later)
-            asyncio.get_running_loop().call_soon(self._compact)
-            return
-        self._compacting = None
-        for segment in sealed:
-            self._journal.retire(segment)
-
-    def _write_files(self, sources: list[tuple[str, _Source]]) -> bool:
-        """The stations' documents written whole to their files; False when one was not."""
         batch = []
-        for hash_id, source in sources:
+        for hash_id, snapshot in dirty.items():
             try:
-                batch.append((self.path(hash_id), _encoded(source.snapshot)))
+                batch.append((self.path(hash_id), _encoded(snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
-        return _write_batch(self.directory, self._files, batch) and len(batch) == len(sources)
-
-
-def _open_journal(state_dir: Path) -> Journal | None:
-    """The worker's journal, orphans adopted; None (every write whole, to the files) when the
-    state directory does not allow one (logged)."""
-    try:
-        return Journal(
-            state_dir / JOURNAL_DIRECTORY, lambda records: _lay_over_files(state_dir, records)
-        )
-    except OSError as exc:
-        logger.error("{}: no journal of station state ({}); files written whole", state_dir, exc)
-        return None
+        _write_batch(self.directory, self._files, batch)
+        self.writes += len(batch)

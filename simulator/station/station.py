@@ -194,11 +194,7 @@ class ChargingStation:
         the writer is free `at_once` (an answer waits to be acted on). Meter readings: never."""
         if (store := self._store) is not None:
             store.changed(
-                self.spec.hash_id,
-                self.persisted_document,
-                sections=self.persisted_changes,
-                urgent=urgent,
-                at_once=at_once,
+                self.spec.hash_id, self.persisted_document, urgent=urgent, at_once=at_once
             )
 
     def persisted_state(self) -> dict[str, Any]:
@@ -207,10 +203,6 @@ class ChargingStation:
     def persisted_document(self) -> bytes:
         """`persisted_state` encoded, re-encoding only the sections that changed."""
         return self._document.encode(self)
-
-    def persisted_changes(self, full: bool) -> bytes | None:
-        """The sections changed since the last call, for the store's journal."""
-        return self._document.changes(self, full=full)
 
     # -- what the transaction queue needs (core.queue.QueueHost) ------------------------------
 

@@ -133,47 +133,17 @@ class StateDocument:
     configuration keys, the local authorization) are kept encoded until what they are built
     from changes: another template, spec or firmware, the key store's version, another
     persisted form of the local authorization (shared until its next change). Every cache is
-    checked against its source on each call, so no change is missed for want of a mark.
+    checked against its source on each call, so no change is missed for want of a mark."""
 
-    `changes` gives the same fragments, only those changed since its last call: the journal's
-    record of the station (persistence.py), which a restart lays over the document it had."""
-
-    __slots__ = ("_auth", "_config", "_head", "_info", "_journaled")
+    __slots__ = ("_auth", "_config", "_head", "_info")
 
     def __init__(self) -> None:
-        self._head: tuple[StationTemplate, tuple[bytes]] | None = None
-        self._info: tuple[tuple[Any, ...], tuple[bytes]] | None = None
+        self._head: tuple[StationTemplate, bytes] | None = None
+        self._info: tuple[tuple[Any, ...], bytes] | None = None
         self._config: tuple[KeyStore, int, tuple[bytes, ...]] | None = None
-        self._auth: tuple[dict[str, Any], tuple[bytes]] | None = None
-        # The fragments of the last `changes`, by their first section's name.
-        self._journaled: dict[str, tuple[bytes, ...]] = {}
+        self._auth: tuple[dict[str, Any], bytes] | None = None
 
     def encode(self, station: StateHost) -> bytes:
-        parts = [b"{"]
-        for fragment in self._fragments(station).values():
-            parts += fragment
-            parts.append(b",")
-        parts[-1] = b"}"
-        return b"".join(parts)
-
-    def changes(self, station: StateHost, *, full: bool = False) -> bytes | None:
-        """The `"name":value` fields, comma-separated, of the sections changed since the last
-        call; all of them when `full`; b"" when nothing changed; None when a section came or
-        went (a reloaded template): the whole document is to be taken instead."""
-        fragments = self._fragments(station)
-        journaled = {} if full else self._journaled
-        self._journaled = fragments
-        if journaled and journaled.keys() != fragments.keys():
-            return None
-        return b",".join(
-            b"".join(fragment)
-            for name, fragment in fragments.items()
-            if journaled.get(name) != fragment
-        )
-
-    def _fragments(self, station: StateHost) -> dict[str, tuple[bytes, ...]]:
-        """The document's fields in its order, in fragments of one or two sections, each a
-        tuple of pieces to join: the cached ones the same tuple until their source changes."""
         template = station.template
         # The sections that change per message, two dumps (their braces cut off) around the
         # cached local authorization, which sits between them in the document.
@@ -191,29 +161,34 @@ class StateDocument:
                 "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
             }
         )
-        fragments: dict[str, tuple[bytes, ...]] = {
-            "templateHash": self._template_hash(template),
-            "connectorsStatus": (moving[1:-1],),
-            "localAuthorization": self._local_authorization(station.authorization.tokens.as_data()),
-            "chargingProfiles": (after[1:-1],),
-        }
+        parts = [
+            self._template_hash(template),
+            b",",
+            moving[1:-1],
+            b",",
+            self._local_authorization(station.authorization.tokens.as_data()),
+            b",",
+            after[1:-1],
+        ]
         if template.station_info_persistent_configuration:
-            fragments["stationInfo"] = self._station_info(station)
+            parts += (b",", self._station_info(station))
         if template.ocpp_persistent_configuration:
-            fragments["configurationKey"] = self._configuration(station.configuration)
-        return fragments
+            parts.append(b",")
+            parts += self._configuration(station.configuration)
+        parts.append(b"}")
+        return b"".join(parts)
 
-    def _template_hash(self, template: StationTemplate) -> tuple[bytes]:
+    def _template_hash(self, template: StationTemplate) -> bytes:
         if self._head is None or self._head[0] is not template:
-            self._head = (template, (_field("templateHash", template_hash(template)),))
+            self._head = (template, b"{" + _field("templateHash", template_hash(template)))
         return self._head[1]
 
-    def _station_info(self, station: StateHost) -> tuple[bytes]:
+    def _station_info(self, station: StateHost) -> bytes:
         # What _station_info reads: the spec is frozen (replaced when it changes).
         source = (station.spec, station.template, station.firmware_version, station.supervision_url)
         cached = self._info
         if cached is None or not _same(cached[0], source):
-            cached = self._info = (source, (_field("stationInfo", _station_info(station)),))
+            cached = self._info = (source, _field("stationInfo", _station_info(station)))
         return cached[1]
 
     def _configuration(self, keys: KeyStore) -> tuple[bytes, ...]:
@@ -232,9 +207,9 @@ class StateDocument:
             )
         return cached[2]
 
-    def _local_authorization(self, data: dict[str, Any]) -> tuple[bytes]:
+    def _local_authorization(self, data: dict[str, Any]) -> bytes:
         if self._auth is None or self._auth[0] is not data:
-            self._auth = (data, (_field("localAuthorization", data),))
+            self._auth = (data, _field("localAuthorization", data))
         return self._auth[1]
 
 

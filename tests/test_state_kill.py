@@ -1,9 +1,8 @@
 """A store killed at any instant (issue 16, target 5): what a restart restores of each station is
 the document of one of its steps, never older than the last one the store called on disk, and
-never a mix. The store's journal is compacted every few dozen records (a short segment), so the
-kills land between records, between a record and its compaction, and within compactions.
+never half of one.
 
-Two ways: the driver (tests/journal_driver.py) SIGKILLed in a subprocess at a seeded random
+Two ways: the driver (tests/store_driver.py) SIGKILLed in a subprocess at a seeded random
 instant (fixed seeds and one drawn at random, printed with the command that replays it), and
 in-process, the state directory copied after every write the store makes, as a kill right
 after that write would leave it: every instant between two writes, exhaustively.
@@ -25,14 +24,13 @@ from typing import Any
 import orjson
 import pytest
 
-from simulator.station.journal import JOURNAL_DIRECTORY, SEGMENT_SUFFIX
-from simulator.station.persistence import load_state
-from tests.journal_driver import STATIONS, drive
+from simulator.station.persistence import read_state, state_path
+from tests.store_driver import STATIONS, drive
 
 pytestmark = pytest.mark.timeout(120)
 
 PROJECT = Path(__file__).resolve().parent.parent
-SEED_VARIABLE = "EVSIM_JOURNAL_SEED"
+SEED_VARIABLE = "EVSIM_STATE_KILL_SEED"
 FIXED_SEEDS = (1, 2, 3, 4, 5, 6)
 RANDOM_SEED = int(os.environ.get(SEED_VARIABLE) or random.randrange(2**32))
 HASH_IDS = [f"station-{i}" for i in range(STATIONS)]
@@ -60,7 +58,7 @@ class Steps:
 
 def assert_restored_as_some_step(state_dir: Path, steps: Steps) -> None:
     for hash_id in HASH_IDS:
-        restored = load_state(state_dir, hash_id)
+        restored = read_state(state_path(state_dir, hash_id))
         durable = steps.durable.get(hash_id, 0)
         if restored is None:
             assert durable == 0, f"{hash_id}: step {durable} was on disk, nothing restored"
@@ -68,8 +66,6 @@ def assert_restored_as_some_step(state_dir: Path, steps: Steps) -> None:
         allowed = {n: d for n, d in steps.documents[hash_id].items() if n >= durable}
         matching = [n for n, document in allowed.items() if document == restored]
         assert matching, f"{hash_id}: restored {restored} is no step from {durable} on"
-    journal = state_dir / JOURNAL_DIRECTORY
-    assert not list(journal.glob(f"*{SEGMENT_SUFFIX}")), "the orphan journal was not adopted"
 
 
 def replay_command(request: pytest.FixtureRequest, seed: int) -> str:
@@ -84,10 +80,10 @@ def replay_command(request: pytest.FixtureRequest, seed: int) -> str:
 def test_a_store_sigkilled_at_a_random_instant_restores_a_state_some_step_had(
     tmp_path: Path, seed: int, request: pytest.FixtureRequest
 ) -> None:
-    print(f"journal kill seed {seed}; replay: {replay_command(request, seed)}")
+    print(f"state kill seed {seed}; replay: {replay_command(request, seed)}")
     state_dir, log = tmp_path / "state", tmp_path / "steps.log"
     driver = subprocess.Popen(
-        [sys.executable, "-m", "tests.journal_driver", str(state_dir), str(seed), str(log)],
+        [sys.executable, "-m", "tests.store_driver", str(state_dir), str(seed), str(log)],
         cwd=PROJECT,
         stderr=subprocess.DEVNULL,
     )

@@ -1,11 +1,11 @@
-"""A worker's store driven through a seeded sequence of changes, for the journal's kill tests
-(tests/test_journal_kill.py): `python -m tests.journal_driver <state dir> <seed> <log>`.
+"""A worker's store driven through a seeded sequence of changes, for the kill tests
+(tests/test_state_kill.py): `python -m tests.store_driver <state dir> <seed> <log>`.
 
-Stations are `SectionsStation`s: documents of a few sections that give the store their
-changed sections as a real station's StateDocument does. Before each change the driver logs
+Stations are `SectionsStation`s: documents of a few sections, a queue among them that grows
+and shrinks, some a few hundred bytes long. Before each change the driver logs
 `{"h", "n", "doc"}` (the document the change makes, step `n` of station `h`), and once the
 store says it is on disk (`flushed` after an urgent change, at once after an `at_once` one,
-a removal) `{"h", "n", "durable": true}`: what the parent, killing the process at any
+a stop) `{"h", "n", "durable": true}`: what the parent, killing the process at any
 instant, may find restored is a document of step n, at least the last durable one.
 """
 
@@ -25,30 +25,17 @@ from simulator.station.persistence import StateStore
 
 STATIONS = 5
 SECTIONS = ("connectorsStatus", "transactionQueue", "chargingProfiles", "configurationKey")
-# A segment this short is compacted every few dozen records: the kills land mid-compaction too.
-SEGMENT_BYTES = 6000
 
 
 class SectionsStation:
-    """A document of named sections; `changes` gives those changed since its last call."""
+    """A document of named sections, the step count among them."""
 
     def __init__(self, hash_id: str) -> None:
         self.hash_id = hash_id
         self.sections: dict[str, Any] = {"step": 0, **{name: [] for name in SECTIONS}}
-        self._journaled: dict[str, bytes] = {}
 
     def document(self) -> bytes:
         return orjson.dumps(self.sections)
-
-    def changes(self, full: bool) -> bytes | None:
-        encoded = {name: orjson.dumps(value) for name, value in self.sections.items()}
-        journaled = {} if full else self._journaled
-        self._journaled = encoded
-        return b",".join(
-            orjson.dumps(name) + b":" + value
-            for name, value in encoded.items()
-            if journaled.get(name) != value
-        )
 
     def change(self, rng: random.Random) -> None:
         """The step count and one or two sections, the queue growing and shrinking."""
@@ -79,30 +66,25 @@ def log_to(path: Path) -> Emit:
 async def drive(state_dir: Path, seed: int, emit: Emit, steps: int | None = None) -> StateStore:
     """Changes until killed, or `steps` of them (the store left open, as a kill leaves it)."""
     rng = random.Random(seed)
-    store = StateStore(state_dir, debounce=0.002, lazy=0.005, segment_bytes=SEGMENT_BYTES)
+    store = StateStore(state_dir, debounce=0.002, lazy=0.005)
     stations = [SectionsStation(f"station-{i}") for i in range(STATIONS)]
     emit({"ready": True})
     done = 0
     while steps is None or done < steps:
         done += 1
         station = rng.choice(stations)
-        way = rng.choices(("urgent", "at_once", "lazy", "forget"), (6, 3, 2, 1))[0]
-        if way != "forget":
-            station.change(rng)
+        way = rng.choices(("urgent", "at_once", "lazy"), (6, 3, 2))[0]
+        station.change(rng)
         step = station.sections["step"]
         emit({"h": station.hash_id, "n": step, "doc": station.sections})
-        if way == "forget":
-            store.forget(station.hash_id)  # its file written, its records forgotten
-        else:
-            store.changed(
-                station.hash_id,
-                station.document,
-                sections=station.changes,
-                urgent=way == "urgent",
-                at_once=way == "at_once",
-            )
-            if way == "urgent":
-                await store.flushed(station.hash_id)
+        store.changed(
+            station.hash_id,
+            station.document,
+            urgent=way == "urgent",
+            at_once=way == "at_once",
+        )
+        if way == "urgent":
+            await store.flushed(station.hash_id)
         if way != "lazy":
             emit({"h": station.hash_id, "n": step, "durable": True})
         await asyncio.sleep(rng.choice((0, 0, 0, 0.001, 0.004)))
