@@ -203,20 +203,17 @@ async def test_an_answer_is_on_disk_when_no_batch_is_being_written(tmp_path: Pat
     await asyncio.wait_for(store.flushed("h"), 0.5)
 
 
-async def test_an_answer_during_a_batch_is_written_right_after_it(tmp_path: Path) -> None:
-    """No older snapshot may land after a newer one: while a batch is on its way, the answer
-    goes into the next batch, started as soon as that one is done."""
+async def test_an_answer_after_a_pending_change_is_written_over_it(tmp_path: Path) -> None:
+    """No older snapshot may land after a newer one: an answer written at once takes the
+    station's pending change with it, and nothing of the older state comes after it."""
     store = StateStore(tmp_path, debounce=0.01, lazy=3600)
     store.changed("h", lambda: {"value": "ahead"}, urgent=True)
-    for _ in range(200):  # until the batch is on its thread
-        if store._writing is not None:
-            break
-        await asyncio.sleep(0.005)
-    assert store._writing is not None
-    store._debounce = 3600  # from now on, a debounced write would not come within the test
     store.changed("h", lambda: {"value": "answered"}, at_once=True)
+    assert read_state(store.path("h")) == {"value": "answered"}
+    await asyncio.sleep(0.05)  # past the debounce: no write of the older state comes
     await asyncio.wait_for(store.flushed("h"), 2)
     assert read_state(store.path("h")) == {"value": "answered"}
+    assert store.writes == 1
 
 
 async def test_close_writes_what_is_pending(tmp_path: Path) -> None:
@@ -589,6 +586,36 @@ async def test_a_station_killed_once_its_stop_is_answered_does_not_send_it_again
         assert len(second.station.transactions.queue) == 0
     finally:
         await second.kill()
+
+
+async def test_a_transaction_message_is_on_disk_before_it_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Section 3.7, issue 16: at the instant a transaction message leaves, the state a restart
+    finds holds it at the head of the queue (written ahead: a kill cannot un-send it)."""
+    spec = spec_of(tmp_path, Configuration=keys(MeterValueSampleInterval="10"))
+    run = Run(spec, tmp_path / "state")
+    heads: list[tuple[str, str | None]] = []
+    call = run.station.call
+
+    async def call_watched(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if action in {"StartTransaction", "MeterValues", "StopTransaction"}:
+            restored = read_state(state_path(tmp_path / "state", spec.hash_id))
+            entries = restored["transactionQueue"]["entries"] if restored else []
+            heads.append((action, entries[0][0] if entries else None))
+        return await call(action, payload)
+
+    monkeypatch.setattr(run.station, "call", call_watched)
+    try:
+        await run.station.transactions.start(1, "TAG-A")
+        await run.clock.run_for(25)
+        await run.station.transactions.stop(1, "Local")
+    finally:
+        await run.kill()
+    actions = [action for action, _ in heads]
+    assert actions[0] == "StartTransaction" and actions[-1] == "StopTransaction"
+    assert "MeterValues" in actions
+    assert all(action == head for action, head in heads)
 
 
 @pytest.mark.key("transactionQueueMaxLength")

@@ -1,25 +1,33 @@
 """Station state on disk: `<state dir>/configurations/<hashId>.json`, one file per station.
 
-One store per worker process. A station marks itself changed; the store writes every changed
-station at most once per `debounce` seconds, in one batch on a thread (no blocking I/O on the
-loop). A station that must not act before its state is on disk awaits `flushed`: a transaction
-message about to be sent (written ahead, so a restart never forgets what the CSMS was told),
-and the CSMS's answer to one (`at_once`, so a restart never sends again what the CSMS answered,
-but for the instant between reading the answer and writing it). An answer is written there and
-then, on the loop, when no batch is being written (a snapshot and one pwrite: about 23 us for
-the tests' quick template), rather than paying a batch's hop to a thread for every answer;
-else with the next batch, as soon as the one in progress is done. A station's snapshot is its
-document already encoded, in which only the sections changed since the last one are encoded
-anew (station_state.StateDocument): the configuration keys, most of its bytes, seldom change.
+One store per worker process, everything on its loop (issue 16: no hop to a thread). A station
+marks itself changed; its snapshot is taken at the next write. A station that must not act
+before its state is on disk awaits `flushed`: a transaction message about to be sent (written
+ahead, so a restart never forgets what the CSMS was told). An urgent change is written with the
+next write, within `debounce`, one write for every station changed meanwhile, which wakes every
+station waiting for it together: their messages then leave in the same loop turns (measured,
+issue 16: writing each message's state at once, as soon as its sender asked, cost a loop turn
+and a wakeup of the worker per message, more CPU than the write it saved waiting for). The
+CSMS's answer to a transaction message (`at_once`) is written there and then, so that a
+restart never sends again what the CSMS answered, but for the instant between reading the
+answer and writing it. Other changes are written within `lazy`, or with the next write. No
+older snapshot can land after a newer one: every write is made by the loop, in order.
 
-Each file is written in place, through a descriptor kept open, by one pwrite of the whole
-document padded with spaces to the file's length: one system call, which a SIGKILL cannot cut
-in two, so a killed process leaves the old document or the new one (JSON allows the trailing
-spaces). `python -m bench.state_write` on this project's machine: 1.5 us a write of a 5 KB
-state, against 250 us (160x) for a temporary file renamed over the old one, which a fleet
-writing on every transaction message cannot afford. Like the rename (without fsync) it protects
-against a killed process, not a power cut. Where no descriptor can be kept (the open-file
-limit), the rename is used.
+A station's snapshot is its document already encoded, in which only the sections changed since
+the last one are encoded anew (station_state.StateDocument): the configuration keys, most of
+its bytes, seldom change. Each file is written in place, through a descriptor kept open, by one
+pwrite of the whole document padded with spaces to the file's length: one system call, which a
+SIGKILL cannot cut in two, so a killed process leaves the old document or the new one (JSON
+allows the trailing spaces). `python -m bench.state_write` on this project's machine: 1.5-6 us
+a write of a 5 KB state, against 250-540 us for a temporary file renamed over the old one,
+which a fleet writing on every transaction message cannot afford. Like the rename (without
+fsync) it protects against a killed process, not a power cut. Where no descriptor can be kept
+(the open-file limit), the rename is used.
+
+A journal of the sections each change touched, appended by one write a group and compacted
+into these files, was built and measured for issue 16 (branch history): no gain, since a
+record must encode the same moving sections (connectors, queue) as the document, which are
+most of its cost; see `python -m bench.persist_cost`.
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ class OpenFiles:
     """The descriptors of the station files of one store, and their lengths, the most recently
     written `max_open` kept open (a worker's stations also need a socket each, and the open-file
     limit is often 20,000 or less: opening an existing file costs a few microseconds, a
-    rename a hundred). Used by one thread at a time (the store writes one batch at a time)."""
+    rename a hundred). Used by the store's loop only."""
 
     def __init__(self, max_open: int = DEFAULT_MAX_OPEN_FILES) -> None:
         self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()
@@ -119,12 +127,14 @@ class OpenFiles:
 
 
 def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
-    if not directory.is_dir():
-        directory.mkdir(parents=True, exist_ok=True)
     files.close_pending()
     for path, data in batch:
         try:
-            files.write(path, data)
+            try:
+                files.write(path, data)
+            except FileNotFoundError:
+                directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted
+                files.write(path, data)
         except OSError as exc:
             logger.error("{}: station state not written: {}", path, exc)
 
@@ -145,20 +155,22 @@ class StateStore:
         self._debounce = debounce
         self._lazy = lazy
         self._dirty: dict[str, Snapshot] = {}
+        self._paths: dict[str, Path] = {}
         self._generation = 0  # bumped by every change
         self._written = 0  # every change up to this generation is on disk
         self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
-        self._urgent = False  # an urgent change waits for the next write
-        self._at_once = False  # ... and that write is not to wait out the debounce
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
-        self._writing: asyncio.Task[None] | None = None
-        self._written_event = asyncio.Event()
+        self._written_event = asyncio.Event()  # set by the next write, then replaced
+        self._closed = False
         self._files = OpenFiles()
         self.writes = 0
 
     def path(self, hash_id: str) -> Path:
-        return state_path(self.directory.parent, hash_id)
+        path = self._paths.get(hash_id)
+        if path is None:
+            path = self._paths[hash_id] = state_path(self.directory.parent, hash_id)
+        return path
 
     async def load(self, hash_id: str) -> dict[str, Any] | None:
         return await asyncio.to_thread(read_state, self.path(hash_id))
@@ -168,88 +180,76 @@ class StateStore:
     ) -> None:
         """The station's state changed: `snapshot` is taken at the next write, within
         `debounce` seconds when `urgent` (somebody awaits `flushed`), else within `lazy`;
-        `at_once` (urgent too): as soon as no write is in progress."""
-        if at_once and self.write_ahead and self._writing is None:
-            self._write_now(hash_id, snapshot)
+        `at_once` (urgent too): now."""
+        if self._closed:
             return
         self._generation += 1
         self._dirty[hash_id] = snapshot
         if (urgent or at_once) and self.write_ahead:
             self._marked[hash_id] = self._generation
-            self._urgent = True
-            self._at_once = self._at_once or at_once
-        self._schedule()
-
-    def _write_now(self, hash_id: str, snapshot: Snapshot) -> None:
-        """The station's state, on the loop: no batch is being written, so the descriptors are
-        free, and no older snapshot of the station can land after this one."""
-        self._dirty.pop(hash_id, None)
-        self._marked.pop(hash_id, None)  # every change of the station so far is in `snapshot`
-        try:
-            data = _encoded(snapshot)
-        except Exception:
-            logger.opt(exception=True).error("State of {} not serializable", hash_id)
-            return
-        _write_batch(self.directory, self._files, [(self.path(hash_id), data)])
-        self.writes += 1
+            if at_once:
+                self._write()
+            else:
+                self._schedule(self._debounce)
+        else:
+            self._schedule(self._lazy)
 
     def forget(self, hash_id: str) -> None:
         self._dirty.pop(hash_id, None)
         self._marked.pop(hash_id, None)
-        self._files.close(self.path(hash_id))  # at the next batch, on the writing thread
+        self._files.close(self.path(hash_id))
+        self._files.close_pending()
+        self._paths.pop(hash_id, None)
 
     async def flushed(self, hash_id: str) -> None:
-        """Until every urgent change of the station so far is on disk."""
-        while self._marked.get(hash_id, 0) > self._written:
-            self._written_event.clear()
+        """Until every urgent change of the station so far is on disk: with the next write,
+        which every station waiting meanwhile shares."""
+        while self._marked.get(hash_id, 0) > self._written and not self._closed:
             await self._written_event.wait()
 
     async def close(self) -> None:
         """Write what is pending now (the worker is stopping)."""
+        if self._closed:
+            return
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._writing is not None or self._dirty:
-            if self._writing is None:
-                self._start_write()
-            if self._writing is not None:
-                await asyncio.shield(self._writing)
-        await asyncio.to_thread(self._files.close_all)
+        self._write()
+        self._closed = True
+        self._files.close_all()
+        self._written_event.set()
 
-    def _schedule(self) -> None:
-        if self._writing is not None or not self._dirty:
-            return  # the write in progress schedules the next one
+    def _schedule(self, delay: float) -> None:
+        """A write within `delay` seconds. One timer for the store, left to fire when an
+        answer's write came first (it then writes the changes made since, if any): a message
+        does not pay a timer of its own."""
         loop = asyncio.get_running_loop()
-        delay = 0.0 if self._at_once else self._debounce if self._urgent else self._lazy
         due = loop.time() + delay
         if self._timer is not None:
             if self._due <= due:
                 return
             self._timer.cancel()
         self._due = due
-        self._timer = loop.call_at(due, self._start_write)
+        self._timer = loop.call_at(due, self._on_timer)
 
-    def _start_write(self) -> None:
+    def _on_timer(self) -> None:
         self._timer = None
-        if not self._dirty:
+        self._write()
+
+    def _write(self) -> None:
+        """Every pending change, on the loop: a snapshot and one pwrite a station (a few
+        microseconds each); the stations that wait for it woken."""
+        self._written = self._generation
+        written, self._written_event = self._written_event, asyncio.Event()
+        written.set()
+        if not self._dirty or self._closed:
             return
         dirty, self._dirty = self._dirty, {}
-        generation = self._generation
-        self._urgent = self._at_once = False
         batch = []
         for hash_id, snapshot in dirty.items():
             try:
                 batch.append((self.path(hash_id), _encoded(snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
-        self._writing = asyncio.get_running_loop().create_task(self._write(batch, generation))
-
-    async def _write(self, batch: list[tuple[Path, bytes]], generation: int) -> None:
-        try:
-            await asyncio.to_thread(_write_batch, self.directory, self._files, batch)
-            self.writes += len(batch)
-        finally:
-            self._written = max(self._written, generation)
-            self._written_event.set()
-            self._writing = None
-            self._schedule()
+        _write_batch(self.directory, self._files, batch)
+        self.writes += len(batch)
