@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import fastjsonschema
@@ -49,11 +50,16 @@ class Schemas:
         *,
         request_suffix: str = "",
     ) -> None:
-        self._directory = resources.files(package).joinpath("schemas")
+        self._package = package
         self._shortcuts = dict(shortcuts or {})
         self._request_suffix = request_suffix
         self._names: frozenset[str] | None = None
         self._compiled: dict[str, Validator] = {}
+
+    def _directory(self) -> Traversable:
+        # Found at first use: finding it imports the package (`ocpp.v201` loads its dataclasses,
+        # ~130 ms), which a process whose stations never speak the version does not pay.
+        return resources.files(self._package).joinpath("schemas")
 
     def schema_names(self) -> frozenset[str]:
         """Every schema shipped for the version, by the session's names: the actions and their
@@ -61,7 +67,7 @@ class Schemas:
         if self._names is None:
             self._names = frozenset(
                 self._session_name(entry.name.removesuffix(_JSON))
-                for entry in self._directory.iterdir()
+                for entry in self._directory().iterdir()
                 if entry.is_file() and entry.name.endswith(_JSON)
             )
         return self._names
@@ -92,7 +98,7 @@ class Schemas:
         """The validator of a schema known to be shipped."""
         compiled = self._compiled.get(name)
         if compiled is None:
-            text = self._directory.joinpath(self._file_name(name)).read_text(encoding="utf-8")
+            text = self._directory().joinpath(self._file_name(name)).read_text(encoding="utf-8")
             # Some schemas carry "format": "date-time" on free strings; draft-04 validators do
             # not assert formats in general (draft-06 leaves it optional), and the CSMS side's
             # stamps vary.

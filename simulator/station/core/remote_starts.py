@@ -2,10 +2,9 @@
 F01.FR.25, F02.FR.01, F02.FR.21): that event carries triggerReason RemoteStart and the request's
 remoteStartId, and the token as the CSMS typed it (IdTokenEnumType).
 
-The remote start handlers write here; the 2.0.1 outbox takes the entry when it builds the
-connector's next TransactionEvent, whatever made that event: the Started event of the
-transaction the request began, or the next event of a transaction already running (cable first).
-Neither the core's transactions nor its TxEvent need to know of remote starts."""
+The remote start handlers write here while the start is on its way: a second request for the
+connector is refused meanwhile. The start takes its entry and hands the remoteStartId and the
+token's type to the core's `Transactions.begin`, whose event carries them (F02.FR.01)."""
 
 from __future__ import annotations
 
@@ -38,8 +37,7 @@ class RemoteStarts:
         return connector_id in self._waiting
 
     def take(self, connector_id: int) -> RemoteStart | None:
-        """For the outbox, building the connector's next TransactionEvent: the remote start it
-        answers (once), or None."""
+        """The remote start the connector's start answers (once), or None."""
         return self._waiting.pop(connector_id, None)
 
     def forget(self, connector_id: int, start: RemoteStart) -> None:

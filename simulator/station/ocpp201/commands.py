@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from simulator.station.clock import Clock, iso_timestamp
 from simulator.station.core.model import ConnectorState
 from simulator.station.core.tokens import IdToken
+from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ports import Caller, WithConnectors, WithTemplate
 
 ACCEPTED: Final = "Accepted"
@@ -95,11 +96,10 @@ def _connector(station: CommandStation201, connector_id: int) -> ConnectorState:
 
 
 def _evse_id(layout: Mapping[int, tuple[int, ...]], connector_id: int) -> int:
-    # ocpp201/evses.py's EvseMap.evse_of once it lands (rpc201); this is the part used here.
-    for evse_id, connectors in layout.items():
-        if connector_id in connectors:
-            return evse_id
-    raise ValueError(f"connector {connector_id} is on no EVSE")
+    try:
+        return EvseMap(layout).evse_of(connector_id)[0]
+    except KeyError:
+        raise ValueError(f"connector {connector_id} is on no EVSE") from None
 
 
 def _optional(payload: Mapping[str, Any], *keys: str) -> dict[str, Any]:

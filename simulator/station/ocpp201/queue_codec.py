@@ -33,18 +33,16 @@ from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ocpp.v201.enums import Action as Action201
-
 from simulator.station.core.queue import DEFAULT_MAX_LENGTH, QueuedMessage, QueueHost
 from simulator.station.core.queue import TransactionQueue as CoreQueue
+from simulator.station.core.token_data import status_of
 from simulator.station.core.tokens import TokenStatus, Verdict
 from simulator.station.rpc import CallFailed, ConnectionLost
 
-TRANSACTION_EVENT = Action201.transaction_event.value
+TRANSACTION_EVENT = "TransactionEvent"
 # A private key of an envelope made online: the link it was made on, dropped before sending.
 _LINK = "_link"
 _AUTHORIZING = frozenset({"Authorized", "RemoteStart"})
-_STATUSES = {status.value: status for status in TokenStatus}
 # A missing answer is a failure too (E13 remark), unlike 1.6's section 3.7.1.
 _REFUSED = (CallFailed, TimeoutError)
 _LOST = (ConnectionLost,)
@@ -56,7 +54,7 @@ def new_transaction_id() -> str:
 
 def token_status(info: Mapping[str, Any]) -> TokenStatus:
     """IdTokenInfo.status (2.31); one 2.0.1 does not define counts as not accepted."""
-    return _STATUSES.get(str(info.get("status")), TokenStatus.INVALID)
+    return status_of(info.get("status"))
 
 
 def authorizes(payload: Mapping[str, Any]) -> bool:

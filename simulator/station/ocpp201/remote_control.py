@@ -18,6 +18,7 @@ from simulator.station.core.model import ConnectorState
 from simulator.station.core.remote_starts import RemoteStart, RemoteStarts
 from simulator.station.core.tokens import IdToken, TokenStatus, Verdict
 from simulator.station.core.tx_ports import StopReason
+from simulator.station.ocpp201.dialogue import registration_status
 from simulator.station.ocpp201.evses import EvseMap
 from simulator.station.ocpp201.ports import WithVariables
 from simulator.station.ocpp201.remote_trigger import send_triggered
@@ -302,17 +303,12 @@ async def start_on_connector(
             await station.plugs.start_abandoned(connector_id)
 
 
-def _accepted(station: RemoteControlStation) -> bool:
-    response = station.boot_response
-    return response is not None and response.get("status") == "Accepted"
-
-
 async def start_local(station: RemoteControlStation, connector_id: int, token: IdToken) -> Verdict:
     """The UI's startTransaction: Preparing, Authorize (C01), then the transaction, by the path
     remote starts take. Its Verdict (status None: started offline, its Started event waits in
     the queue); raises NotAuthorized when the authorization or the CSMS's answer to the Started
     event refused the token."""
-    if not _accepted(station) and not station.variables.boolean(
+    if registration_status(station.boot_response) != ACCEPTED and not station.variables.boolean(
         "TxCtrlr", "TxBeforeAcceptedEnabled", False
     ):
         # B02.FR.03: only a station configured for it starts transactions before its boot is

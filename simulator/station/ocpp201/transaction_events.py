@@ -15,12 +15,9 @@ made offline (E04.FR.03), meterValue when there are values.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.v201.enums import Action as Action201
-
-from simulator.station.core.tokens import IdToken, TokenInfo, Verdict
+from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.core.tx_ports import (
     ChargeState,
     Samples,
@@ -35,6 +32,7 @@ from simulator.station.ocpp201.queue_codec import (
     authorizes,
     token_status,
 )
+from simulator.station.ocpp201.tokens import token_info
 from simulator.station.ports import AuthorizationView, Caller
 from simulator.station.rpc import CallFailed, ConnectionLost
 
@@ -42,7 +40,7 @@ if TYPE_CHECKING:
     from loguru import Logger
 
 # The 2.0.1 action (J01.FR.05), spelled by the v201 enum: the name 1.6 shares is not 1.6's here.
-METER_VALUES = Action201.meter_values.value
+METER_VALUES = "MeterValues"
 # What a message sent now (not queued) may end with; none of them stops the station.
 SEND_ERRORS = (TimeoutError, CallFailed, ConnectionLost)
 NO_ANSWER = Verdict(None, None)
@@ -122,17 +120,6 @@ def carries_token(event: TxEvent) -> bool:
     if event.kind is TxKind.ENDED:
         return event.cause is TxCause.STOPPED and event.reason is StopReason.LOCAL
     return True
-
-
-def token_info(info: Mapping[str, Any]) -> TokenInfo:
-    """An IdTokenInfo (2.31) in core terms."""
-    expiry = info.get("cacheExpiryDateTime")
-    group = info.get("groupIdToken")
-    return TokenInfo(
-        token_status(info),
-        datetime.fromisoformat(str(expiry).replace("Z", "+00:00")) if expiry else None,
-        str(group["idToken"]) if isinstance(group, Mapping) and "idToken" in group else None,
-    )
 
 
 def one_connector_per_evse(connector_id: int) -> tuple[int, int]:
@@ -277,6 +264,5 @@ __all__ = [
     "OutboxHost",
     "carries_token",
     "one_connector_per_evse",
-    "token_info",
     "trigger_reason",
 ]
