@@ -56,6 +56,7 @@ def pool_options(
             "state_dir": str(settings.resolve(settings.state_dir)),
             "connection_rate": settings.connection_rate_per_worker,
             "state_write_ahead": settings.state_write_ahead,
+            "ws_transport": settings.ws_transport,
             "persist_state": settings.persist_state,
         },
         use_uvloop=use_uvloop,

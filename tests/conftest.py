@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from simulator.csms import CentralSystem
+from simulator.station.connection import current_transport, use_transport
+from simulator.station.transport import PICOWS
 
 pytest_plugins = ["tests.mongodb", "tests.replay"]
 
@@ -86,3 +88,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
                 "schema violations received by the CSMS:\n  " + "\n  ".join(lines), red=True
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(params=[name for name in ("picows", "websockets") if name != "picows" or PICOWS])
+def ws_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This process's connections, and those of the processes a test spawns, on one library."""
+    name = request.param
+    before = current_transport()
+    use_transport(name)
+    monkeypatch.setenv("EVSIM_WS_TRANSPORT", name)
+    yield name
+    use_transport(before.name)  # type: ignore[arg-type]

@@ -14,8 +14,9 @@ from simulator.config_error import ConfigError
 from simulator.csms import CentralSystem
 from simulator.template_model import load_template
 from tests.test_station import booted, make_station
+from tests.transports import EACH
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(30), EACH]
 
 TIMEOUT = 10
 

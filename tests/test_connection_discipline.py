@@ -26,9 +26,10 @@ from simulator.station.station import OPEN, ChargingStation
 from simulator.supervisor import pool_options
 from tests.fleet import quick_template, specs_for, write_fleet
 from tests.tcp_proxy import TcpProxy
+from tests.transports import EACH
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, EACH]
 
 PING_INTERVAL = 1
 # A silent peer is noticed at most 2 intervals after it fell silent (the next ping, its

@@ -34,9 +34,10 @@ from simulator.station.ocpp16 import schemas
 from simulator.station.station import OPEN, ChargingStation
 from tests.fleet import specs_for
 from tests.replay import Replay
+from tests.transports import EACH
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, EACH]
 
 STATIONS = 10
 PROBES_PER_STATION = 1000  # each probe is one to three frames: > 10,000 frames in all

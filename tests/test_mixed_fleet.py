@@ -10,10 +10,11 @@ import pytest
 
 from tests.fleet import quick_template
 from tests.fleet201 import template_201
+from tests.transports import EACH
 from tests.ui_fleet import HttpClient, UiFleet, running_fleet
 from tests.waiting import eventually
 
-pytestmark = [pytest.mark.integration, pytest.mark.process]
+pytestmark = [pytest.mark.integration, pytest.mark.process, EACH]
 
 EACH = 2
 

@@ -22,9 +22,10 @@ from simulator.station.intents import stop_transaction
 from simulator.station.station import ChargingStation
 from tests.fleet import REPO, write_fleet
 from tests.fleet201 import specs_201
+from tests.transports import EACH
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, EACH]
 
 WAIT = 10.0
 

@@ -18,9 +18,10 @@ from simulator.station.ocpp16 import HANDLERS
 from simulator.station.station import CLOSED, OPEN, ChargingStation
 from simulator.stats import Statistics
 from tests.fleet import specs_for
+from tests.transports import EACH
 from tests.waiting import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, EACH]
 
 
 class Changes:

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.datastructures import Headers
-from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidURI
 from websockets.http11 import Response
 from websockets.typing import Subprotocol
+
+from simulator.station import transport
+from simulator.station.transport import Library, StationSocket, TransportName
 
 _HANDSHAKE_DONE = Response(101, "Switching Protocols", Headers())
 USER_AGENT = "evsim"
@@ -31,7 +33,31 @@ DEFAULT_OPEN_TIMEOUT = 30.0
 # websockets' own default: how long a close waits for the peer's close frame.
 DEFAULT_CLOSE_TIMEOUT = 10.0
 PEM_MARKER = "-----BEGIN"
+READ_BUFFER_INIT_SIZE = 4096
 TLS_OPTION_KEYS = ("ca", "cert", "key", "passphrase", "rejectUnauthorized")
+
+
+# The library new connections of this process open with (config.json wsTransport, which a
+# worker applies at its start; until then the variable of the same name, EVSIM_WS_TRANSPORT).
+_library: Library = transport.library(transport.from_environment())
+
+
+def use_transport(name: TransportName) -> Library:
+    """Open this process's next connections with `name`'s library; raises
+    transport.TransportUnavailable when it is not installed."""
+    global _library  # noqa: PLW0603 (one choice per worker process, made at its start)
+    _library = transport.library(name)
+    return _library
+
+
+def current_transport() -> Library:
+    return _library
+
+
+CLOSED_BEFORE_UPGRADE_TLS = (
+    "the CSMS closed the TLS connection before answering the WebSocket upgrade: "
+    "if it requires a client certificate, check wsOptions.cert and wsOptions.key"
+)
 
 
 class FatalConnectError(Exception):
@@ -181,7 +207,7 @@ def _as_file(value: str, base_dir: str) -> Iterator[str]:
         os.unlink(name)
 
 
-async def open_connection(url: str, options: dict[str, Any]) -> ClientConnection:
+async def open_connection(url: str, options: dict[str, Any]) -> StationSocket:
     """Open the connection; raise FatalConnectError for mistakes that retrying cannot fix and
     TlsConnectError, naming the cause, when the TLS handshake fails."""
     secure = url.startswith("wss://")
@@ -190,9 +216,18 @@ async def open_connection(url: str, options: dict[str, Any]) -> ClientConnection
         options = {k: v for k, v in options.items() if k != "ssl"}
     elif "ssl" not in options:
         options = {**options, "ssl": ssl.create_default_context()}
+    library = _library
+    if library is transport.PICOWS:
+        # picows's read buffer starts at 16 KiB a connection and grows when a frame needs it;
+        # a CSMS's frames are mostly well under 1 KiB.
+        options = {**options, "read_buffer_init_size": READ_BUFFER_INIT_SIZE}
     try:
-        websocket = await connect(url, **options)
-    except InvalidURI as exc:
+        websocket: StationSocket | None = await library.connect(url, **options)
+    except AssertionError:
+        # picows.websockets (2.3) asserts it got a connection where the peer closed before
+        # answering the upgrade (with -O: returns None); websockets raises InvalidMessage.
+        websocket = None
+    except library.invalid_uri as exc:
         raise FatalConnectError(str(exc)) from None
     except ssl.SSLCertVerificationError as exc:
         raise TlsConnectError(
@@ -204,24 +239,26 @@ async def open_connection(url: str, options: dict[str, Any]) -> ClientConnection
             f"TLS handshake refused ({exc.reason}): check wsOptions.cert and wsOptions.key "
             "(the client certificate the CSMS expects)"
         ) from None
-    except InvalidMessage as exc:
+    except library.invalid_message as exc:
         # TLS 1.3 checks the client's certificate after the client's side of the handshake
         # is done: a refusal reaches the client as a connection closed before any response.
         if secure and isinstance(exc.__cause__, EOFError):
-            raise TlsConnectError(
-                "the CSMS closed the TLS connection before answering the WebSocket upgrade: "
-                "if it requires a client certificate, check wsOptions.cert and wsOptions.key"
-            ) from None
+            raise TlsConnectError(CLOSED_BEFORE_UPGRADE_TLS) from None
         raise
+    if websocket is None:
+        if secure:
+            raise TlsConnectError(CLOSED_BEFORE_UPGRADE_TLS)
+        raise library.invalid_message("the CSMS closed the connection before answering")
     wanted = options.get("subprotocols") or []
     if websocket.subprotocol not in wanted:
         named = ", ".join(wanted)
         await websocket.close(1002, f"{named} subprotocol not accepted")
-        raise InvalidHandshake(f"the CSMS did not accept subprotocol {named}")
+        raise library.invalid_handshake(f"the CSMS did not accept subprotocol {named}")
     # The handshake's request and response (their headers) stay referenced by the connection
     # for its life and nothing of evsim reads them: ~4 KiB a station (tracemalloc, 300
     # connections). websockets takes a response of None for a handshake still to come, so one
     # shared empty response stands in for it.
-    websocket.request = None
-    websocket.response = _HANDSHAKE_DONE
+    if isinstance(websocket, ClientConnection):
+        websocket.request = None
+        websocket.response = _HANDSHAKE_DONE
     return websocket

@@ -20,6 +20,7 @@ from simulator.plan import StationSpec
 from simulator.procedure_table import PROCEDURES, Intent, Message
 from simulator.station.clock import SystemClock
 from simulator.station.connect_rate import ConnectRate
+from simulator.station.connection import use_transport
 from simulator.station.id_tags import IdTagsCache
 from simulator.station.ocpp16 import schemas
 from simulator.station.persistence import StateStore
@@ -53,6 +54,8 @@ class StationHost:
         )
         self._id_tags = IdTagsCache()
         _raise_open_file_limit()
+        if "ws_transport" in options:  # else the process's (EVSIM_WS_TRANSPORT, auto)
+            use_transport(options["ws_transport"])
         # persistState false (config.json): no state dir, so no store and no file at all.
         state_dir = options.get("state_dir") if options.get("persist_state", True) else None
         # Each station's state on disk, restored when it is added again (a restart, a respawn).

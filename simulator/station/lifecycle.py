@@ -10,9 +10,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
-
 from simulator.plan import StationSpec
 from simulator.station.clock import Clock
 from simulator.station.connect_rate import ConnectRate
@@ -36,6 +33,7 @@ from simulator.station.rpc import (
     first_message_id,
 )
 from simulator.station.schemas import Schemas
+from simulator.station.transport import CONNECT_FAILED, CONNECTION_CLOSED, StationSocket
 from simulator.stats import Statistics
 from simulator.template_model import StationTemplate
 
@@ -190,7 +188,7 @@ class Lifecycle:
         # Unique across connections and restarts (OCPP-J 2.0.1 4.1.4): counted from the first
         # connection's time (first_message_id) for the life of the station.
         self._message_ids: itertools.count[int] | None = None
-        self._websocket: ClientConnection | None = None
+        self._websocket: StationSocket | None = None
         self._task: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -359,7 +357,7 @@ class Lifecycle:
                 attempts += 1
                 log = host.log.error if failures == 1 else host.log.debug
                 log("Cannot connect to {}: {}", url, exc)
-            except (OSError, TimeoutError, InvalidHandshake) as exc:
+            except CONNECT_FAILED as exc:
                 self._set_ws_state(CLOSED)
                 failures += 1
                 attempts += 1
@@ -418,7 +416,7 @@ class Lifecycle:
 
     # -- one connection ---------------------------------------------------------------------
 
-    async def _online(self, websocket: ClientConnection, url: str) -> bool:
+    async def _online(self, websocket: StationSocket, url: str) -> bool:
         """Serve one connection until it closes; False when the station must stop for good."""
         host, version = self._host, self._version
         self._websocket = websocket
@@ -483,7 +481,7 @@ class Lifecycle:
 async def _read(session: RpcSession, log: Logger) -> None:
     try:
         await session.run()
-    except ConnectionClosed as exc:
+    except CONNECTION_CLOSED as exc:
         log.debug("Connection closed: {}", exc)
 
 
