@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@test -f bench/__main__.py || { echo "bench/: not written yet (see README, Missing)"; exit 1; }
-	# The picows contender of the mv rungs (issue 16) comes with the bench extra.
+	# The bench extra: what the bench's own contenders need (picows, uvloop).
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(if $(FULL),--full,)
 

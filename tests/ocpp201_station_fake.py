@@ -375,6 +375,9 @@ class Station201Fake:
     def connectors_changed(self) -> None:
         pass
 
+    def meters_moved(self) -> None:
+        pass
+
     def rebooting(self, reason: str) -> None:
         self._reason = reason
 

@@ -225,6 +225,8 @@ class TransactionsHost(Services, WithConnectors, WithTemplate, WithSpec, StatusC
 
     def connectors_changed(self) -> None: ...
 
+    def meters_moved(self) -> None: ...
+
 
 class TransactionsAndMeters(TransactionControl, Metering, Protocol):
     """Transactions as the station's own handlers see it."""

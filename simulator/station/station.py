@@ -5,6 +5,7 @@ the dispatch of incoming CALLs (dispatch.py). It holds what the UI sees and what
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -36,6 +37,8 @@ from simulator.stats import Statistics
 
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
 # The changes of what the UI sees that are persisted as well (persisted_state).
+# How stale the UI's meter readings of a charging connector may be (ChargingStation.meters_moved).
+METER_DELTA_SECONDS = 5.0
 _PERSISTED_DELTAS = frozenset({"ocppConfiguration", "stationInfo", "supervisionUrl"})
 
 
@@ -90,6 +93,7 @@ class ChargingStation:
         self.ws_state = CLOSED
         self.boot_response: dict[str, Any] | None = None
         self._queue_shown = (0, 0, 0)  # transactionQueue as the UI last heard of it
+        self._connectors_shown_at = -math.inf  # when the UI last heard of the connectors
         # The CSMS's ChangeAvailability by level (station, EVSE, connector) and its remote
         # starts awaiting their transaction (2.0.1's handlers keep them).
         self.availability_levels = AvailabilityLevels()
@@ -245,7 +249,16 @@ class ChargingStation:
             self.supervision_url = url
             self.changed(supervisionUrl=url)
 
+    def meters_moved(self) -> None:
+        """Only the meters moved (a sampling tick): the UI hears of it at most every
+        METER_DELTA_SECONDS, or with the connectors' next change. Issue 16: a delta every
+        tick cost the worker (building, pickling) and the supervisor (applying) about a tenth
+        of a MeterValues round trip, for readings nobody reads each second."""
+        if self.clock.monotonic() - self._connectors_shown_at >= METER_DELTA_SECONDS:
+            self.connectors_changed()
+
     def connectors_changed(self) -> None:
+        self._connectors_shown_at = self.clock.monotonic()
         self.changed(
             **station_data.connector_delta(
                 self.connectors,

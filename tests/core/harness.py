@@ -189,6 +189,9 @@ class Host:
     def connectors_changed(self) -> None:
         pass
 
+    def meters_moved(self) -> None:
+        pass
+
     async def change_status(self, connector_id: int, status: str) -> bool:
         self.connectors[connector_id].status = status
         return True

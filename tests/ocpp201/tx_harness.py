@@ -191,6 +191,9 @@ class Station:
     def connectors_changed(self) -> None:
         pass
 
+    def meters_moved(self) -> None:
+        pass
+
     async def change_status(self, connector_id: int, status: str) -> bool:
         self.connectors[connector_id].status = status
         return True

@@ -90,7 +90,7 @@ class TransactionSampling:
                     timestamp,
                     model.sampled_values(stop_measurands, reading, "Sample.Periodic"),
                 )
-            station.connectors_changed()
+            station.meters_moved()
             sampled = model.sampled_values(
                 settings.sampled_measurands(), reading, "Sample.Periodic"
             )
