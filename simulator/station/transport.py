@@ -50,15 +50,20 @@ class Library:
     invalid_handshake: type[Exception]
     closed: type[Exception]
 
+    @classmethod
+    def of(cls, name: str, connect: Callable[..., Any], errors: Any) -> Library:
+        """A library whose exceptions module (`errors`) names them as websockets does."""
+        return cls(
+            name=name,
+            connect=connect,
+            invalid_uri=errors.InvalidURI,
+            invalid_message=errors.InvalidMessage,
+            invalid_handshake=errors.InvalidHandshake,
+            closed=errors.ConnectionClosed,
+        )
 
-WEBSOCKETS = Library(
-    name="websockets",
-    connect=websockets_client.connect,
-    invalid_uri=websockets_errors.InvalidURI,
-    invalid_message=websockets_errors.InvalidMessage,
-    invalid_handshake=websockets_errors.InvalidHandshake,
-    closed=websockets_errors.ConnectionClosed,
-)
+
+WEBSOCKETS = Library.of("websockets", websockets_client.connect, websockets_errors)
 
 
 def picows_installed() -> bool:
@@ -70,15 +75,7 @@ def _picows() -> Library | None:
         return None
     from picows import websockets as picows_websockets  # noqa: PLC0415 (an optional extra)
 
-    errors = picows_websockets.exceptions
-    return Library(
-        name="picows",
-        connect=picows_websockets.connect,
-        invalid_uri=errors.InvalidURI,
-        invalid_message=errors.InvalidMessage,
-        invalid_handshake=errors.InvalidHandshake,
-        closed=errors.ConnectionClosed,
-    )
+    return Library.of("picows", picows_websockets.connect, picows_websockets.exceptions)
 
 
 PICOWS = _picows()
