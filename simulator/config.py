@@ -35,7 +35,7 @@ from simulator.config_error import ConfigError
 from simulator.config_section import Section as _Section
 from simulator.config_sources import settings_sources
 from simulator.newer_keys import PersistStateKey, ProvisionedStationsKey
-from simulator.station.transport import picows_installed
+from simulator.station.transport_choice import TransportName, picows_installed
 from simulator.ui.settings import (
     UIServerAccessPolicy,
     UIServerAuthentication,
@@ -224,9 +224,9 @@ class Settings(PersistStateKey, BaseSettings):
     connection_rate_per_worker: float = Field(default=400.0, ge=0)
     """evsim: new station connections per second per worker process (a burst of one second's worth);
     0: no limit"""
-    ws_transport: Literal["auto", "websockets", "picows"] = "auto"
+    ws_transport: TransportName = "auto"
     """evsim: the WebSocket client library of the stations' connections: websockets (the
-    reference), picows (its websockets-compatible client, compiled: about a third less CPU per
+    reference), picows (its websockets-compatible client, compiled: about a fifth less CPU per
     message; the `fast` extra), auto: picows where installed, else websockets"""
     state_write_ahead: bool = True
     """evsim: a transaction message leaves only once the station state holding it is on disk (a

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, settings
 from simulator.csms import CentralSystem
 from simulator.station.connection import current_transport, use_transport
 from simulator.station.transport import PICOWS
+from simulator.station.transport_choice import TransportName
 
 pytest_plugins = ["tests.mongodb", "tests.replay"]
 
@@ -90,12 +91,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.fixture(params=[name for name in ("picows", "websockets") if name != "picows" or PICOWS])
-def ws_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """This process's connections, and those of the processes a test spawns, on one library."""
-    name = request.param
+@pytest.fixture
+def transport_restored() -> Iterator[None]:
+    """The library this process's connections run on is as it was before the test."""
     before = current_transport()
+    yield
+    use_transport(before.name)
+
+
+@pytest.fixture(params=[name for name in ("picows", "websockets") if name != "picows" or PICOWS])
+def ws_transport(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, transport_restored: None
+) -> str:
+    """This process's connections, and those of the processes a test spawns, on one library."""
+    name: TransportName = request.param
     use_transport(name)
     monkeypatch.setenv("EVSIM_WS_TRANSPORT", name)
-    yield name
-    use_transport(before.name)  # type: ignore[arg-type]
+    return name

@@ -3,7 +3,6 @@ their connections with, and what happens when the one asked for is not installed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from simulator.station.connection import (
     connect_options,
     current_transport,
     open_connection,
-    use_transport,
 )
 from simulator.station.host import StationHost
 from simulator.supervisor import pool_options
@@ -46,17 +44,8 @@ async def _host_transport(tmp_path: Path, name: str) -> str:
         await host.stop()
 
 
-@pytest.fixture
-def ws_transport_restored() -> Iterator[None]:
-    before = current_transport()
-    yield
-    use_transport(before.name)  # type: ignore[arg-type]
-
-
 @pytest.mark.key("wsTransport")
-async def test_websockets_is_taken_when_asked_for(
-    tmp_path: Path, ws_transport_restored: None
-) -> None:
+async def test_websockets_is_taken_when_asked_for(tmp_path: Path, transport_restored: None) -> None:
     assert await _host_transport(tmp_path, "websockets") == "websockets"
     async with raw_csms() as (url, _):
         websocket = await open_connection(url, _options())
@@ -67,7 +56,7 @@ async def test_websockets_is_taken_when_asked_for(
 @needs_picows
 @pytest.mark.key("wsTransport")
 async def test_auto_takes_picows_where_it_is_installed(
-    tmp_path: Path, ws_transport_restored: None
+    tmp_path: Path, transport_restored: None
 ) -> None:
     assert await _host_transport(tmp_path, "auto") == "picows"
     async with raw_csms() as (url, _):

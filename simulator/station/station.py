@@ -36,9 +36,9 @@ from simulator.station.rpc import ConnectionLost
 from simulator.stats import Statistics
 
 ChangeListener = Callable[["ChargingStation", dict[str, Any]], None]
-# The changes of what the UI sees that are persisted as well (persisted_state).
 # How stale the UI's meter readings of a charging connector may be (ChargingStation.meters_moved).
 METER_DELTA_SECONDS = 5.0
+# The changes of what the UI sees that are persisted as well (persisted_state).
 _PERSISTED_DELTAS = frozenset({"ocppConfiguration", "stationInfo", "supervisionUrl"})
 
 

@@ -3,7 +3,7 @@
 `websockets` is the reference: a core dependency, always there. `picows` (the `fast` extra)
 ships a client with the same interface (`picows.websockets`: the same connect options, the
 same connection methods, exceptions of the same names), its frame handling compiled; on the
-mv-1000 profile it takes about a third off a station's CPU per message (README, Performance).
+mv-1000 profile it takes about a fifth off the simulator's CPU per message (README, Performance).
 `auto`, the default, takes picows where it is installed and websockets otherwise (config.json
 wsTransport; one choice per process, made by the worker when it starts).
 
@@ -13,17 +13,19 @@ Each library raises its own exception classes; the station catches the union (`C
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import websockets.asyncio.client as websockets_client
 import websockets.exceptions as websockets_errors
 
-TransportName = Literal["auto", "websockets", "picows"]
-TRANSPORT_NAMES: tuple[TransportName, ...] = ("auto", "websockets", "picows")
+from simulator.station.transport_choice import (
+    TRANSPORT_NAMES,
+    TransportName,
+    from_environment,
+    picows_installed,
+)
 
 
 class StationSocket(Protocol):
@@ -43,7 +45,7 @@ class StationSocket(Protocol):
 class Library:
     """One client library: its connect function and the exception classes it raises."""
 
-    name: str
+    name: TransportName
     connect: Callable[..., Any]
     invalid_uri: type[Exception]
     invalid_message: type[Exception]
@@ -51,7 +53,7 @@ class Library:
     closed: type[Exception]
 
     @classmethod
-    def of(cls, name: str, connect: Callable[..., Any], errors: Any) -> Library:
+    def of(cls, name: TransportName, connect: Callable[..., Any], errors: Any) -> Library:
         """A library whose exceptions module (`errors`) names them as websockets does."""
         return cls(
             name=name,
@@ -64,10 +66,6 @@ class Library:
 
 
 WEBSOCKETS = Library.of("websockets", websockets_client.connect, websockets_errors)
-
-
-def picows_installed() -> bool:
-    return importlib.util.find_spec("picows") is not None
 
 
 def _picows() -> Library | None:
@@ -86,16 +84,6 @@ CONNECTION_CLOSED: Errors = tuple(library.closed for library in LIBRARIES)
 HANDSHAKE_REFUSED: Errors = tuple(library.invalid_handshake for library in LIBRARIES)
 # A connection attempt that failed and may succeed later.
 CONNECT_FAILED: Errors = (OSError, TimeoutError, *HANDSHAKE_REFUSED)
-
-
-def from_environment() -> TransportName:
-    """EVSIM_WS_TRANSPORT (config.json wsTransport's environment form), else auto; a value
-    that is none of the names is config.py's to refuse, and means auto here."""
-    value = os.environ.get("EVSIM_WS_TRANSPORT", "auto")
-    for name in TRANSPORT_NAMES:
-        if value == name:
-            return name
-    return "auto"
 
 
 class TransportUnavailable(ValueError):
