@@ -25,7 +25,8 @@ from websockets.http11 import Response
 from websockets.typing import Subprotocol
 
 from simulator.station import transport
-from simulator.station.transport import Library, StationSocket, TransportName
+from simulator.station.transport import Library, StationSocket
+from simulator.station.transport_choice import TransportName, from_environment
 
 _HANDSHAKE_DONE = Response(101, "Switching Protocols", Headers())
 USER_AGENT = "evsim"
@@ -39,7 +40,7 @@ TLS_OPTION_KEYS = ("ca", "cert", "key", "passphrase", "rejectUnauthorized")
 
 # The library new connections of this process open with (config.json wsTransport, which a
 # worker applies at its start; until then the variable of the same name, EVSIM_WS_TRANSPORT).
-_library: Library = transport.library(transport.from_environment())
+_library: Library = transport.library(from_environment())
 
 
 def use_transport(name: TransportName) -> Library:

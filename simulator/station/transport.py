@@ -20,12 +20,7 @@ from typing import Any, Protocol
 import websockets.asyncio.client as websockets_client
 import websockets.exceptions as websockets_errors
 
-from simulator.station.transport_choice import (
-    TRANSPORT_NAMES,
-    TransportName,
-    from_environment,
-    picows_installed,
-)
+from simulator.station.transport_choice import TransportName, picows_installed
 
 
 class StationSocket(Protocol):
@@ -110,13 +105,9 @@ __all__ = [
     "HANDSHAKE_REFUSED",
     "LIBRARIES",
     "PICOWS",
-    "TRANSPORT_NAMES",
     "WEBSOCKETS",
     "Library",
     "StationSocket",
-    "TransportName",
     "TransportUnavailable",
-    "from_environment",
     "library",
-    "picows_installed",
 ]
