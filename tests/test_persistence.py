@@ -112,6 +112,62 @@ def test_files_beyond_the_open_limit_are_closed_and_reopened_whole(tmp_path: Pat
         files.close_all()
 
 
+def test_a_file_holding_the_fixed_part_has_only_the_rest_rewritten(tmp_path: Path) -> None:
+    """The fixed part (the configuration keys: most of a document) is written once; a write
+    with that same part writes only what follows it. Shown by a byte changed inside the fixed
+    part behind the writer's back, which the second write leaves as it is."""
+    files = OpenFiles()
+    path = tmp_path / "station.json"
+    fixed = b'{"keys":"aaaa"'
+    try:
+        files.write(path, b',"moving":1}', fixed)
+        with path.open("r+b") as other:
+            other.seek(9)  # the first "a"
+            other.write(b"b")
+        files.write(path, b',"moving":22}', fixed)
+    finally:
+        files.close_all()
+    assert read_state(path) == {"keys": "baaa", "moving": 22}
+
+
+def test_another_fixed_part_is_written_whole(tmp_path: Path) -> None:
+    files = OpenFiles()
+    path = tmp_path / "station.json"
+    try:
+        files.write(path, b',"moving":1}', b'{"keys":"aaaa"')
+        files.write(path, b',"moving":2}', b'{"keys":"b"')
+    finally:
+        files.close_all()
+    assert read_state(path) == {"keys": "b", "moving": 2}
+
+
+def test_a_shorter_rest_after_the_fixed_part_reads_whole(tmp_path: Path) -> None:
+    files = OpenFiles()
+    path = tmp_path / "station.json"
+    fixed = b'{"keys":"aaaa"'
+    try:
+        files.write(path, b',"moving":"' + b"x" * 100 + b'"}', fixed)
+        files.write(path, b',"moving":1}', fixed)
+    finally:
+        files.close_all()
+    assert read_state(path) == {"keys": "aaaa", "moving": 1}
+
+
+def test_a_reopened_file_gets_its_fixed_part_again(tmp_path: Path) -> None:
+    """Once its descriptor was closed, what the file starts with is not known: written whole."""
+    files = OpenFiles(max_open=1)
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    fixed = b'{"keys":"aaaa"'
+    try:
+        files.write(first, b',"moving":1}', fixed)
+        first.write_bytes(b'{"other":0}')  # replaced meanwhile
+        files.write(second, b',"moving":1}', fixed)  # closes the first file's descriptor
+        files.write(first, b',"moving":2}', fixed)
+    finally:
+        files.close_all()
+    assert read_state(first) == {"keys": "aaaa", "moving": 2}
+
+
 def test_a_state_file_left_by_a_previous_run_is_overwritten_whole(tmp_path: Path) -> None:
     path = tmp_path / "station.json"
     path.write_bytes(orjson.dumps({"old": "y" * 500}))

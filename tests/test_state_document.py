@@ -139,3 +139,25 @@ def test_stations_with_the_same_keys_share_their_encoded_entries(tmp_path: Path)
     assert first._document._config is not None and second._document._config is not None
     pieces = list(zip(first._document._config[2], second._document._config[2], strict=True))
     assert all(mine is theirs for mine, theirs in pieces[1:-1])
+
+
+def test_the_fixed_part_is_the_same_object_while_nothing_in_it_changed(tmp_path: Path) -> None:
+    """What lets a write skip it (persistence.OpenFiles): a transaction message changes the
+    connectors and the queue, never the fixed part."""
+    station = make_station(tmp_path)
+    fixed, _ = station.persisted_parts()
+    connector_status(station, 1)
+    queue(station, 1)
+    assert station.persisted_parts()[0] is fixed
+
+
+@pytest.mark.parametrize(
+    "name", ["configurationKey", "changedKeys", "localAuthorization", "stationInfo"]
+)
+def test_a_change_of_a_fixed_section_gives_another_fixed_part(tmp_path: Path, name: str) -> None:
+    station = make_station(tmp_path)
+    fixed, _ = station.persisted_parts()
+    CHANGES[name](station, 7)
+    again, rest = station.persisted_parts()
+    assert again != fixed
+    assert again + rest == full_rebuild(station)

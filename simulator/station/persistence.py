@@ -14,14 +14,16 @@ answer and writing it. Other changes are written within `lazy`, or with the next
 older snapshot can land after a newer one: every write is made by the loop, in order.
 
 A station's snapshot is its document already encoded, in which only the sections changed since
-the last one are encoded anew (station_state.StateDocument): the configuration keys, most of
-its bytes, seldom change. Each file is written in place, through a descriptor kept open, by one
-pwrite of the whole document padded with spaces to the file's length: one system call, which a
-SIGKILL cannot cut in two, so a killed process leaves the old document or the new one (JSON
-allows the trailing spaces). `python -m bench.state_write` on this project's machine: 1.5-6 us
-a write of a 5 KB state, against 250-540 us for a temporary file renamed over the old one,
-which a fleet writing on every transaction message cannot afford. Like the rename (without
-fsync) it protects against a killed process, not a power cut. Where no descriptor can be kept
+the last one are encoded anew (station_state.StateDocument), in two parts: the fixed part first
+(the configuration keys, most of its bytes, seldom change), then what a transaction message
+changes. Each file is written in place, through a descriptor kept open, by one pwrite padded
+with spaces to the file's length: of the moving part alone, after the fixed part, where the file
+holds that fixed part already; else of the whole document. One system call, which a SIGKILL
+cannot cut in two, so a killed process leaves the old document or the new one (JSON allows the
+trailing spaces). `python -m bench.state_write` on this project's machine: 1.5-6 us a write of
+a 5 KB state, against 250-540 us for a temporary file renamed over the old one, which a fleet
+writing on every transaction message cannot afford. Like the rename (without fsync) it protects
+against a killed process, not a power cut. Where no descriptor can be kept
 (the open-file limit), the rename is used.
 
 A journal of the sections each change touched, appended by one write a group and compacted
@@ -51,13 +53,17 @@ DEFAULT_DEBOUNCE_SECONDS = 0.2
 DEFAULT_LAZY_SECONDS = 10.0
 DEFAULT_MAX_OPEN_FILES = 1024
 
-# The station's document, or its JSON already encoded (station_state.StateDocument).
-Snapshot = Callable[[], dict[str, Any] | bytes]
+# The station's document, or its JSON already encoded, whole or as its fixed part and the
+# rest (station_state.StateDocument.parts).
+Snapshot = Callable[[], dict[str, Any] | bytes | tuple[bytes, bytes]]
 
 
-def _encoded(snapshot: Snapshot) -> bytes:
+def _encoded(snapshot: Snapshot) -> tuple[bytes | None, bytes]:
+    """The document as its fixed part (None: none known) and the rest."""
     document = snapshot()
-    return document if isinstance(document, bytes) else orjson.dumps(document)
+    if isinstance(document, tuple):
+        return document
+    return None, document if isinstance(document, bytes) else orjson.dumps(document)
 
 
 def state_path(state_dir: Path, hash_id: str) -> Path:
@@ -86,11 +92,15 @@ class OpenFiles:
     rename a hundred). Used by the store's loop only."""
 
     def __init__(self, max_open: int = DEFAULT_MAX_OPEN_FILES) -> None:
-        self._open: OrderedDict[Path, tuple[int, int]] = OrderedDict()
+        # Per file: its descriptor, its length, and the fixed part last written at its start.
+        self._open: OrderedDict[Path, tuple[int, int, bytes | None]] = OrderedDict()
         self._closing: list[Path] = []
         self._max_open = max_open
 
-    def write(self, path: Path, data: bytes) -> None:
+    def write(self, path: Path, data: bytes, fixed: bytes | None = None) -> None:
+        """The document `data`, or `fixed + data` where a fixed part is given: where the file
+        starts with that fixed part (that very object, written there last), only `data` is
+        written, after it."""
         entry = self._open.get(path)
         if entry is None:
             try:
@@ -98,15 +108,22 @@ class OpenFiles:
             except OSError as exc:
                 if exc.errno != errno.EMFILE:
                     raise
-                write_atomic(path, data)  # out of descriptors: the slower way
+                write_atomic(path, data if fixed is None else fixed + data)  # the slower way
                 return
-            entry = (fd, os.fstat(fd).st_size)
-        fd, length = entry
-        os.pwrite(fd, data.ljust(length), 0)
-        if length > 2 * len(data) + 4096:
-            os.ftruncate(fd, len(data))  # the document is whole already: safe to cut
-            length = len(data)
-        self._open[path] = (fd, max(length, len(data)))
+            entry = (fd, os.fstat(fd).st_size, None)
+        fd, length, written = entry
+        if fixed is None or fixed is not written:
+            offset = 0
+            if fixed is not None:
+                data = fixed + data
+        else:
+            offset = len(fixed)
+        end = offset + len(data)
+        os.pwrite(fd, data.ljust(length - offset), offset)
+        if length > 2 * end + 4096:
+            os.ftruncate(fd, end)  # the document is whole already: safe to cut
+            length = end
+        self._open[path] = (fd, max(length, end), fixed)
         self._open.move_to_end(path)
         while len(self._open) > self._max_open:
             os.close(self._open.popitem(last=False)[1][0])
@@ -126,15 +143,17 @@ class OpenFiles:
         self.close_pending()
 
 
-def _write_batch(directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes]]) -> None:
+def _write_batch(
+    directory: Path, files: OpenFiles, batch: list[tuple[Path, bytes | None, bytes]]
+) -> None:
     files.close_pending()
-    for path, data in batch:
+    for path, fixed, data in batch:
         try:
             try:
-                files.write(path, data)
+                files.write(path, data, fixed)
             except FileNotFoundError:
                 directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted
-                files.write(path, data)
+                files.write(path, data, fixed)
         except OSError as exc:
             logger.error("{}: station state not written: {}", path, exc)
 
@@ -248,7 +267,7 @@ class StateStore:
         batch = []
         for hash_id, snapshot in dirty.items():
             try:
-                batch.append((self.path(hash_id), _encoded(snapshot)))
+                batch.append((self.path(hash_id), *_encoded(snapshot)))
             except Exception:
                 logger.opt(exception=True).error("State of {} not serializable", hash_id)
         _write_batch(self.directory, self._files, batch)

@@ -202,9 +202,7 @@ class ChargingStation:
         """Written soon, off the loop; sooner `urgent` (a message waits to be sent), as soon as
         the writer is free `at_once` (an answer waits to be acted on). Meter readings: never."""
         if (store := self._store) is not None:
-            store.changed(
-                self.spec.hash_id, self.persisted_document, urgent=urgent, at_once=at_once
-            )
+            store.changed(self.spec.hash_id, self.persisted_parts, urgent=urgent, at_once=at_once)
 
     def persisted_state(self) -> dict[str, Any]:
         return station_state.persisted_state(self)
@@ -212,6 +210,11 @@ class ChargingStation:
     def persisted_document(self) -> bytes:
         """`persisted_state` encoded, re-encoding only the sections that changed."""
         return self._document.encode(self)
+
+    def persisted_parts(self) -> tuple[bytes, bytes]:
+        """The same document, as its fixed part (the same object while it is unchanged) and
+        the rest, which a write after the first rewrites alone (persistence.OpenFiles)."""
+        return self._document.parts(self)
 
     # -- what the transaction queue needs (core.queue.QueueHost) ------------------------------
 

@@ -4,6 +4,7 @@ document built from the station's parts, and the parts restored from it."""
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -77,23 +78,31 @@ class StateHost(Protocol):
 def persisted_state(station: StateHost) -> dict[str, Any]:
     """`configurations/<hashId>.json`: the seed's sections (stationInfo, configurationKey,
     connectorsStatus, automaticTransactionGenerator) and evsim's (templateHash,
-    transactionQueue, localAuthorization, chargingProfiles). StateDocument encodes the same
-    document, section by section, in this order."""
+    localAuthorization, changedKeys, transactionQueue, chargingProfiles). StateDocument encodes
+    the same document, section by section, in this order: the sections a transaction message
+    leaves alone first, so that a write rewrites only the rest (persistence.OpenFiles)."""
     template = station.template
     state: dict[str, Any] = {
         "templateHash": template_hash(template),
-        "connectorsStatus": [station.connectors[i].as_state() for i in sorted(station.connectors)],
-        "transactionQueue": station.transactions.queue.as_data(),
         "localAuthorization": station.authorization.tokens.as_data(),
-        "chargingProfiles": station.smart_charging.as_data(),
-        "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
     }
     if template.station_info_persistent_configuration:
         state["stationInfo"] = _station_info(station)
     if template.ocpp_persistent_configuration:
         state["configurationKey"] = station.configuration.as_list()
         state["changedKeys"] = sorted(station.configuration.changed_keys)
+    state.update(_moving(station))
     return state
+
+
+def _moving(station: StateHost) -> dict[str, Any]:
+    """The sections a transaction message changes."""
+    return {
+        "connectorsStatus": [station.connectors[i].as_state() for i in sorted(station.connectors)],
+        "transactionQueue": station.transactions.queue.as_data(),
+        "chargingProfiles": station.smart_charging.as_data(),
+        "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
+    }
 
 
 def _station_info(station: StateHost) -> dict[str, Any]:
@@ -127,56 +136,43 @@ def _field(name: str, value: Any) -> bytes:
 
 
 class StateDocument:
-    """`persisted_state` encoded, byte for byte as orjson encodes it, at a cost that follows
-    what changed: the sections a transaction message changes (connectors, queue, charging
-    profiles, ATG) are encoded on every call; the others (template hash, stationInfo, the
-    configuration keys, the local authorization) are kept encoded until what they are built
-    from changes: another template, spec or firmware, the key store's version, another
-    persisted form of the local authorization (shared until its next change). Every cache is
-    checked against its source on each call, so no change is missed for want of a mark."""
+    """`persisted_state` encoded, byte for byte as orjson encodes it, in two parts at a cost
+    that follows what changed: the fixed part (template hash, local authorization, stationInfo,
+    the configuration keys), kept encoded, the very same bytes object, until what it is built
+    from changes (another template, spec or firmware, the key store's version, another
+    persisted form of the local authorization); and the moving part (connectors, queue,
+    charging profiles, ATG), encoded on every call. Every cache is checked against its source
+    on each call, so no change is missed for want of a mark."""
 
-    __slots__ = ("_auth", "_config", "_head", "_info")
+    __slots__ = ("_auth", "_config", "_fixed", "_head", "_info")
 
     def __init__(self) -> None:
         self._head: tuple[StationTemplate, bytes] | None = None
         self._info: tuple[tuple[Any, ...], bytes] | None = None
         self._config: tuple[KeyStore, int, tuple[bytes, ...]] | None = None
         self._auth: tuple[dict[str, Any], bytes] | None = None
+        self._fixed: tuple[_Fixed, bytes] | None = None
 
     def encode(self, station: StateHost) -> bytes:
+        fixed, moving = self.parts(station)
+        return fixed + moving
+
+    def parts(self, station: StateHost) -> tuple[bytes, bytes]:
+        """The document as its fixed part and its moving part, which follows it."""
         template = station.template
-        # The sections that change per message, two dumps (their braces cut off) around the
-        # cached local authorization, which sits between them in the document.
-        moving = orjson.dumps(
-            {
-                "connectorsStatus": [
-                    station.connectors[i].as_state() for i in sorted(station.connectors)
-                ],
-                "transactionQueue": station.transactions.queue.as_data(),
-            }
-        )
-        after = orjson.dumps(
-            {
-                "chargingProfiles": station.smart_charging.as_data(),
-                "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
-            }
-        )
-        parts = [
+        sources: _Fixed = (
             self._template_hash(template),
-            b",",
-            moving[1:-1],
-            b",",
             self._local_authorization(station.authorization.tokens.as_data()),
-            b",",
-            after[1:-1],
-        ]
-        if template.station_info_persistent_configuration:
-            parts += (b",", self._station_info(station))
-        if template.ocpp_persistent_configuration:
-            parts.append(b",")
-            parts += self._configuration(station.configuration)
-        parts.append(b"}")
-        return b"".join(parts)
+            self._station_info(station) if template.station_info_persistent_configuration else None,
+            self._configuration(station.configuration)
+            if template.ocpp_persistent_configuration
+            else None,
+        )
+        cached = self._fixed
+        if cached is None or not all(map(operator.is_, cached[0], sources)):
+            cached = self._fixed = (sources, _join_fixed(sources))
+        # One dump, its opening brace turned into the comma after the fixed part.
+        return cached[1], b"," + orjson.dumps(_moving(station))[1:]
 
     def _template_hash(self, template: StationTemplate) -> bytes:
         if self._head is None or self._head[0] is not template:
@@ -211,6 +207,22 @@ class StateDocument:
         if self._auth is None or self._auth[0] is not data:
             self._auth = (data, _field("localAuthorization", data))
         return self._auth[1]
+
+
+# The fixed part's sources: the encoded template hash, local authorization, stationInfo and
+# configuration keys (the last two None where the template does not persist them).
+_Fixed = tuple[bytes, bytes, bytes | None, tuple[bytes, ...] | None]
+
+
+def _join_fixed(sources: _Fixed) -> bytes:
+    head, auth, info, config = sources
+    parts = [head, b",", auth]
+    if info is not None:
+        parts += (b",", info)
+    if config is not None:
+        parts.append(b",")
+        parts += config
+    return b"".join(parts)
 
 
 def _same(cached: tuple[Any, ...], source: tuple[Any, ...]) -> bool:
