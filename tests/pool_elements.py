@@ -5,8 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any
+
+
+class _Cycle:
+    """An element's part that refers to itself: only the collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
 
 
 class RecordingHost:
@@ -14,7 +22,9 @@ class RecordingHost:
 
     Requests: "held" -> pid, the ids asked for and the ids held; "fail" raises; ("sleep", s)
     answers after s seconds; "added_at" -> loop time of each add; "loop" -> the loop's module;
-    "gc" -> the collector's thresholds; "unpicklable" answers a lambda. A spec of "refuse"
+    "gc" -> the collector's thresholds; "turns" -> the loop turns counted at each add (option
+    `count_turns`); "cycles" -> the elements' reference cycles still alive, removed or not;
+    "unpicklable" answers a lambda. A spec of "refuse"
     makes `add` raise. The option `hang_on_stop` makes `stop` never return; `chatter` (a size)
     emits an event of that many bytes every millisecond, to keep the worker writing to its
     outbox.
@@ -26,15 +36,24 @@ class RecordingHost:
         self._loop = asyncio.get_running_loop()
         self.elements: dict[str, Any] = {}
         self.added_at: dict[str, float] = {}
+        self.turns_at_add: list[int] = []
+        self._turns = 0
+        self._cycles: weakref.WeakSet[_Cycle] = weakref.WeakSet()
         self._chatter: asyncio.Task[None] | None = None
         if options.get("chatter"):
             self._chatter = self._loop.create_task(self._chat(options["chatter"]))
+        self._counter = (
+            self._loop.create_task(self._count()) if options.get("count_turns") else None
+        )
 
     async def add(self, element_id: str, spec: Any) -> None:
         if spec == "refuse":
             raise ValueError(f"refused {element_id}")
-        self.elements[element_id] = spec
+        cycle = _Cycle()
+        self._cycles.add(cycle)
+        self.elements[element_id] = (spec, cycle)
         self.added_at[element_id] = self._loop.time()
+        self.turns_at_add.append(self._turns)
         self._emit(("added", element_id))
 
     async def remove(self, element_id: str) -> None:
@@ -56,9 +75,18 @@ class RecordingHost:
                 return type(self._loop).__module__
             case "gc":
                 return gc.get_threshold()
+            case "turns":
+                return list(self.turns_at_add)
+            case "cycles":
+                return len(self._cycles)
             case "unpicklable":
                 return lambda: None
         raise ValueError(f"unknown request {payload!r}")
+
+    async def _count(self) -> None:
+        while True:
+            await asyncio.sleep(0)
+            self._turns += 1
 
     async def _chat(self, size: int) -> None:
         blob = b"x" * size
@@ -67,8 +95,9 @@ class RecordingHost:
             await asyncio.sleep(0.001)
 
     async def stop(self) -> None:
-        if self._chatter is not None:
-            self._chatter.cancel()
+        for task in (self._chatter, self._counter):
+            if task is not None:
+                task.cancel()
         if self._options.get("hang_on_stop"):
             await asyncio.sleep(3600)
         self._emit(("stopped", sorted(self.elements)))

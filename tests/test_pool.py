@@ -248,6 +248,34 @@ async def test_a_worker_collects_garbage_after_ten_thousand_young_containers(
     assert tuple(thresholds) == (FIRST_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
 
 
+async def test_a_worker_gives_its_loop_a_turn_between_two_adds(build: Build) -> None:
+    """Issue 16: the stations added so far connect and boot while the rest are built, not
+    after the last of thousands (10,000 booted in 15-19 s instead of 23-24 s)."""
+    pool = build(StaticPool, size=1, host_options={"count_turns": True})
+    log = await started(pool)
+    await pool.add_many((f"s{i}", None) for i in range(50))
+    await log.wait_for(lambda log: len(log.added()) == 50)
+
+    turns = (await pool.request("turns"))[0]
+
+    assert all(later > earlier for earlier, later in itertools.pairwise(turns))
+
+
+async def test_the_cycles_removed_elements_leave_are_collected(build: Build) -> None:
+    """workers/collector.py: what the adds left alive is out of the collector's sight, given
+    back for one collection once elements are removed."""
+    pool = build(StaticPool, size=1)
+    log = await started(pool)
+    await pool.add_many((f"s{i}", None) for i in range(10))
+    await log.wait_for(lambda log: len(log.added()) == 10)
+    assert (await pool.request("cycles"))[0] == 10
+
+    for i in range(4):
+        await pool.remove(f"s{i}")
+
+    assert (await pool.request("cycles"))[0] == 6
+
+
 async def test_removed_elements_leave_their_worker(build: Build) -> None:
     pool = build(StaticPool, size=2)
     log = await started(pool)

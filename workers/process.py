@@ -56,7 +56,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from workers.collector import tune_collector
+from workers.collector import resettle, settle, tune_collector
 from workers.messages import (
     AddElements,
     ElementEvents,
@@ -79,6 +79,8 @@ Emit = Callable[[Any], None]
 STOP_GRACE = 10.0
 """Seconds a worker gives its host to stop when nobody will escalate."""
 _OUTBOX_FLUSH_TIMEOUT = 5.0
+# Stations added between two moves of what is alive out of the collector's sight (collector.py).
+_SETTLE_EVERY = 200
 
 
 class ElementHost(Protocol):
@@ -338,14 +340,20 @@ class _Worker:
             message = await self._lifecycle.get()
             failed: list[ElementFailure] = []
             if isinstance(message, AddElements):
-                for element in message.elements:
+                for count, element in enumerate(message.elements, 1):
                     await self._space_adds()
+                    # A turn of the loop between two adds: the stations added so far connect
+                    # and boot meanwhile, instead of after the last of thousands is built.
+                    await asyncio.sleep(0)
                     try:
                         await host.add(element.element_id, element.spec)
                     except Exception as exc:
                         failed.append(
                             ElementFailure(element.element_id, RemoteError.from_exception(exc))
                         )
+                    if count % _SETTLE_EVERY == 0:
+                        settle()
+                settle()
                 self._send(ElementsAdded(self._id, message.request_id, tuple(failed)))
             else:
                 for element_id in message.element_ids:
@@ -353,6 +361,7 @@ class _Worker:
                         await host.remove(element_id)
                     except Exception as exc:
                         failed.append(ElementFailure(element_id, RemoteError.from_exception(exc)))
+                resettle()
                 self._send(ElementsRemoved(self._id, message.request_id, tuple(failed)))
 
     async def _space_adds(self) -> None:

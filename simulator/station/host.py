@@ -78,7 +78,7 @@ class StationHost:
     async def add(self, element_id: str, spec: Any) -> None:
         if not isinstance(spec, StationSpec):
             raise TypeError(f"expected a StationSpec, got {type(spec).__name__}")
-        persisted = await self._store.load(spec.hash_id) if self._store is not None else None
+        persisted = self._store.load(spec.hash_id) if self._store is not None else None
         # One Statistics per station (None when its template disables them): the supervisor
         # keeps per-station records, so the worker sends each station's window as well.
         station = ChargingStation(

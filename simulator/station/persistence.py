@@ -191,8 +191,12 @@ class StateStore:
             path = self._paths[hash_id] = state_path(self.directory.parent, hash_id)
         return path
 
-    async def load(self, hash_id: str) -> dict[str, Any] | None:
-        return await asyncio.to_thread(read_state, self.path(hash_id))
+    def load(self, hash_id: str) -> dict[str, Any] | None:
+        """Read on the loop, like every write: a state file is a few KB, read in tens of
+        microseconds, while a hop to a thread waits for the loop's next turn, which a worker
+        adding thousands of stations one after the other (their sessions starting meanwhile)
+        paid per station: 10,000 booted in 23-24 s against 14 s (bootprof, issue 16)."""
+        return read_state(self.path(hash_id))
 
     def changed(
         self, hash_id: str, snapshot: Snapshot, *, urgent: bool = False, at_once: bool = False
