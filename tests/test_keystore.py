@@ -123,3 +123,30 @@ def test_a_value_the_station_sets_is_persisted_as_changed_even_when_readonly() -
     keys.set(IDENTITY, "CS-2")
     assert keys.get(IDENTITY) == "CS-2"
     assert keys.changed_keys == {IDENTITY.lower()}
+
+
+TEMPLATE_KEYS = (TemplateEntry(INTERVAL, "30"),)
+SHARED_DEFAULTS = tuple(defaults())
+
+
+def template_store() -> KeyStore:
+    return KeyStore.layered(SHARED_DEFAULTS, TEMPLATE_KEYS, rule=whole_seconds)
+
+
+def test_stores_of_one_template_share_their_key_objects() -> None:
+    """Issue 16: built once per template and worker, a reference a key per station."""
+    first, second = template_store(), template_store()
+    assert all(
+        mine is theirs
+        for mine, theirs in zip(first._keys.values(), second._keys.values(), strict=True)
+    )
+
+
+def test_a_change_in_one_store_leaves_the_other_stores_of_its_template_alone() -> None:
+    first, second = template_store(), template_store()
+    assert first.change(INTERVAL, "300") is ChangeStatus.ACCEPTED
+    first.set(IDENTITY, "CS-2")
+    first.restore([{"key": INTERVAL, "value": "120"}])
+    assert (first.get(INTERVAL), first.get(IDENTITY)) == ("120", "CS-2")
+    assert (second.get(INTERVAL), second.get(IDENTITY)) == ("30", "CS-1")
+    assert template_store().get(INTERVAL) == "30"

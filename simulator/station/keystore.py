@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -29,8 +29,11 @@ class ChangeStatus(StrEnum):
     NOT_SUPPORTED = "NotSupported"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StoredKey:
+    """One key as a store holds it: replaced, never changed in place, so that the stations
+    of one template share the same objects until one of them changes its value."""
+
     key: str
     value: str | None
     readonly: bool = False
@@ -68,6 +71,38 @@ class ValueRule(Protocol):
 
 def any_value(key: str, value: str, get: Lookup) -> bool:
     return True
+
+
+# The keys of (version defaults, template keys) as a store holds them, by the identity of both:
+# built once per template and worker, not once per station (issue 16: a tenth of a station's
+# construction at boot, and ~8 KB of objects and lower-cased names a station). Bounded.
+_LAYERS: dict[tuple[int, int], tuple[object, object, dict[str, StoredKey]]] = {}
+_LAYERS_MAX = 256
+
+
+def _layer(
+    defaults: Iterable[StoredKey], template_keys: Iterable[TemplateKey]
+) -> dict[str, StoredKey]:
+    cached = _LAYERS.get((id(defaults), id(template_keys)))
+    if cached is not None and cached[0] is defaults and cached[1] is template_keys:
+        return cached[2]
+    keys = list(defaults)
+    keys.extend(
+        StoredKey(
+            key=item.key,
+            value=item.value,
+            readonly=item.readonly,
+            visible=item.visible,
+            reboot=item.reboot,
+        )
+        for item in template_keys
+    )
+    # Interned: the stations of other templates name the same keys.
+    base = {sys.intern(item.key.lower()): item for item in keys}
+    if len(_LAYERS) >= _LAYERS_MAX:
+        _LAYERS.clear()
+    _LAYERS[(id(defaults), id(template_keys))] = (defaults, template_keys, base)
+    return base
 
 
 class KeyStore:
@@ -109,23 +144,23 @@ class KeyStore:
         URL) when the template has supervisionUrlOcppConfiguration; the key is added, unless
         the template has it, as the TS simulator adds it: reboot required (the URL serves from
         the next connection)."""
-        keys = list(defaults)
-        keys.extend(
-            StoredKey(
-                key=item.key,
-                value=item.value,
-                readonly=item.readonly,
-                visible=item.visible,
-                reboot=item.reboot,
-            )
-            for item in template_keys
-        )
+        base = _layer(defaults, template_keys)
         if supervision_url is None:
-            return cls(keys, rule=rule)
+            return cls._of(base, rule=rule)
         url_key, url = supervision_url
-        if all(item.key.lower() != url_key.lower() for item in keys):
-            keys.append(StoredKey(url_key, url, reboot=True))
-        return cls(keys, rule=rule, url_keys=(url_key,))
+        if url_key.lower() in base:
+            return cls._of(base, rule=rule, url_keys=(url_key,))
+        store = cls._of(base, rule=rule, url_keys=(url_key,))
+        store._keys[url_key.lower()] = StoredKey(url_key, url, reboot=True)
+        return store
+
+    @classmethod
+    def _of(
+        cls, base: dict[str, StoredKey], *, rule: ValueRule, url_keys: Iterable[str] = ()
+    ) -> KeyStore:
+        store = cls((), rule=rule, url_keys=url_keys)
+        store._keys = dict(base)  # the entries shared, the station's own dict
+        return store
 
     def declare(self, key: str) -> None:
         """A key a part of the station keeps its own state in, which no version or template
@@ -150,10 +185,9 @@ class KeyStore:
         self.version += 1
         self.changed_keys.add(key.lower())
         item = self._keys.get(key.lower())
-        if item is None:
-            self._keys[key.lower()] = StoredKey(key, value)
-        else:
-            item.value = value
+        self._keys[key.lower()] = (
+            StoredKey(key, value) if item is None else replace(item, value=value)
+        )
 
     def change(self, key: str, value: str) -> ChangeStatus:
         """A change the CSMS or the UI asks for (1.6 ChangeConfiguration.req, section 5.3):
@@ -165,7 +199,7 @@ class KeyStore:
             return ChangeStatus.REJECTED
         if item.key.lower() in self._url_keys and not _is_ws_url(value):
             return ChangeStatus.REJECTED
-        item.value = value
+        self._keys[item.key.lower()] = replace(item, value=value)
         self.changed_keys.add(item.key.lower())
         self.version += 1
         return ChangeStatus.REBOOT_REQUIRED if item.reboot else ChangeStatus.ACCEPTED
@@ -200,7 +234,7 @@ class KeyStore:
             if wanted is not None and name not in wanted:
                 continue
             if item is not None and not item.readonly and isinstance(value, str):
-                item.value = value
+                self._keys[name] = replace(item, value=value)
                 self.changed_keys.add(name)
                 self.version += 1
 

@@ -4,6 +4,7 @@ with (the template's keys over these defaults; simulator/station/keystore.py is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import get_args
 
@@ -75,8 +76,10 @@ MEASURANDS = frozenset(get_args(Measurand))
 _ALL_MEASURANDS = str(len(MEASURANDS))
 
 
-def default_keys(number_of_connectors: int) -> list[StoredKey]:
-    return [
+@functools.cache
+def default_keys(number_of_connectors: int) -> tuple[StoredKey, ...]:
+    """The same objects for every station with that many connectors (KeyStore shares them)."""
+    return (
         StoredKey("HeartbeatInterval", "0"),
         StoredKey("ConnectionTimeOut", "30"),
         StoredKey("WebSocketPingInterval", "0"),
@@ -127,7 +130,7 @@ def default_keys(number_of_connectors: int) -> list[StoredKey]:
         # One rotation per connector and one for the grid connection (connector 0).
         StoredKey("ConnectorPhaseRotationMaxLength", str(number_of_connectors + 1), readonly=True),
         StoredKey("SupportedFeatureProfilesMaxLength", str(len(FEATURE_PROFILES)), readonly=True),
-    ]
+    )
 
 
 # Comma-separated measurand lists (section 9.1), each bounded by its "...MaxLength" key.
