@@ -44,6 +44,10 @@ def queue(station: OfflineStation, n: int) -> None:
     station.transactions.queue.restore({"nextRef": n + 1, "entries": [], "dropped": n})
 
 
+def queue_message(station: OfflineStation, n: int) -> None:
+    station.transactions.queue.put("DataTransfer", {"vendorId": "evsim", "data": str(n)}, None)
+
+
 def remember_token(station: OfflineStation, n: int) -> None:
     station.authorization.tokens.remember(f"TAG{n}", TokenInfo(TokenStatus.ACCEPTED))
 
@@ -67,6 +71,7 @@ CHANGES: dict[str, Change] = {
     "connectorsStatus": connector_status,
     "connectorsStatus lock": connector_lock,
     "transactionQueue": queue,
+    "transactionQueue entry": queue_message,
     "localAuthorization": remember_token,
     "localAuthorization cleared": clear_cache,
     "stationInfo": firmware,

@@ -95,11 +95,12 @@ def persisted_state(station: StateHost) -> dict[str, Any]:
     return state
 
 
-def _moving(station: StateHost) -> dict[str, Any]:
-    """The sections a transaction message changes."""
+def _moving(station: StateHost, *, encoded: bool = False) -> dict[str, Any]:
+    """The sections a transaction message changes; `encoded`: the queued payloads as JSON
+    already, for orjson (TransactionQueue.as_data)."""
     return {
         "connectorsStatus": [station.connectors[i].as_state() for i in sorted(station.connectors)],
-        "transactionQueue": station.transactions.queue.as_data(),
+        "transactionQueue": station.transactions.queue.as_data(encoded=encoded),
         "chargingProfiles": station.smart_charging.as_data(),
         "automaticTransactionGenerator": {"running": station.atg.running_connectors()},
     }
@@ -172,7 +173,7 @@ class StateDocument:
         if cached is None or not all(map(operator.is_, cached[0], sources)):
             cached = self._fixed = (sources, _join_fixed(sources))
         # One dump, its opening brace turned into the comma after the fixed part.
-        return cached[1], b"," + orjson.dumps(_moving(station))[1:]
+        return cached[1], b"," + orjson.dumps(_moving(station, encoded=True))[1:]
 
     def _template_hash(self, template: StationTemplate) -> bytes:
         if self._head is None or self._head[0] is not template:

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Collection, Coroutine, Mapping
 from typing import Any
 
+import orjson
 import pytest
 
 from simulator.station.core.queue import QueuedMessage, TransactionQueue
@@ -201,3 +202,22 @@ async def test_a_restored_queue_gives_the_codec_its_keys_back() -> None:
     first.seq = 9
     make_queue(peer, second).restore(make_queue(peer, first).as_data())
     assert second.seq == 9
+
+
+def test_a_queued_payload_is_encoded_once_for_every_state_write() -> None:
+    """Issue 16: every write encodes the whole queue, a thousand messages offline."""
+    entry = QueuedMessage("MeterValues", {"connectorId": 1, "meterValue": []}, 3)
+    first = entry.to_data(encoded=True)
+    assert entry.to_data(encoded=True)[1] is first[1]
+    assert orjson.dumps(first) == orjson.dumps(entry.to_data())
+
+
+def test_a_payload_changed_in_place_is_encoded_again() -> None:
+    entry = QueuedMessage("TransactionEvent", {"seqNo": 1}, 3)
+    entry.to_data(encoded=True)
+    entry.payload["offline"] = True
+    entry.payload_changed()
+    assert orjson.loads(orjson.dumps(entry.to_data(encoded=True)))[1] == {
+        "seqNo": 1,
+        "offline": True,
+    }

@@ -39,6 +39,8 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from simulator.station.core.tokens import Verdict
 
 if TYPE_CHECKING:
@@ -60,9 +62,23 @@ class QueuedMessage:
     # Set while a caller waits for this message's answer; resolved with the CALLRESULT payload,
     # or None when the message stays queued (offline, no answer, a retry later).
     waiter: asyncio.Future[dict[str, Any] | None] | None = field(default=None, repr=False)
+    # The payload as JSON, kept once encoded: every state write encodes the whole queue, which
+    # offline grows to a thousand messages (issue 16: 2.0 ms a write encoded anew, 0.19 ms so).
+    _encoded: orjson.Fragment | None = field(default=None, repr=False)
 
-    def to_data(self) -> list[Any]:
-        return [self.action, self.payload, self.ref, self.boundary, self.failures]
+    def to_data(self, *, encoded: bool = False) -> list[Any]:
+        """The persisted entry; `encoded`: its payload as JSON already (orjson.Fragment), for
+        a document orjson encodes."""
+        payload: Any = self.payload
+        if encoded:
+            payload = self._encoded
+            if payload is None:
+                payload = self._encoded = orjson.Fragment(orjson.dumps(self.payload))
+        return [self.action, payload, self.ref, self.boundary, self.failures]
+
+    def payload_changed(self) -> None:
+        """The payload was changed in place: encoded again at the next write."""
+        self._encoded = None
 
     @classmethod
     def from_data(cls, data: list[Any]) -> QueuedMessage:
@@ -362,12 +378,13 @@ class TransactionQueue:
 
     # -- persistence ----------------------------------------------------------------------
 
-    def as_data(self) -> dict[str, Any]:
+    def as_data(self, *, encoded: bool = False) -> dict[str, Any]:
+        """`encoded`: the entries' payloads as JSON already (QueuedMessage.to_data)."""
         # The codec's keys between nextRef and entries: the section keeps its order on disk.
         return {
             "nextRef": self.next_ref,
             **self._codec.as_data(),
-            "entries": [entry.to_data() for entry in self.entries],
+            "entries": [entry.to_data(encoded=encoded) for entry in self.entries],
             "dropped": self.dropped,
             "skipped": self.skipped,
         }

@@ -135,6 +135,7 @@ class QueueCodec201:
         for entry in entries:
             if entry.payload.pop(_LINK, None) is not None:
                 entry.payload["offline"] = True
+                entry.payload_changed()
 
     def as_data(self) -> dict[str, Any]:
         return {"transactions201": [[ref, *record] for ref, record in self._open.items()]}
