@@ -148,10 +148,9 @@ class KeyStore:
         if supervision_url is None:
             return cls._of(base, rule=rule)
         url_key, url = supervision_url
-        if url_key.lower() in base:
-            return cls._of(base, rule=rule, url_keys=(url_key,))
         store = cls._of(base, rule=rule, url_keys=(url_key,))
-        store._keys[url_key.lower()] = StoredKey(url_key, url, reboot=True)
+        if url_key.lower() not in base:
+            store._keys[url_key.lower()] = StoredKey(url_key, url, reboot=True)
         return store
 
     @classmethod
