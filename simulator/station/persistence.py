@@ -112,12 +112,12 @@ class OpenFiles:
                 return
             entry = (fd, os.fstat(fd).st_size, None)
         fd, length, written = entry
-        if fixed is None or fixed is not written:
-            offset = 0
-            if fixed is not None:
+        offset = 0
+        if fixed is not None:
+            if fixed is written:
+                offset = len(fixed)
+            else:
                 data = fixed + data
-        else:
-            offset = len(fixed)
         end = offset + len(data)
         os.pwrite(fd, data.ljust(length - offset), offset)
         if length > 2 * end + 4096:
