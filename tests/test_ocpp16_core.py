@@ -361,6 +361,30 @@ async def test_reset_stops_transactions_and_boots_again_after_reset_time(
         assert not station.connectors[1].transaction_started
 
 
+@pytest.mark.key("resetTime")
+async def test_a_reboot_connects_again_after_reset_time_not_after_the_reconnect_delay(
+    tmp_path: Path, csms: CentralSystem
+) -> None:
+    """A reset closes the connection on purpose: the station boots again after resetTime (0
+    here), not after the delay a lost connection waits (ConnectionTimeOut, 48-72 s here)."""
+    station, _ = make_station(
+        tmp_path,
+        csms.url,
+        resetTime=0,
+        reconnectExponentialDelay=False,
+        Configuration={
+            "configurationKey": [
+                {"key": "HeartbeatInterval", "readonly": False, "value": "60"},
+                {"key": "ConnectionTimeOut", "readonly": False, "value": "60"},
+            ]
+        },
+    )
+    async with booted(station, csms):
+        sid = station.spec.station_id
+        assert (await csms.call(sid, call.Reset(type="Soft"))).status == "Accepted"
+        await csms.wait_received(sid, "BootNotification", TIMEOUT * 2, 2)
+
+
 async def test_unavailability_survives_a_reset(tmp_path: Path, csms: CentralSystem) -> None:
     """Section 4.9: Unavailable set by ChangeAvailability persists across reboot."""
     station, _ = make_station(tmp_path, csms.url, resetTime=0)

@@ -155,6 +155,7 @@ class Lifecycle:
     """One station's connection, from start() to stop(), and the tasks of the station."""
 
     __slots__ = (
+        "_closed_on_purpose",
         "_connect_rate",
         "_handle_call",
         "_host",
@@ -191,6 +192,10 @@ class Lifecycle:
         self._websocket: StationSocket | None = None
         self._task: asyncio.Task[None] | None = None
         self._wanted = asyncio.Event()
+        # The open connection is closed by the station itself (close, reboot, stop): no
+        # back-off after it, whether or not it is wanted again by the time the reader sees
+        # the close (a reboot with resetTime 0 wants it at once).
+        self._closed_on_purpose = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reloaded_spec: StationSpec | None = None
         # Set while the CSMS has accepted the station on the open connection.
@@ -315,6 +320,7 @@ class Lifecycle:
     async def _close_websocket(self) -> None:
         websocket = self._websocket
         if websocket is not None:
+            self._closed_on_purpose = True
             self._set_ws_state(CLOSING)
             await websocket.close(1000, "station closing")
 
@@ -364,13 +370,15 @@ class Lifecycle:
                 host.log.debug("Connection to {} failed: {}", url, exc)
             else:
                 failures = attempts = 0
+                self._closed_on_purpose = False
                 self.connections += 1
                 if self.connections > 1:
                     host.changed(reconnects=self.connections - 1)
                 if not await self._online(websocket, url):
                     return
-                if not self._wanted.is_set():
-                    continue  # closed on purpose: wait to be asked again
+                if self._closed_on_purpose or not self._wanted.is_set():
+                    # Closed on purpose: connect again when asked (a reboot: at once).
+                    continue
                 failures += 1
             if 0 <= max_retries < failures:
                 host.log.warning("Giving up after {} reconnect attempts", failures - 1)
