@@ -118,7 +118,7 @@ def test_a_file_holding_the_fixed_part_has_only_the_rest_rewritten(tmp_path: Pat
     part behind the writer's back, which the second write leaves as it is."""
     files = OpenFiles()
     path = tmp_path / "station.json"
-    fixed = b'{"keys":"aaaa"'
+    fixed = (b'{"keys":', b'"aaaa"')
     try:
         files.write(path, b',"moving":1}', fixed)
         with path.open("r+b") as other:
@@ -134,8 +134,8 @@ def test_another_fixed_part_is_written_whole(tmp_path: Path) -> None:
     files = OpenFiles()
     path = tmp_path / "station.json"
     try:
-        files.write(path, b',"moving":1}', b'{"keys":"aaaa"')
-        files.write(path, b',"moving":2}', b'{"keys":"b"')
+        files.write(path, b',"moving":1}', (b'{"keys":"aaaa"',))
+        files.write(path, b',"moving":2}', (b'{"keys":"b"',))
     finally:
         files.close_all()
     assert read_state(path) == {"keys": "b", "moving": 2}
@@ -144,7 +144,7 @@ def test_another_fixed_part_is_written_whole(tmp_path: Path) -> None:
 def test_a_shorter_rest_after_the_fixed_part_reads_whole(tmp_path: Path) -> None:
     files = OpenFiles()
     path = tmp_path / "station.json"
-    fixed = b'{"keys":"aaaa"'
+    fixed = (b'{"keys":', b'"aaaa"')
     try:
         files.write(path, b',"moving":"' + b"x" * 100 + b'"}', fixed)
         files.write(path, b',"moving":1}', fixed)
@@ -157,7 +157,7 @@ def test_a_reopened_file_gets_its_fixed_part_again(tmp_path: Path) -> None:
     """Once its descriptor was closed, what the file starts with is not known: written whole."""
     files = OpenFiles(max_open=1)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    fixed = b'{"keys":"aaaa"'
+    fixed = (b'{"keys":', b'"aaaa"')
     try:
         files.write(first, b',"moving":1}', fixed)
         first.write_bytes(b'{"other":0}')  # replaced meanwhile

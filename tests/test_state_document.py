@@ -146,6 +146,17 @@ def test_stations_with_the_same_keys_share_their_encoded_entries(tmp_path: Path)
     assert all(mine is theirs for mine, theirs in pieces[1:-1])
 
 
+def test_the_fixed_part_holds_the_shared_entries_not_a_copy_of_them(tmp_path: Path) -> None:
+    """What a station keeps between writes is its fixed part: were it joined, each station
+    would hold ~4 KB of keys of its own again (issue 16)."""
+    first = make_station(tmp_path / "a", index=1)
+    second = make_station(tmp_path / "b", index=1)
+    mine, _ = first.persisted_parts()
+    theirs, _ = second.persisted_parts()
+    shared = sum(len(piece) for piece in mine if any(piece is other for other in theirs))
+    assert shared > 0.8 * sum(map(len, mine))
+
+
 def test_the_fixed_part_is_the_same_object_while_nothing_in_it_changed(tmp_path: Path) -> None:
     """What lets a write skip it (persistence.OpenFiles): a transaction message changes the
     connectors and the queue, never the fixed part."""
@@ -165,4 +176,4 @@ def test_a_change_of_a_fixed_section_gives_another_fixed_part(tmp_path: Path, na
     CHANGES[name](station, 7)
     again, rest = station.persisted_parts()
     assert again != fixed
-    assert again + rest == full_rebuild(station)
+    assert b"".join(again) + rest == full_rebuild(station)

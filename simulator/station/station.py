@@ -211,7 +211,7 @@ class ChargingStation:
         """`persisted_state` encoded, re-encoding only the sections that changed."""
         return self._document.encode(self)
 
-    def persisted_parts(self) -> tuple[bytes, bytes]:
+    def persisted_parts(self) -> tuple[tuple[bytes, ...], bytes]:
         """The same document, as its fixed part (the same object while it is unchanged) and
         the rest, which a write after the first rewrites alone (persistence.OpenFiles)."""
         return self._document.parts(self)

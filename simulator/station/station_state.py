@@ -152,14 +152,17 @@ class StateDocument:
         self._info: tuple[tuple[Any, ...], bytes] | None = None
         self._config: tuple[KeyStore, int, tuple[bytes, ...]] | None = None
         self._auth: tuple[dict[str, Any], bytes] | None = None
-        self._fixed: tuple[_Fixed, bytes] | None = None
+        self._fixed: tuple[_Fixed, tuple[bytes, ...]] | None = None
 
     def encode(self, station: StateHost) -> bytes:
         fixed, moving = self.parts(station)
-        return fixed + moving
+        return b"".join(fixed) + moving
 
-    def parts(self, station: StateHost) -> tuple[bytes, bytes]:
-        """The document as its fixed part and its moving part, which follows it."""
+    def parts(self, station: StateHost) -> tuple[tuple[bytes, ...], bytes]:
+        """The document as its fixed part, in pieces to join (the same tuple while nothing in
+        it changed), and its moving part, which follows it. The pieces, not their join: most
+        of them are shared with the other stations of the template (`_shared`), a join would
+        be ~4 KB a station of its own (issue 16)."""
         template = station.template
         sources: _Fixed = (
             self._template_hash(template),
@@ -171,7 +174,7 @@ class StateDocument:
         )
         cached = self._fixed
         if cached is None or not all(map(operator.is_, cached[0], sources)):
-            cached = self._fixed = (sources, _join_fixed(sources))
+            cached = self._fixed = (sources, _fixed_pieces(sources))
         # One dump, its opening brace turned into the comma after the fixed part.
         return cached[1], b"," + orjson.dumps(_moving(station, encoded=True))[1:]
 
@@ -215,7 +218,7 @@ class StateDocument:
 _Fixed = tuple[bytes, bytes, bytes | None, tuple[bytes, ...] | None]
 
 
-def _join_fixed(sources: _Fixed) -> bytes:
+def _fixed_pieces(sources: _Fixed) -> tuple[bytes, ...]:
     head, auth, info, config = sources
     parts = [head, b",", auth]
     if info is not None:
@@ -223,7 +226,7 @@ def _join_fixed(sources: _Fixed) -> bytes:
     if config is not None:
         parts.append(b",")
         parts += config
-    return b"".join(parts)
+    return tuple(parts)
 
 
 def _same(cached: tuple[Any, ...], source: tuple[Any, ...]) -> bool:
