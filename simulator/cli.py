@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import orjson
@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     try:
         if args.command == "run":
-            return run(args)
+            code = run(args)
+            if argv is None:  # the process's own command line, not a caller's
+                exit_without_teardown(code)
+            return code
         if args.command == "ui":
             return ui(args)
         if args.command == "templates":
@@ -127,6 +130,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # -- evsim run ------------------------------------------------------------------------------
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the process once the fleet is stopped, everything written and closed: the
+    interpreter's teardown (a last full collection, then every object of the supervisor's
+    view of the fleet freed one by one) took 1.3-1.8 s of a 12 s SIGTERM stop of 10,000
+    stations (issue 16), with nothing left to do. What the teardown would still do is
+    done first: the log sinks closed (loguru's exit hook), the standard streams flushed."""
+    logger.remove()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:

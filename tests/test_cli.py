@@ -149,6 +149,22 @@ async def test_run_boots_the_fleet_answers_the_ui_and_stops_cleanly_on_sigterm(
         await csms.wait_until(lambda: not csms.connected, 10, "every station disconnected")
 
 
+async def test_run_stopped_by_sigterm_leaves_its_last_log_lines_written(tmp_path: Path) -> None:
+    """`evsim run` ends without the interpreter's teardown (cli.exit_without_teardown), once
+    the fleet is stopped and its log closed: the stop's last line is in the file."""
+    log = tmp_path / "evsim.log"
+    async with CentralSystem() as csms:
+        path = write_fleet(tmp_path, csms.url, {"t.json": (quick_template(), 2)}, logFile=str(log))
+        process = await evsim("run", "--config", str(path), "--no-uvloop")
+        try:
+            await csms.wait_booted(2, 60)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code, _, err = await finished(process)
+    assert code == 0, err
+    assert log.read_text().splitlines()[-1].endswith("Simulator stopped")
+
+
 async def test_run_with_csms_starts_the_bundled_csms_on_the_supervision_url(
     tmp_path: Path,
 ) -> None:
