@@ -17,7 +17,7 @@ from simulator.plan import StationSpec
 from simulator.station.core.tokens import IdToken, Verdict
 from simulator.station.dispatch import Version
 from simulator.station.keystore import KeyStore
-from simulator.station.lifecycle import Session
+from simulator.station.lifecycle_ports import Session
 from simulator.station.ocpp16 import keys as keys16_module
 from simulator.station.ocpp16 import parts as parts16
 from simulator.station.ocpp16.adapter import Adapter16
