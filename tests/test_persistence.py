@@ -21,6 +21,7 @@ from loguru import logger
 
 from simulator.config_loading import load_settings
 from simulator.plan import StationSpec
+from simulator.station import persistence
 from simulator.station.host import StationHost
 from simulator.station.persistence import (
     OpenFiles,
@@ -277,6 +278,52 @@ async def test_close_writes_what_is_pending(tmp_path: Path) -> None:
     store.changed("h", lambda: {"value": 1})
     await asyncio.wait_for(store.close(), 5)
     assert read_state(state_path(tmp_path, "h")) == {"value": 1}
+
+
+async def test_a_lazy_write_leaves_what_passes_its_turn_to_the_next_turns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's first lazy write creates a file per station: thousands held its loop for
+    0.4 s (seconds after many deletions), so changes nobody waits for stop at the turn's
+    budget (here none: one write a turn) and the rest follow in the next turns."""
+    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
+    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    for name in "ab":
+        store.changed(name, lambda name=name: {"value": name})
+    store.changed("c", lambda: {"value": "answered"}, at_once=True)
+    assert [read_state(store.path(name)) for name in "abc"] == [
+        {"value": "a"},
+        None,
+        {"value": "answered"},
+    ]
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if read_state(store.path("b")) is not None:
+            break
+    assert read_state(store.path("b")) == {"value": "b"}
+
+
+async def test_urgent_changes_are_written_whatever_the_turn_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
+    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    for name in "ab":
+        store.changed(name, lambda name=name: {"value": name}, urgent=True)
+    store.changed("c", lambda: {"value": "c"}, at_once=True)
+    assert [read_state(store.path(name)) for name in "abc"] == [{"value": n} for n in "abc"]
+    await asyncio.wait_for(store.flushed("b"), 0.5)
+
+
+async def test_close_writes_every_pending_change_whatever_the_turn_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
+    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    for name in "abc":
+        store.changed(name, lambda name=name: {"value": name})
+    await asyncio.wait_for(store.close(), 5)
+    assert [read_state(store.path(name)) for name in "abc"] == [{"value": n} for n in "abc"]
 
 
 def test_a_corrupt_file_is_logged_and_ignored(tmp_path: Path) -> None:

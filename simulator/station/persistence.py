@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +54,8 @@ DEFAULT_DEBOUNCE_SECONDS = 0.2
 # meters at a stop) are written within this, or with the next urgent write.
 DEFAULT_LAZY_SECONDS = 10.0
 DEFAULT_MAX_OPEN_FILES = 1024
+# The longest a write holds the loop for changes nobody waits for (StateStore._write).
+TURN_SECONDS = 0.01
 
 # A document's fixed part, in the pieces it joins (station_state.StateDocument.parts).
 Fixed = tuple[bytes, ...]
@@ -154,19 +157,20 @@ class OpenFiles:
         self.close_pending()
 
 
-def _write_batch(
-    directory: Path, files: OpenFiles, batch: list[tuple[Path, Fixed | None, bytes]]
-) -> None:
-    files.close_pending()
-    for path, fixed, data in batch:
+def _write_file(directory: Path, files: OpenFiles, path: Path, snapshot: Snapshot) -> None:
+    try:
+        fixed, data = _encoded(snapshot)
+    except Exception:
+        logger.opt(exception=True).error("{}: station state not serializable", path)
+        return
+    try:
         try:
-            try:
-                files.write(path, data, fixed)
-            except FileNotFoundError:
-                directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted
-                files.write(path, data, fixed)
-        except OSError as exc:
-            logger.error("{}: station state not written: {}", path, exc)
+            files.write(path, data, fixed)
+        except FileNotFoundError:
+            directory.mkdir(parents=True, exist_ok=True)  # the first write, or deleted
+            files.write(path, data, fixed)
+    except OSError as exc:
+        logger.error("{}: station state not written: {}", path, exc)
 
 
 class StateStore:
@@ -187,7 +191,7 @@ class StateStore:
         self._dirty: dict[str, Snapshot] = {}
         self._paths: dict[str, Path] = {}
         self._generation = 0  # bumped by every change
-        self._written = 0  # every change up to this generation is on disk
+        self._written = 0  # every urgent change up to this generation is on disk
         self._marked: dict[str, int] = {}  # per station, the generation of its last urgent change
         self._timer: asyncio.TimerHandle | None = None
         self._due = 0.0  # loop time the timer fires
@@ -248,7 +252,7 @@ class StateStore:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._write()
+        self._write(everything=True)
         self._closed = True
         self._files.close_all()
         self._written_event.set()
@@ -270,20 +274,31 @@ class StateStore:
         self._timer = None
         self._write()
 
-    def _write(self) -> None:
-        """Every pending change, on the loop: a snapshot and one pwrite a station (a few
-        microseconds each); the stations that wait for it woken."""
+    def _write(self, *, everything: bool = False) -> None:
+        """The pending changes, on the loop: a snapshot and one pwrite a station (a few
+        microseconds each, tens for a new file); the stations that wait for it woken. Changes
+        nobody waits for are written for at most `TURN_SECONDS`, the rest in the next turns
+        (`everything`: all of them now): a worker's first lazy write creates thousands of
+        files, which held its loop for 0.4 s at 5,000 (seconds where many files were deleted
+        a minute before: ext4 without a journal passes over recently freed inodes one by one)."""
+        urgent_up_to = self._written
         self._written = self._generation
         written, self._written_event = self._written_event, asyncio.Event()
         written.set()
         if not self._dirty or self._closed:
             return
         dirty, self._dirty = self._dirty, {}
-        batch = []
+        self._files.close_pending()
+        marked, later = self._marked, self._dirty
+        clock = time.perf_counter
+        deadline = clock() + TURN_SECONDS
+        over = False  # checked after a write: every turn writes one at least
         for hash_id, snapshot in dirty.items():
-            try:
-                batch.append((self.path(hash_id), *_encoded(snapshot)))
-            except Exception:
-                logger.opt(exception=True).error("State of {} not serializable", hash_id)
-        _write_batch(self.directory, self._files, batch)
-        self.writes += len(batch)
+            if over and marked.get(hash_id, 0) <= urgent_up_to:
+                later[hash_id] = snapshot
+                continue
+            _write_file(self.directory, self._files, self.path(hash_id), snapshot)
+            self.writes += 1
+            over = not everything and clock() > deadline
+        if later:
+            self._schedule(0.0)
