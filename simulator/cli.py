@@ -240,6 +240,8 @@ async def _serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     csms = ui_server = None
+    starting: asyncio.Task[None] | None = None
+    signalled: asyncio.Task[bool] | None = None
     supervisor = Supervisor(
         settings,
         use_uvloop=use_uvloop,
@@ -261,17 +263,29 @@ async def _serve(
             )
             ui_server = server
         started = time.monotonic()
-        await supervisor.start()
-        await _show_boot_progress(supervisor, stop, progress)
-        counts = supervisor.counts()
-        if counts.booted == counts.stations:
-            logger.info(
-                "All {} stations booted in {:.1f} s", counts.stations, time.monotonic() - started
-            )
+        # Beside the signal: a SIGTERM while thousands of stations are still being placed
+        # stops them now, not once the last is placed (minutes on a loaded machine).
+        starting = asyncio.create_task(supervisor.start())
+        signalled = asyncio.create_task(stop.wait())
+        await asyncio.wait((starting, signalled), return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a failed start raises here
+            await _show_boot_progress(supervisor, stop, progress)
+            counts = supervisor.counts()
+            if counts.booted == counts.stations:
+                logger.info(
+                    "All {} stations booted in {:.1f} s",
+                    counts.stations,
+                    time.monotonic() - started,
+                )
         await stop.wait()
         logger.info("Stopping")
     finally:
-        await supervisor.stop()
+        await supervisor.stop()  # which ends a start still placing stations
+        if starting is not None:
+            await starting
+        if signalled is not None:
+            signalled.cancel()
         if ui_server is not None:
             await ui_server.stop()
         if csms is not None:

@@ -1,8 +1,11 @@
-"""The one-line fleet summary the supervisor logs every logStatisticsInterval (pure)."""
+"""The fleet's counts and the one-line summary the supervisor logs every logStatisticsInterval
+(pure)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from simulator.stats import Statistics
 
@@ -13,6 +16,26 @@ class FleetCounts:
     started: int
     connected: int
     booted: int
+
+
+def count_stations(
+    stations: Iterable[tuple[str, dict[str, Any]]], auto_register: Collection[str]
+) -> FleetCounts:
+    """The counts of (hashId, station data) pairs; `auto_register`: the hashIds of autoRegister
+    stations, booted once the CSMS answered, as ChargingStation.booted."""
+    known = started = connected = booted = 0
+    for hash_id, data in stations:
+        known += 1
+        started += bool(data.get("started"))
+        online = data.get("wsState") == 1
+        connected += online
+        boot = data.get("bootNotificationResponse")
+        booted += (
+            online
+            and isinstance(boot, dict)
+            and (boot.get("status") == "Accepted" or hash_id in auto_register)
+        )
+    return FleetCounts(known, started, connected, booted)
 
 
 def summary_line(counts: FleetCounts, window: Statistics, seconds: float) -> str:

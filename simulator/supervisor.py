@@ -18,7 +18,7 @@ from loguru import logger
 
 from simulator.config import Settings
 from simulator.config_error import ConfigError
-from simulator.fleet_summary import FleetCounts, command_lines, summary_line
+from simulator.fleet_summary import FleetCounts, command_lines, count_stations, summary_line
 from simulator.live_reload import LiveReload
 from simulator.performance import PerformanceRecorder, open_storage_for
 from simulator.plan import StationSpec, plan_stations, station_ws_url
@@ -65,6 +65,8 @@ class Supervisor:
         )
         self._events: asyncio.Task[None] | None = None
         self._summary: asyncio.Task[None] | None = None
+        self._placing: asyncio.Task[AddOutcome] | None = None
+        self._stopping = False
         self._lock = asyncio.Lock()
         self.changed = asyncio.Event()
         self.worker_exits = 0
@@ -85,48 +87,67 @@ class Supervisor:
     # -- start and stop ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Plan the fleet, start the worker pool and place every station on it."""
+        """Plan the fleet, start the worker pool and place every station on it. A stop asked
+        meanwhile ends the placing: the stations placed so far stop with the rest."""
+        self._stopping = False
         async with self._lock:
-            await self._start_fleet()
-        if self._live_reload is not None:
+            placed_all = await self._start_fleet()
+        if placed_all and self._live_reload is not None:
             await self._live_reload.start()
 
-    async def _start_fleet(self) -> None:
-        if self.pool is None:
-            self.plan = plan_stations(self.settings)
-            self._configured = {spec.hash_id for spec in self.plan}
-            # Stations added from the UI before a stop are not planned again: not listed either.
-            for stale in self.stations.keys() - self._configured:
-                del self.stations[stale]
-            storage = open_storage_for(self.settings)
-            await storage.open()
-            warning = too_many_workers(self.settings.worker, len(self.plan), this_machine())
-            if warning is not None:
-                logger.warning("{}: {}", self.settings.config_path, warning)
-            pool = make_pool(
-                pool_options(self.settings, len(self.plan), use_uvloop=self._use_uvloop)
-            )
-            try:
-                await pool.start()
-            except BaseException:
-                await storage.close()
-                raise
-            self.performance.storage = storage
-            self.pool = pool
-            self._events = asyncio.create_task(self._consume(pool))
-            self._summary = self._start_reporting()
-            outcome = await pool.add_many((spec.hash_id, spec) for spec in self.plan)
-            for hash_id, error in outcome.failed.items():
-                logger.error("Station {} could not be added: {}", hash_id, error)
-            logger.info(
-                "Simulator started: {} stations on {} workers ({})",
-                len(outcome.placed),
-                pool.worker_count,
-                self.settings.worker.process_type,
-            )
+    async def _start_fleet(self) -> bool:
+        if self.pool is not None:
+            return True
+        self.plan = plan_stations(self.settings)
+        self._configured = {spec.hash_id for spec in self.plan}
+        # Stations added from the UI before a stop are not planned again: not listed either.
+        for stale in self.stations.keys() - self._configured:
+            del self.stations[stale]
+        storage = open_storage_for(self.settings)
+        await storage.open()
+        warning = too_many_workers(self.settings.worker, len(self.plan), this_machine())
+        if warning is not None:
+            logger.warning("{}: {}", self.settings.config_path, warning)
+        pool = make_pool(pool_options(self.settings, len(self.plan), use_uvloop=self._use_uvloop))
+        try:
+            await pool.start()
+        except BaseException:
+            await storage.close()
+            raise
+        self.performance.storage = storage
+        self.pool = pool
+        self._events = asyncio.create_task(self._consume(pool))
+        self._summary = self._start_reporting()
+        if self._stopping:  # asked while the workers started
+            return False
+        # A task of its own, which stop() cancels: placing 10,000 stations on a busy machine
+        # takes minutes, and a SIGTERM meanwhile waited for the last of them.
+        self._placing = asyncio.create_task(pool.add_many((s.hash_id, s) for s in self.plan))
+        try:
+            outcome = await self._placing
+        except asyncio.CancelledError:
+            if (task := asyncio.current_task()) is not None and task.cancelling():
+                raise  # the start itself is cancelled, not only its placing
+            started, planned = self.counts().started, len(self.plan)
+            logger.info("Start ended by a stop: {} of {} stations started", started, planned)
+            return False
+        finally:
+            self._placing = None
+        for hash_id, error in outcome.failed.items():
+            logger.error("Station {} could not be added: {}", hash_id, error)
+        logger.info(
+            "Simulator started: {} stations on {} workers ({})",
+            len(outcome.placed),
+            pool.worker_count,
+            self.settings.worker.process_type,
+        )
+        return True
 
     async def stop(self, timeout: float = 30) -> None:
         """Stop every station (closing its connection) and every worker."""
+        self._stopping = True
+        if self._placing is not None:
+            self._placing.cancel()  # a start still placing stations places no more
         if self._live_reload is not None:
             await self._live_reload.stop()
         async with self._lock:
@@ -278,21 +299,8 @@ class Supervisor:
         return {version: self._count(items) for version, items in sorted(by_version.items())}
 
     def _count(self, stations: Iterable[tuple[str, dict[str, Any]]]) -> FleetCounts:
-        known = started = connected = booted = 0
-        # As ChargingStation.booted: an autoRegister station is booted once the CSMS answered.
         auto_register = {spec.hash_id for spec in self.plan if spec.template.auto_register}
-        for hash_id, data in stations:
-            known += 1
-            started += bool(data.get("started"))
-            online = data.get("wsState") == 1
-            connected += online
-            boot = data.get("bootNotificationResponse")
-            booted += (
-                online
-                and isinstance(boot, dict)
-                and (boot.get("status") == "Accepted" or hash_id in auto_register)
-            )
-        return FleetCounts(known, started, connected, booted)
+        return count_stations(stations, auto_register)
 
     async def _consume(self, pool: WorkerPool) -> None:
         async for event in pool.events():

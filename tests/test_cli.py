@@ -165,6 +165,33 @@ async def test_run_stopped_by_sigterm_leaves_its_last_log_lines_written(tmp_path
     assert log.read_text().splitlines()[-1].endswith("Simulator stopped")
 
 
+async def test_run_stopped_by_sigterm_while_placing_stations_stops_without_placing_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A SIGTERM during the start (thousands of stations still to place) stops the fleet then,
+    not once the last station is placed: here 60 stations 0.5 s apart, 30 s of placing."""
+    log = tmp_path / "evsim.log"
+    async with CentralSystem() as csms:
+        path = write_fleet(
+            tmp_path,
+            csms.url,
+            {"t.json": (quick_template(), 60)},
+            logFile=str(log),
+            worker={"elementStartDelay": 500},
+        )
+        process = await evsim("run", "--config", str(path), "--no-uvloop")
+        try:
+            await csms.wait_booted(1, 60)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code, _, err = await finished(process, timeout=15)
+        assert csms.report.booted < 60
+    assert code == 0, err
+    text = log.read_text()
+    assert "Start ended by a stop" in text
+    assert text.splitlines()[-1].endswith("Simulator stopped")
+
+
 async def test_run_with_csms_starts_the_bundled_csms_on_the_supervision_url(
     tmp_path: Path,
 ) -> None:
