@@ -280,22 +280,28 @@ async def test_close_writes_what_is_pending(tmp_path: Path) -> None:
     assert read_state(state_path(tmp_path, "h")) == {"value": 1}
 
 
+@pytest.fixture
+def one_write_a_turn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StateStore:
+    """A store whose writes have no time for changes nobody waits for: one of them a turn."""
+    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
+    return StateStore(tmp_path, debounce=3600, lazy=3600)
+
+
+def states(store: StateStore, names: str) -> list[dict[str, Any] | None]:
+    return [read_state(store.path(name)) for name in names]
+
+
 async def test_a_lazy_write_leaves_what_passes_its_turn_to_the_next_turns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    one_write_a_turn: StateStore,
 ) -> None:
     """A worker's first lazy write creates a file per station: thousands held its loop for
     0.4 s (seconds after many deletions), so changes nobody waits for stop at the turn's
-    budget (here none: one write a turn) and the rest follow in the next turns."""
-    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
-    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    budget and the rest follow in the next turns."""
+    store = one_write_a_turn
     for name in "ab":
         store.changed(name, lambda name=name: {"value": name})
     store.changed("c", lambda: {"value": "answered"}, at_once=True)
-    assert [read_state(store.path(name)) for name in "abc"] == [
-        {"value": "a"},
-        None,
-        {"value": "answered"},
-    ]
+    assert states(store, "abc") == [{"value": "a"}, None, {"value": "answered"}]
     for _ in range(50):
         await asyncio.sleep(0.01)
         if read_state(store.path("b")) is not None:
@@ -304,26 +310,24 @@ async def test_a_lazy_write_leaves_what_passes_its_turn_to_the_next_turns(
 
 
 async def test_urgent_changes_are_written_whatever_the_turn_budget(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    one_write_a_turn: StateStore,
 ) -> None:
-    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
-    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    store = one_write_a_turn
     for name in "ab":
         store.changed(name, lambda name=name: {"value": name}, urgent=True)
     store.changed("c", lambda: {"value": "c"}, at_once=True)
-    assert [read_state(store.path(name)) for name in "abc"] == [{"value": n} for n in "abc"]
+    assert states(store, "abc") == [{"value": n} for n in "abc"]
     await asyncio.wait_for(store.flushed("b"), 0.5)
 
 
 async def test_close_writes_every_pending_change_whatever_the_turn_budget(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    one_write_a_turn: StateStore,
 ) -> None:
-    monkeypatch.setattr(persistence, "TURN_SECONDS", 0.0)
-    store = StateStore(tmp_path, debounce=3600, lazy=3600)
+    store = one_write_a_turn
     for name in "abc":
         store.changed(name, lambda name=name: {"value": name})
     await asyncio.wait_for(store.close(), 5)
-    assert [read_state(store.path(name)) for name in "abc"] == [{"value": n} for n in "abc"]
+    assert states(store, "abc") == [{"value": n} for n in "abc"]
 
 
 def test_a_corrupt_file_is_logged_and_ignored(tmp_path: Path) -> None:
