@@ -281,11 +281,13 @@ async def _serve(
         await stop.wait()
         logger.info("Stopping")
     finally:
-        await supervisor.stop()  # which ends a start still placing stations
-        if starting is not None:
-            await starting
         if signalled is not None:
             signalled.cancel()
+        await supervisor.stop()  # which ends a start still placing stations
+        if starting is not None and not starting.done():
+            await asyncio.wait((starting,))
+            if not starting.cancelled() and (error := starting.exception()) is not None:
+                logger.error("The start failed during the stop: {}", error)
         if ui_server is not None:
             await ui_server.stop()
         if csms is not None:

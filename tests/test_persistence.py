@@ -786,6 +786,21 @@ async def test_a_corrupt_state_file_starts_the_station_afresh(tmp_path: Path) ->
 @pytest.mark.integration
 @pytest.mark.process
 @pytest.mark.timeout(90)
+async def test_a_started_station_has_its_file_within_the_debounce_not_the_lazy_interval(
+    tmp_path: Path,
+) -> None:
+    """Seed README: a station's configuration file exists from its start, not 10 s later
+    with the first lazy write."""
+    async with running_fleet(tmp_path, 1) as fleet:
+        hash_id = next(iter(fleet.station_ids()))
+        path = state_path(fleet.supervisor.settings.state_dir, hash_id)
+        for _ in range(50):
+            if path.exists():
+                break
+            await asyncio.sleep(0.1)
+        assert read_state(path) is not None
+
+
 async def test_deleting_a_station_with_its_configuration_removes_the_file_for_good(
     tmp_path: Path,
 ) -> None:

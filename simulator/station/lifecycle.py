@@ -104,7 +104,9 @@ class Lifecycle:
         if host.started:
             return
         host.started = True
-        host.persist()  # the file exists from the start, as the seed's does
+        # The file exists from the start, as the seed's does: within the debounce, not with
+        # the first lazy write 10 s later (the first thousands of a boot then came at once).
+        host.persist(urgent=True)
         await self._end_interrupted_transactions()
         self._wanted.set()
         self._task = asyncio.create_task(self._run(), name=f"station {host.spec.station_id}")
