@@ -10,8 +10,9 @@ connector changed (station_state.StateDocument re-encodes only what changed, iss
 1. in place, as simulator/station/persistence.py does once the file holds the document's fixed
    part (the configuration keys and the other sections a transaction message leaves alone):
    one pwrite of the padded rest after it, through a descriptor kept open (OpenFiles);
-2. in place, the whole document (a station's first write, or its fixed part changed): one
-   pwritev of the fixed part's pieces and the padded rest;
+2. in place, the whole document (a station's first write, a reopened file, or its fixed part
+   changed): the fixed part's pieces joined with the padded rest, one pwrite (a pwritev of the
+   pieces measured slower);
 3. the fallback they replaced: a temporary file renamed over the old one (atomic_file).
 
 Wall-clock microseconds per write (the writes run on the worker's loop, so their time, not
